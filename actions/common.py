@@ -1,0 +1,90 @@
+"""Shared glue: service singletons, sender/channel helpers, and the guard that turns
+backend failures into a polite reply instead of silence."""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from credit.catalogue import Catalogue, load_catalogue
+from credit.db import get_engine, init_db
+from credit.service import LoanService, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+_service: Optional[LoanService] = None
+
+# The one place that names intents for customers (fallback buttons, handoff summaries, menus).
+INTENT_LABELS: Dict[str, str] = {
+    "ask_interest_rate": "利率与费用",
+    "complain": "投诉与建议",
+    "ask_prepayment": "提前还款",
+    "check_progress": "查询申请进度",
+    "ask_repayment": "还款问题",
+    "ask_overdue": "逾期与协商还款",
+    "ask_loan_limit": "额度问题",
+    "ask_eligibility": "申请条件与材料",
+    "request_human": "转人工客服",
+    "cancel_loan": "取消申请/借款",
+    "account_service": "账户与银行卡",
+    "request_settlement_certificate": "开具结清证明",
+    "report_fraud": "举报诈骗",
+    "urgent_need": "急需用钱",
+}
+
+
+def service() -> LoanService:
+    global _service
+    if _service is None:
+        engine = get_engine(os.environ.get("DATABASE_URL"))
+        init_db(engine)
+        _service = LoanService(engine)
+    return _service
+
+
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+def sender_of(tracker: Tracker) -> str:
+    return tracker.sender_id
+
+
+def channel_of(tracker: Tracker) -> str:
+    """Channel from the namespaced sender id (`wx:`, `web:`, `tel:`, `ivr:`, `rest:`)."""
+    prefix, sep, _ = tracker.sender_id.partition(":")
+    return prefix if sep else (tracker.get_latest_input_channel() or "rest")
+
+
+def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+Handler = Callable[..., Awaitable[List[Dict[Text, Any]]]]
+
+
+def polite_on_failure(func: Handler) -> Handler:
+    """A failing action would give the customer no reply at all: answer and log instead."""
+
+    @functools.wraps(func)
+    async def wrapper(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        try:
+            return await func(self, dispatcher, tracker, domain)
+        except ServiceUnavailable:
+            logger.warning("backend unavailable in %s", self.name())
+        except Exception:  # noqa: BLE001 - the customer must never get silence
+            logger.exception("action %s failed", self.name())
+        dispatcher.utter_message(response="utter_service_unavailable")
+        return [SlotSet("next_step", "none")] if getattr(self, "sets_next_step", False) else []
+
+    return wrapper
+
+
+def say(dispatcher: CollectingDispatcher, reply: Any) -> None:
+    """Send a `credit.answers.Reply` (text plus optional buttons)."""
+    dispatcher.utter_message(text=reply.text, buttons=list(reply.buttons) or None)

@@ -1,0 +1,86 @@
+"""Complaints: calm the emotion first, then collect the facts and open a ticket."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import catalogue, latest_entity, polite_on_failure, say, service
+from actions.handoff import hand_off
+from credit import answers
+from credit.numbers import extract_phone_number
+
+MIN_DETAIL_CHARS = 8
+REGISTERED_WORDS = ("注册", "预留", "本机", "这个号", "原来的", "绑定")
+NO_CALL_WORDS = ("不用", "不需要", "别打", "不要打")
+
+
+class ActionComplaintStart(Action):
+    def name(self) -> Text:
+        return "action_complaint_start"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        count = int(tracker.get_slot("complaint_count") or 0) + 1
+        text = tracker.latest_message.get("text") or ""
+        category = latest_entity(tracker, "complaint_category")
+        events: List[EventType] = [SlotSet("complaint_count", count), SlotSet("complaint_category", category)]
+        if count >= 2:
+            dispatcher.utter_message(response="utter_complaint_escalate")
+            return events + hand_off(dispatcher, tracker, "同一会话内第二次投诉") + [SlotSet("next_step", "none")]
+        if category == "slow" and not tracker.active_loop.get("name"):
+            dispatcher.utter_message(response="utter_complaint_slow")
+            return events + [SlotSet("offer", "progress_check"), SlotSet("next_step", "none"),
+                             SlotSet("complaint_detail", text[:500])]
+        dispatcher.utter_message(response="utter_complaint_empathy")
+        detail = text[:500] if len(text.strip()) >= MIN_DETAIL_CHARS else None
+        return events + [SlotSet("complaint_detail", detail), SlotSet("contact_phone", None),
+                         SlotSet("offer", None), SlotSet("next_step", "complaint_form")]
+
+
+class ValidateComplaintForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_complaint_form"
+
+    def validate_complaint_detail(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                  tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = str(slot_value or "").strip()
+        if len(text) < 2:
+            dispatcher.utter_message(response="utter_ask_complaint_detail")
+            return {"complaint_detail": None}
+        return {"complaint_detail": text[:500]}
+
+    def validate_contact_phone(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = str(slot_value or "").strip()
+        phone = extract_phone_number(text)
+        if phone:
+            return {"contact_phone": phone}
+        if any(w in text for w in REGISTERED_WORDS):
+            return {"contact_phone": "registered"}
+        if any(w in text for w in NO_CALL_WORDS):
+            return {"contact_phone": "no_call"}
+        dispatcher.utter_message(response="utter_invalid_contact")
+        return {"contact_phone": None}
+
+
+class ActionCreateComplaintTicket(Action):
+    def name(self) -> Text:
+        return "action_create_complaint_ticket"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        ticket = service().create_ticket(
+            tracker.sender_id, "complaint",
+            detail=tracker.get_slot("complaint_detail") or "",
+            contact=tracker.get_slot("contact_phone"),
+            category=tracker.get_slot("complaint_category") or "other",
+            application_id=tracker.get_slot("verified_application"),
+        )
+        say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact=tracker.get_slot("contact_phone")))
+        return [SlotSet("complaint_detail", None), SlotSet("contact_phone", None)]

@@ -1,0 +1,118 @@
+"""Dialogue mechanics: fallback with the likeliest topics, offers accepted or declined,
+bare data outside a form, and leaving a form."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import INTENT_LABELS, catalogue, latest_entity, polite_on_failure, say, service
+from actions.handoff import hand_off
+from actions.loan_ops import prepare_loan_form
+from actions.rates import _int
+from credit import answers
+
+NEXT_NONE = SlotSet("next_step", "none")
+
+
+def _previous_user_intent(tracker: Tracker) -> str | None:
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name")
+
+
+class ActionFallback(Action):
+    """First miss: offer the two likeliest topics as buttons. Second miss in a row: a human."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        if _previous_user_intent(tracker) == "nlu_fallback":
+            return hand_off(dispatcher, tracker, "连续两次未能理解客户问题")
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        options = [r["name"] for r in ranking if r.get("name") in INTENT_LABELS and r["name"] != "request_human"][:2]
+        buttons = [{"title": INTENT_LABELS[name], "payload": f"/{name}"} for name in options]
+        buttons.append({"title": "都不是，转人工", "payload": "/request_human"})
+        dispatcher.utter_message(text="抱歉，我没完全理解您的意思。您是想咨询下面哪一项？也可以换个说法告诉我。",
+                                 buttons=buttons)
+        return []
+
+
+class ActionAcceptOffer(Action):
+    sets_next_step = True
+
+    def name(self) -> Text:
+        return "action_accept_offer"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        offer = tracker.get_slot("offer")
+        events: List[EventType] = [SlotSet("offer", None)]
+        if offer == "progress_check":
+            return events + [SlotSet("application_id", None), SlotSet("id_last4", None),
+                             SlotSet("verify_status", None), SlotSet("next_step", "progress_form")]
+        if offer in ("prepay_calc", "loan_details"):
+            operation = "prepay_calc" if offer == "prepay_calc" else "details"
+            return events + [SlotSet("loan_operation", operation),
+                             *prepare_loan_form(dispatcher, tracker, operation), SlotSet("next_step", "loan_form")]
+        if offer == "negotiation":
+            ticket = service().create_ticket(tracker.sender_id, "negotiation",
+                                             detail="客户申请逾期协商还款（由对话登记）", contact="registered")
+            say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"))
+            return events + [NEXT_NONE]
+        if offer == "handoff":
+            return events + hand_off(dispatcher, tracker, "客户接受转人工建议") + [NEXT_NONE]
+        dispatcher.utter_message(response="utter_anything_else")
+        return events + [NEXT_NONE]
+
+
+class ActionDeclineOffer(Action):
+    def name(self) -> Text:
+        return "action_decline_offer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_anything_else")
+        return [SlotSet("offer", None)]
+
+
+class ActionHandleInform(Action):
+    """Data given outside a form: an application number starts the progress check,
+    amounts and terms get a worked example, anything else gets the menu."""
+
+    sets_next_step = True
+
+    def name(self) -> Text:
+        return "action_handle_inform"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        if latest_entity(tracker, "application_id"):
+            return [SlotSet("id_last4", None), SlotSet("verify_status", None), SlotSet("next_step", "progress_form")]
+        amount, term = latest_entity(tracker, "amount"), latest_entity(tracker, "term")
+        if amount or term:
+            product = latest_entity(tracker, "product") or tracker.get_slot("product")
+            say(dispatcher, answers.rate_answer(catalogue(), product, _int(amount or tracker.get_slot("amount")),
+                                                _int(term or tracker.get_slot("term"))))
+            return [NEXT_NONE]
+        dispatcher.utter_message(response="utter_greet")
+        return [NEXT_NONE]
+
+
+class ActionStopForm(Action):
+    def name(self) -> Text:
+        return "action_stop_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_form_stopped")
+        return [SlotSet(name, None) for name in ("application_id", "id_last4", "otp_code", "verify_status",
+                                                  "loan_operation", "complaint_detail", "contact_phone")]

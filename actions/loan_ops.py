@@ -1,0 +1,150 @@
+"""Loan details and loan actions (cancel, settlement certificate, prepayment on the real loan).
+
+These need the stronger check: an SMS one-time code to the bound phone, or on WeChat
+an OpenID bound to the customer."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import catalogue, channel_of, polite_on_failure, say, service
+from actions.validation_base import CreditFormValidation
+from credit import answers
+from credit.numbers import extract_otp
+from credit.service import ServiceUnavailable
+
+OPERATION_BY_INTENT = {
+    "cancel_loan": "cancel",
+    "request_settlement_certificate": "settlement",
+}
+
+RESET_LOAN_FORM = [SlotSet("application_id", None), SlotSet("id_last4", None), SlotSet("otp_code", None),
+                   SlotSet("verify_status", None), SlotSet("loan_operation", None)]
+
+
+def _strong_already(tracker: Tracker, app_id: str) -> bool:
+    svc = service()
+    if svc.is_verified(tracker.sender_id, app_id, level="strong"):
+        return True
+    if channel_of(tracker) == "wx":
+        openid = tracker.sender_id.partition(":")[2]
+        return svc.strong_by_openid(tracker.sender_id, openid, app_id)
+    return False
+
+
+class ValidateLoanForm(CreditFormValidation):
+    def name(self) -> Text:
+        return "validate_loan_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if tracker.get_slot("verify_status") in ("locked", "unavailable", "otp_locked"):
+            return []
+        app_id = tracker.get_slot("application_id")
+        if tracker.get_slot("verify_status") == "ok" and app_id and tracker.get_slot("otp_code") != "verified":
+            try:
+                if _strong_already(tracker, app_id):
+                    return [s for s in domain_slots if s != "otp_code"]
+            except ServiceUnavailable:
+                return []
+        return domain_slots
+
+    def validate_otp_code(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                          tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if slot_value == "verified":
+            return {"otp_code": "verified"}
+        code = extract_otp(str(slot_value or ""))
+        if not code:
+            dispatcher.utter_message(response="utter_otp_wrong")
+            return {"otp_code": None}
+        app_id = tracker.get_slot("application_id") or ""
+        try:
+            outcome = service().check_otp(tracker.sender_id, app_id, code)
+            if outcome == "ok":
+                return {"otp_code": "verified"}
+            if outcome == "expired":
+                service().send_otp(tracker.sender_id, app_id)
+                dispatcher.utter_message(response="utter_otp_expired")
+                return {"otp_code": None}
+            if outcome == "locked":
+                return {"otp_code": None, "verify_status": "otp_locked"}
+        except ServiceUnavailable:
+            return {"verify_status": "unavailable"}
+        dispatcher.utter_message(response="utter_otp_wrong")
+        return {"otp_code": None}
+
+
+class ActionAskOtpCode(Action):
+    """Sends the code the first time the form asks; a re-ask after a wrong code only asks."""
+
+    def name(self) -> Text:
+        return "action_ask_otp_code"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("requested_slot") == "otp_code":
+            dispatcher.utter_message(response="utter_ask_otp_code")
+            return []
+        sent = service().send_otp(tracker.sender_id, tracker.get_slot("application_id") or "")
+        dispatcher.utter_message(response="utter_otp_sent", phone_last4=sent.masked_phone[-4:])
+        return []
+
+
+class ActionPrepareLoanOp(Action):
+    """Remembers what the customer wants done and reuses a verification still valid."""
+
+    def name(self) -> Text:
+        return "action_prepare_loan_op"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        operation = OPERATION_BY_INTENT.get(intent, tracker.get_slot("loan_operation") or "details")
+        return [SlotSet("loan_operation", operation), *prepare_loan_form(dispatcher, tracker, operation)]
+
+
+def prepare_loan_form(dispatcher: CollectingDispatcher, tracker: Tracker, operation: str) -> List[EventType]:
+    dispatcher.utter_message(text=answers.loan_operation_intro(catalogue(), operation))
+    events: List[EventType] = [SlotSet("otp_code", None), SlotSet("verify_status", None), SlotSet("id_last4", None)]
+    app_id = tracker.get_slot("verified_application")
+    if app_id and service().is_verified(tracker.sender_id, app_id, level="basic"):
+        events = [SlotSet("application_id", app_id), SlotSet("id_last4", "verified"),
+                  SlotSet("verify_status", "ok"), SlotSet("otp_code", None)]
+    return events
+
+
+class ActionLoanOperation(Action):
+    def name(self) -> Text:
+        return "action_loan_operation"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        status = tracker.get_slot("verify_status")
+        app_id = tracker.get_slot("application_id")
+        operation = tracker.get_slot("loan_operation") or "details"
+        svc = service()
+        if status == "locked":
+            dispatcher.utter_message(response="utter_verify_locked")
+        elif status == "otp_locked":
+            dispatcher.utter_message(response="utter_otp_locked")
+        elif status != "ok" or not app_id:
+            dispatcher.utter_message(response="utter_service_unavailable")
+        elif operation == "cancel":
+            say(dispatcher, answers.cancel_answer(catalogue(), svc.request_cancel(tracker.sender_id, app_id)))
+        elif operation == "settlement":
+            say(dispatcher, answers.settlement_answer(
+                catalogue(), svc.request_settlement_certificate(tracker.sender_id, app_id)))
+        elif operation == "prepay_calc":
+            loan = svc.get_loan_details(tracker.sender_id, app_id)
+            say(dispatcher, answers.loan_prepayment_answer(catalogue(), loan))
+        else:
+            say(dispatcher, answers.loan_details_answer(catalogue(), svc.get_loan_details(tracker.sender_id, app_id)))
+        keep = [SlotSet("verified_application", app_id)] if status == "ok" else []
+        return RESET_LOAN_FORM + keep

@@ -1,0 +1,27 @@
+"""Prepayment: the rules, and a calculator on figures the customer gives or on the verified loan."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import catalogue, latest_entity, polite_on_failure, say
+from actions.rates import _int
+from credit import answers
+
+
+class ActionPrepaymentInfo(Action):
+    def name(self) -> Text:
+        return "action_prepayment_info"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        product = latest_entity(tracker, "product") or tracker.get_slot("product")
+        amount = _int(latest_entity(tracker, "amount"))
+        term = _int(latest_entity(tracker, "term"))
+        say(dispatcher, answers.prepayment_answer(catalogue(), product, amount, term))
+        # offer to compute on the customer's own loan (needs the stronger check)
+        return [SlotSet("offer", "prepay_calc")]

@@ -1,0 +1,26 @@
+"""Repayment, overdue, limit, eligibility and account questions, answered from the catalogue."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import catalogue, polite_on_failure, say
+from credit import answers
+
+# what each topic can offer next (accepted with "好的"/affirm)
+OFFERS = {"ask_overdue": "negotiation", "ask_repayment": "loan_details"}
+
+
+class ActionAnswerTopic(Action):
+    def name(self) -> Text:
+        return "action_answer_topic"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        intent = tracker.latest_message.get("intent", {}).get("name", "")
+        say(dispatcher, answers.topic_answer(catalogue(), intent, tracker.latest_message.get("text") or ""))
+        return [SlotSet("offer", OFFERS.get(intent))]

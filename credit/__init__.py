@@ -1,0 +1,1 @@
+"""Plain, typed, framework-free business logic for the credit customer-service assistant."""

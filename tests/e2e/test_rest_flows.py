@@ -1,0 +1,169 @@
+"""Whole conversations through the REST channel of a running server (model + action server + SQLite)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from credit.compliance import check_text
+
+pytestmark = pytest.mark.slow
+
+
+def _sms_code(stack, phone_suffix: str) -> str:
+    engine = create_engine(stack.db_url())
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT phone, text FROM sms_outbox ORDER BY id DESC")).fetchall()
+    for phone, body in rows:
+        if phone.endswith(phone_suffix):
+            return re.search(r"\d{6}", body).group(0)
+    raise AssertionError("no SMS in the outbox")
+
+
+def _rows(stack, sql: str, **params):
+    engine = create_engine(stack.db_url())
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).fetchall()
+
+
+def _assert_compliant(reply: str) -> None:
+    assert check_text(reply) == [], reply
+
+
+def test_rate_question_answers_with_annualised_rate_and_disclaimer(stack, sender):
+    reply = stack.texts(sender, "你们的贷款利息多少")
+    assert "年化利率" in reply
+    assert "以审批结果为准" in reply
+    assert "7.2%" in reply and "23.9%" in reply  # from the catalogue, not vague
+    _assert_compliant(reply)
+
+
+def test_rate_question_with_figures_gives_worked_monthly_payment(stack, sender):
+    reply = stack.texts(sender, "借1万分12期利息多少")
+    assert "年化利率" in reply
+    assert "借1万元、分12期" in reply
+    # 10,000 at 7.2% for 12 months, equal instalments: 866.19 a month (1.006^12 = 1.074424)
+    assert "每月还866.19 元" in reply
+    _assert_compliant(reply)
+
+
+def test_slow_complaint_gets_apology_and_offer_to_check_progress(stack, sender):
+    reply = stack.texts(sender, "你们审批太慢了，等了三天了！")
+    assert "抱歉" in reply
+    assert "进度" in reply
+    _assert_compliant(reply)
+    # accepting the offer starts the progress check
+    assert "申请编号" in stack.texts(sender, "好的")
+
+
+def test_progress_check_with_right_digits_reports_under_review(stack, sender):
+    assert "申请编号" in stack.texts(sender, "帮我查一下申请进度")
+    assert "身份证" in stack.texts(sender, "SQ202611200001")
+    reply = stack.texts(sender, "1234")
+    assert "审批中" in reply
+    assert "下一步" in reply and "预计" in reply
+    _assert_compliant(reply)
+
+
+def test_wrong_digits_reveal_nothing_and_match_unknown_number(stack, sender):
+    stack.texts(sender, "查进度")
+    stack.texts(sender, "SQ202611200001")
+    wrong = stack.texts(sender, "9999")
+    assert "审批中" not in wrong and "随心借" not in wrong
+    assert "未通过" in wrong  # 核对未通过 — but nothing about the application itself
+
+    other = sender + "-x"
+    stack.texts(other, "查进度")
+    stack.texts(other, "SQ209912319999")  # does not exist
+    unknown = stack.texts(other, "9999")
+    assert unknown == wrong  # same words whether or not the number exists
+
+
+def test_three_failures_lock_the_sender_and_offer_a_human(stack, sender):
+    stack.texts(sender, "查进度")
+    stack.texts(sender, "SQ202611150003")
+    stack.texts(sender, "1111")
+    stack.texts(sender, "2222")
+    reply = stack.texts(sender, "3333")
+    assert "锁定" in reply and "人工" in reply
+    # even the right digits are refused while locked
+    stack.texts(sender, "查进度")
+    stack.texts(sender, "SQ202611150003")
+    assert "锁定" in stack.texts(sender, "4321")
+
+
+def test_loan_details_need_an_sms_code(stack, sender):
+    stack.texts(sender, "提前还款要手续费吗")
+    reply = stack.texts(sender, "好的")
+    assert "申请编号" in reply
+    stack.texts(sender, "SQ202611180002")
+    sent = stack.texts(sender, "5678")
+    assert "验证码" in sent and "5678" in sent  # sent to the phone ending 5678
+    assert "13800005678" not in sent
+    assert "不正确" in stack.texts(sender, "000000")
+    code = _sms_code(stack, "5678")
+    reply = stack.texts(sender, code)
+    assert "剩余本金" in reply and "手续费" in reply
+    _assert_compliant(reply)
+
+
+def test_complaint_creates_a_ticket_row(stack, sender):
+    reply = stack.texts(sender, "我要投诉你们客服态度太差了，打电话还挂我电话")
+    assert "抱歉" in reply
+    assert "手机号" in reply
+    reply = stack.texts(sender, "13912345678")
+    number = re.search(r"TK\d+", reply).group(0)
+    assert "13912345678" not in reply
+    rows = _rows(stack, "SELECT kind, contact, detail FROM tickets WHERE number = :n", n=number)
+    assert rows and rows[0][0] == "complaint"
+    assert "13912345678" not in rows[0][1]  # stored masked
+
+
+def test_second_complaint_escalates_to_a_human(stack, sender):
+    stack.rest(sender, "等了三天还没批，太慢了")
+    messages = stack.rest(sender, "你们就是坑人，垃圾平台")
+    handoff = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
+    assert handoff and handoff[0]["type"] == "handoff" and handoff[0]["summary"]
+    assert _rows(stack, "SELECT queue FROM handoffs WHERE sender_id = :s", s=sender)
+
+
+def test_fraud_report_warns_and_records_a_risk_event(stack, sender):
+    reply = stack.texts(sender, "有人打电话说我要先交解冻费才能放款，是你们吗")
+    assert "不会收取" in reply and "110" in reply
+    assert _rows(stack, "SELECT kind FROM risk_events WHERE sender_id = :s", s=sender)
+
+
+def test_urgent_need_gets_no_shortcut_and_a_risk_event(stack, sender):
+    reply = stack.texts(sender, "急用钱，利息高点没关系，快点给我批")
+    assert "没有加急" in reply
+    _assert_compliant(reply)
+    assert _rows(stack, "SELECT kind FROM risk_events WHERE sender_id = :s AND kind = 'urgent_need'", s=sender)
+
+
+def test_request_human_sends_channel_neutral_handoff_payload(stack, sender):
+    messages = stack.rest(sender, "转人工客服")
+    custom = [m["custom"] for m in messages if "custom" in m]
+    assert custom == [{"type": "handoff", "queue": "general", "summary": custom[0]["summary"]}]
+
+
+@pytest.mark.parametrize("hostile", [
+    "' OR 1=1 --", "<script>alert(1)</script>", "😡" * 200, "SQ" + "9" * 200, "x" * 5000, "\u0000\u202e",
+])
+def test_hostile_input_in_progress_form_gets_a_clear_reply(stack, sender, hostile):
+    stack.texts(sender, "查进度")
+    reply = stack.rest(sender, hostile)
+    assert reply and all("Traceback" not in m.get("text", "") for m in reply), "never silence, never a trace"
+    assert len(stack.user_turns(sender)) == 2  # the hostile turn is recorded, nothing lost
+    # the conversation survives: the check still works afterwards
+    if not stack.tracker(sender).get("active_loop", {}).get("name"):
+        stack.texts(sender, "查进度")
+    stack.texts(sender, "SQ202611200001")
+    assert "审批中" in stack.texts(sender, "1234")
+
+
+def test_every_turn_is_in_the_tracker(stack, sender):
+    for message in ("你好", "利息多少", "谢谢"):
+        stack.rest(sender, message)
+    turns = [e["text"] for e in stack.user_turns(sender)]
+    assert turns == ["你好", "利息多少", "谢谢"]

@@ -1,0 +1,82 @@
+"""Compliance, tested: every response in the domain and every answer the actions compose
+(for many inputs) passes the checker: no promise of approval/speed/lowest rate, rates only
+with their annualised form, no full ID / phone / card number."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from credit import answers
+from credit.catalogue import load_catalogue
+from credit.compliance import FRAUD_WARNING, PRIVACY_NOTICE, RATE_DISCLAIMER, check_text
+
+ROOT = Path(__file__).resolve().parents[2]
+CAT = load_catalogue()
+
+
+def _domain_texts():
+    for path in sorted((ROOT / "domain").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for name, variants in (data.get("responses") or {}).items():
+            for i, variant in enumerate(variants):
+                yield f"{path.name}:{name}[{i}]", variant.get("text", "")
+                for button in variant.get("buttons") or []:
+                    yield f"{path.name}:{name}[{i}] button", button["title"]
+
+
+DOMAIN_TEXTS = list(_domain_texts())
+
+
+def test_domain_has_responses():
+    assert len(DOMAIN_TEXTS) > 30
+
+
+@pytest.mark.parametrize("where,text", DOMAIN_TEXTS, ids=[w for w, _ in DOMAIN_TEXTS])
+def test_every_domain_response_is_compliant(where, text):
+    assert check_text(text) == [], where
+
+
+@pytest.mark.parametrize("text", [RATE_DISCLAIMER, FRAUD_WARNING, PRIVACY_NOTICE])
+def test_disclaimers_are_compliant(text):
+    assert check_text(text) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(product=st.sampled_from([None, *CAT.product_codes, "随心贷", "不存在的产品"]),
+       amount=st.one_of(st.none(), st.integers(min_value=1, max_value=2_000_000)),
+       term=st.one_of(st.none(), st.integers(min_value=1, max_value=120)))
+def test_rate_answers_are_compliant_and_always_annualised(product, amount, term):
+    reply = answers.rate_answer(CAT, product, amount, term)
+    assert check_text(reply.text) == []
+    assert "年化利率" in reply.text
+    assert RATE_DISCLAIMER in reply.text
+
+
+@settings(max_examples=80, deadline=None)
+@given(product=st.sampled_from([None, *CAT.product_codes]),
+       amount=st.one_of(st.none(), st.integers(min_value=1, max_value=600_000)),
+       term=st.one_of(st.none(), st.integers(min_value=1, max_value=60)))
+def test_prepayment_answers_are_compliant(product, amount, term):
+    assert check_text(answers.prepayment_answer(CAT, product, amount, term).text) == []
+
+
+@pytest.mark.parametrize("intent", ["ask_repayment", "ask_overdue", "ask_loan_limit", "ask_eligibility",
+                                    "account_service", "unknown"])
+@pytest.mark.parametrize("text", ["", "换手机号", "银行卡换了", "密码忘了", "注销账户", "身份证过期了"])
+def test_topic_answers_are_compliant(intent, text):
+    assert check_text(answers.topic_answer(CAT, intent, text).text) == []
+
+
+def test_risk_and_handoff_answers_are_compliant():
+    for text in (answers.urgent_need_answer(CAT).text, answers.fraud_answer(CAT).text, answers.handoff_message(CAT)):
+        assert check_text(text) == []
+
+
+def test_checker_catches_what_the_replies_must_never_say():
+    assert check_text("保证您百分百通过，秒批到账")
+    assert check_text("月利率只要0.8%")
+    assert check_text("您的手机号13800005678已绑定")
