@@ -1,7 +1,8 @@
 """Reusable form validation: identity fields shared by the progress and loan forms."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from abc import abstractmethod
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -19,6 +20,10 @@ class CreditFormValidation(FormValidationAction):
     at once and the same message is given whether or not the number exists.
     Subclasses set `name()`. The slot `verify_status` ends the form early when locked.
     """
+
+    @abstractmethod
+    def name(self) -> Text:
+        """The form's validation action name, e.g. `validate_progress_form`."""
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
@@ -38,7 +43,7 @@ class CreditFormValidation(FormValidationAction):
                 # verified within the last 10 minutes: don't ask the ID digits again
                 result.update({"id_last4": "verified", "verify_status": "ok"})
         except ServiceUnavailable:
-            return self._unavailable(dispatcher)
+            return {"verify_status": "unavailable"}
         return result
 
     def validate_id_last4(self, slot_value: Any, dispatcher: CollectingDispatcher,
@@ -53,14 +58,10 @@ class CreditFormValidation(FormValidationAction):
         try:
             result = service().verify_identity(tracker.sender_id, app_id or "", last4)
         except ServiceUnavailable:
-            return self._unavailable(dispatcher)
+            return {"verify_status": "unavailable"}
         if result.status == "ok":
             return {"id_last4": "verified", "verify_status": "ok", "verified_application": app_id}
         if result.status == "locked":
             return {"id_last4": None, "verify_status": "locked"}
         dispatcher.utter_message(response="utter_verify_failed", attempts_left=result.attempts_left)
         return {"id_last4": None}
-
-    @staticmethod
-    def _unavailable(dispatcher: CollectingDispatcher) -> Dict[Text, Optional[Text]]:
-        return {"verify_status": "unavailable"}

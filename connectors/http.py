@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable
 
 from sanic import response
 from sanic.request import Request
@@ -69,7 +69,7 @@ def guarded(channel: str, render_error: Callable[[ChannelError], HTTPResponse] =
     return decorate
 
 
-def env_float(environ: Any, name: str, default: float, minimum: Optional[float] = None) -> float:
+def env_float(environ: Any, name: str, default: float, minimum: float | None = None) -> float:
     raw = environ.get(name)
     if raw in (None, ""):
         return default

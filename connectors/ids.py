@@ -10,7 +10,7 @@ sends ``sender: "wx:o6_bmjrPTlm6_2sgVt7hMZOPfL2M"`` lands in
 from __future__ import annotations
 
 import re
-from typing import Optional, Tuple
+from typing import Tuple
 
 WECHAT = "wx"
 WEB = "web"
@@ -21,7 +21,7 @@ REST = "rest"
 PREFIXES = (WECHAT, WEB, TELEPHONE, IVR, REST)
 
 MAX_RAW_ID_LENGTH = 128
-_RAW_ID = re.compile(r"^[A-Za-z0-9_\-.:@+=]{1,%d}$" % MAX_RAW_ID_LENGTH)
+_RAW_ID = re.compile(r"^[A-Za-z0-9_\-.:@+=]{1," + str(MAX_RAW_ID_LENGTH) + r"}$")
 
 
 class InvalidSenderId(ValueError):
@@ -41,7 +41,7 @@ def namespaced(prefix: str, raw: object) -> str:
     return f"{prefix}:{raw}"
 
 
-def split(sender_id: str) -> Tuple[Optional[str], str]:
+def split(sender_id: str) -> Tuple[str | None, str]:
     """``"wx:oABC"`` -> ``("wx", "oABC")``; an id without a known prefix -> ``(None, id)``."""
     prefix, sep, raw = sender_id.partition(":")
     if sep and prefix in PREFIXES:

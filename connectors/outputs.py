@@ -7,7 +7,7 @@ messages themselves (``connectors.render``), so they record them as they are.
 from __future__ import annotations
 
 import copy
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa.core.channels.channel import OutputChannel
 
@@ -20,7 +20,7 @@ class RecordingOutput(OutputChannel):
     def __init__(
         self,
         channel_name: str,
-        on_message: Optional[Callable[[Dict[str, Any]], Awaitable[None]]] = None,
+        on_message: Callable[[Dict[str, Any]], Awaitable[None]] | None = None,
     ) -> None:
         self._name = channel_name
         self.messages: List[Dict[str, Any]] = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Sequence
 
 from connectors.speech import to_speech
 
@@ -74,7 +74,7 @@ class Handoff:
 class WeChatRendering:
     texts: List[str] = field(default_factory=list)  # each at most 2048 UTF-8 bytes
     menu: Dict[str, str] = field(default_factory=dict)  # digit -> payload of the latest buttons
-    handoff: Optional[Handoff] = None
+    handoff: Handoff | None = None
 
 
 @dataclass
@@ -82,7 +82,7 @@ class VoiceRendering:
     prompts: List[str] = field(default_factory=list)  # spoken text, one per bot message
     menu: Dict[str, str] = field(default_factory=dict)  # digit -> payload of the latest buttons
     menu_prompt: str = ""  # "查询进度请按2，..." (already part of prompts)
-    handoff: Optional[Handoff] = None
+    handoff: Handoff | None = None
     end_call: bool = False
 
 
@@ -180,7 +180,7 @@ def pack_texts(texts: Iterable[str], limit: int = WECHAT_TEXT_LIMIT_BYTES) -> Li
 
 
 # --- message inspection -------------------------------------------------------------
-def _custom(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+def _custom(message: Dict[str, Any]) -> Dict[str, Any] | None:
     custom = message.get("custom")
     if isinstance(custom, str):
         try:
@@ -190,7 +190,7 @@ def _custom(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return custom if isinstance(custom, dict) else None
 
 
-def handoff_of(messages: Iterable[Dict[str, Any]]) -> Optional[Handoff]:
+def handoff_of(messages: Iterable[Dict[str, Any]]) -> Handoff | None:
     for message in messages:
         custom = _custom(message)
         if custom and custom.get("type") == "handoff":
@@ -214,7 +214,12 @@ def _buttons(message: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 
 # --- channels -----------------------------------------------------------------------
-def render_wechat(messages: Iterable[Dict[str, Any]], limit: int = WECHAT_TEXT_LIMIT_BYTES) -> WeChatRendering:
+def render_wechat(
+    messages: Iterable[Dict[str, Any]],
+    limit: int = WECHAT_TEXT_LIMIT_BYTES,
+    fallback_menu: Sequence[MenuOption] | None = None,
+) -> WeChatRendering:
+    """Texts for WeChat; ``fallback_menu`` is appended when no message had buttons."""
     rendering = WeChatRendering()
     texts: List[str] = []
     for message in messages:
@@ -231,6 +236,9 @@ def render_wechat(messages: Iterable[Dict[str, Any]], limit: int = WECHAT_TEXT_L
         handoff = handoff_of([message])
         if handoff:
             rendering.handoff = handoff
+    if fallback_menu and not rendering.menu:
+        rendering.menu = {o.digit: o.payload for o in fallback_menu}
+        texts.append(numbered_options_text(fallback_menu))
     rendering.texts = pack_texts(texts, limit)
     return rendering
 

@@ -127,7 +127,7 @@ def _table_to_sentences(lines: List[str]) -> List[str]:
     header, body = rows[0], rows[1:]
     out = []
     for row in body:
-        pairs = [f"{h}{v}" if h else v for h, v in zip(header[1:], row[1:]) if v]
+        pairs = [f"{h}{v}" if h else v for h, v in zip(header[1:], row[1:], strict=False) if v]
         first = row[0] if row else ""
         out.append((f"{first}：" if first else "") + "，".join(pairs) + "。")
     return out

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +31,13 @@ CREATE TABLE IF NOT EXISTS kv (
 
 
 class StateStore:
-    def __init__(self, path: Optional[str] = None) -> None:
+    def __init__(self, path: str | None = None) -> None:
         self.path = path or os.environ.get("CHANNEL_STATE_DB") or DEFAULT_PATH
         if self.path != ":memory:":
             directory = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(directory, exist_ok=True)
         self._local = threading.local()
-        self._memory_conn: Optional[sqlite3.Connection] = None
+        self._memory_conn: sqlite3.Connection | None = None
         with self._conn() as conn:
             conn.execute(_SCHEMA)
         self._last_purge = 0.0
@@ -108,7 +108,7 @@ _stores: Dict[str, StateStore] = {}
 _lock = threading.Lock()
 
 
-def shared_store(path: Optional[str] = None) -> StateStore:
+def shared_store(path: str | None = None) -> StateStore:
     """One ``StateStore`` per file and process."""
     resolved = path or os.environ.get("CHANNEL_STATE_DB") or DEFAULT_PATH
     with _lock:

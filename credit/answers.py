@@ -71,7 +71,7 @@ def rate_answer(cat: Catalogue, product_code: Optional[str], amount: Optional[in
 
 def _worked_example(product: Product, amount: int, term: int, own_figures: bool) -> str:
     method = product.repayment_methods[0]
-    method_name = dict(zip(product.repayment_methods, product.method_names))[method]
+    method_name = product.method_names[0]
     if not product.amount_in_range(amount):
         return f"{product.name}的可借金额为{product.format_amount_range()}，{_wan(amount)}不在范围内，您可以调整金额后再算。"
     if not product.supports_term(term):
@@ -209,7 +209,7 @@ def cancel_answer(cat: Catalogue, result) -> Reply:  # result: credit.service.Ca
 def settlement_answer(cat: Catalogue, result) -> Reply:  # result: credit.service.SettlementResult
     lines = [result.message]
     if result.ticket is not None:
-        lines.append(f"工单号 {result.ticket.number}，{cat.settlement_certificate.delivery}费用：{cat.settlement_certificate.fee}。")
+        lines.append(f"{cat.settlement_certificate.delivery}费用：{cat.settlement_certificate.fee}。")
     return Reply("\n".join(lines))
 
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator
 
 from sqlalchemy import (
     Boolean,
@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, declarative_base, relationship
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 from sqlalchemy.types import TypeDecorator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -83,12 +83,12 @@ class UtcDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         return as_utc(value).replace(tzinfo=None)
 
-    def process_result_value(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if isinstance(value, str):  # defensive: raw SQLite text
@@ -126,7 +126,7 @@ class _ExactDecimal(TypeDecorator):
         dec = dec.quantize(self._quantum)
         return float(dec) if dialect.name == "sqlite" else dec
 
-    def process_result_value(self, value: Any, dialect: Any) -> Optional[Decimal]:
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         if value is None:
             return None
         dec = value if isinstance(value, Decimal) else Decimal(repr(value))
@@ -337,7 +337,7 @@ class OtpCode(Base):
 # --------------------------------------------------------------------------- engine
 
 
-def resolve_database_url(url: Optional[str] = None) -> str:
+def resolve_database_url(url: str | None = None) -> str:
     """``url`` or ``$DATABASE_URL`` or the default; relative SQLite paths → project root."""
     raw = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     parsed = make_url(raw)
@@ -374,7 +374,7 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def get_engine(url: Optional[str] = None, **kwargs: Any) -> Engine:
+def get_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """Engine for ``url`` (default ``$DATABASE_URL`` or ``sqlite:///var/credit.db``)."""
     resolved = resolve_database_url(url)
     backend = make_url(resolved).get_backend_name()
@@ -387,6 +387,10 @@ def get_engine(url: Optional[str] = None, **kwargs: Any) -> Engine:
         database = make_url(resolved).database or ""
         if database in ("", ":memory:"):
             options["poolclass"] = StaticPool  # one shared in-memory database
+        else:
+            # Keep connections open (SQLAlchemy 1.4 defaults to NullPool for SQLite files,
+            # and closing the last WAL connection checkpoints and fsyncs every time).
+            options["poolclass"] = QueuePool
     else:
         options["pool_pre_ping"] = True
     options.update(kwargs)

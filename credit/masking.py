@@ -32,16 +32,21 @@ BANK_CARD = "bank_card"
 OTP = "otp"
 
 _SEP = r"[ \-]"
+# Full-width digits, X, plus, dash and space are detected like their ASCII forms
+# (one character each, so spans stay valid on the original text).
+_HALF_WIDTH = str.maketrans(
+    {**{chr(0xFF10 + i): str(i) for i in range(10)}, "Ｘ": "X", "ｘ": "x", "＋": "+", "－": "-", "\u3000": " "}
+)
 # (kind, pattern); a match's group "v" is the value to mask (defaults to the whole match).
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (OTP, re.compile(r"(?:验证码|校验码|动态码|动态密码)[^\d\n]{0,6}?(?P<v>\d{6})(?!\d)")),
-    (ID_NUMBER, re.compile(r"(?<!\d)(?P<v>\d{17}[\dXx])(?!\d)")),
-    (ID_NUMBER, re.compile(rf"(?<!\d)(?P<v>\d{{6}}{_SEP}\d{{8}}{_SEP}\d{{3}}[\dXx])(?!\d)")),
-    (BANK_CARD, re.compile(r"(?<!\d)(?P<v>\d{16,19})(?!\d)")),
-    (BANK_CARD, re.compile(rf"(?<!\d)(?P<v>\d{{4}}(?:{_SEP}\d{{4}}){{3}}(?:{_SEP}?\d{{1,3}})?)(?!\d)")),
-    (BANK_CARD, re.compile(rf"(?<!\d)(?P<v>\d{{6}}{_SEP}\d{{10,13}})(?!\d)")),
-    (MOBILE, re.compile(r"(?<!\d)(?:\+?86[ \-]?)?(?P<v>1[3-9]\d{9})(?!\d)")),
-    (MOBILE, re.compile(rf"(?<!\d)(?:\+?86[ \-]?)?(?P<v>1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}})(?!\d)")),
+    (OTP, re.compile(r"(?:验证码|校验码|动态码|动态密码)[^\d\n]{0,6}?(?P<v>\d{6})(?!\d)", re.ASCII)),
+    (ID_NUMBER, re.compile(r"(?<!\d)(?P<v>\d{17}[\dXx])(?!\d)", re.ASCII)),
+    (ID_NUMBER, re.compile(rf"(?<!\d)(?P<v>\d{{6}}{_SEP}\d{{8}}{_SEP}\d{{3}}[\dXx])(?!\d)", re.ASCII)),
+    (BANK_CARD, re.compile(r"(?<!\d)(?P<v>\d{16,19})(?!\d)", re.ASCII)),
+    (BANK_CARD, re.compile(rf"(?<!\d)(?P<v>\d{{4}}(?:{_SEP}\d{{4}}){{3}}(?:{_SEP}?\d{{1,3}})?)(?!\d)", re.ASCII)),
+    (BANK_CARD, re.compile(rf"(?<!\d)(?P<v>\d{{6}}{_SEP}\d{{10,13}})(?!\d)", re.ASCII)),
+    (MOBILE, re.compile(r"(?<!\d)(?:\+?86[ \-]?)?(?P<v>1[3-9]\d{9})(?!\d)", re.ASCII)),
+    (MOBILE, re.compile(rf"(?<!\d)(?:\+?86[ \-]?)?(?P<v>1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}})(?!\d)", re.ASCII)),
 )
 
 _BIRTH_DATE = re.compile(r"(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
@@ -60,7 +65,7 @@ class PiiMatch:
 
 
 def _digits(value: str) -> str:
-    return re.sub(r"[^\dXx]", "", value)
+    return re.sub(r"[^0-9Xx]", "", value)
 
 
 def _classify(kind: str, value: str) -> str:
@@ -75,9 +80,10 @@ def _classify(kind: str, value: str) -> str:
 
 def find_pii(text: str) -> list[PiiMatch]:
     """Non-overlapping personal-data matches, earliest first (longest wins on ties)."""
+    probe = text.translate(_HALF_WIDTH)
     candidates: list[PiiMatch] = []
     for kind, pattern in _PATTERNS:
-        for m in pattern.finditer(text):
+        for m in pattern.finditer(probe):
             start, end = m.span("v")
             value = m.group("v")
             candidates.append(PiiMatch(_classify(kind, value), start, end, value))
@@ -123,7 +129,7 @@ def mask_pii(text: str) -> str:
         parts.append(text[pos:])
         text = "".join(parts)
     # pathological input: hide every remaining digit rather than leak anything
-    return re.sub(r"\d", "*", text) if find_pii(text) else text
+    return re.sub(r"[0-9０-９]", "*", text) if find_pii(text) else text
 
 
 # ---------------------------------------------------------------------------

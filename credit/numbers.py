@@ -147,9 +147,7 @@ def spoken_to_digits(s: str) -> str:
 
 _SEP = r"[ \-]{0,2}"
 
-_APP_RE = re.compile(
-    rf"(?<![A-Za-z0-9])[Ss][Qq][ \-_#:]{{0,3}}((?:[{_DG}]{_SEP}){{11}}[{_DG}])(?![{_DG}])"
-)
+_APP_RE = re.compile(rf"(?<![A-Za-z0-9])[Ss][Qq][ \-_#:]{{0,3}}((?:[{_DG}]{_SEP}){{11}}[{_DG}])(?![{_DG}])")
 _BARE_APP_RE = re.compile(r"(?<![A-Za-z0-9.])(2[ \-]{0,2}0(?:[ \-]{0,2}[0-9]){10})(?![0-9])")
 _APP_CONTEXT_RE = re.compile(r"申请编号|申请号|申请单|单号|编号|订单号|进件号|业务号")
 
@@ -181,9 +179,7 @@ _NUMEXPR_RE = re.compile(
 )
 _CURRENCY_AFTER_RE = re.compile(r"\s*(块钱|元钱|元|块|圆|rmb|RMB|人民币)")
 _CURRENCY_BEFORE_RE = re.compile(r"(?:¥|人民币|RMB|rmb|CNY)\s*$")
-_MONEY_CONTEXT_RE = re.compile(
-    r"借|贷|额度|金额|本金|提现|取现|放款|到账|还款|还了|欠|打款|转账|周转|缺|要"
-)
+_MONEY_CONTEXT_RE = re.compile(r"借|贷|额度|金额|本金|提现|取现|放款|到账|还款|还了|欠|打款|转账|周转|缺|要")
 _NOT_AMOUNT_AFTER_RE = re.compile(
     r"\s*(?:期|个月|個月|月|年|天|日|号|%|岁|次|秒|点|笔|张|位|人|倍|小时|周|星期|通|条|家|个"
     r"|分(?!\s*(?:[0-9]{1,3}|[零〇一二两三四五六七八九十]{1,4})\s*(?:期|个月)))"
@@ -191,9 +187,7 @@ _NOT_AMOUNT_AFTER_RE = re.compile(
 
 # terms
 _TERM_NUM = r"[0-9]{1,3}|[零〇一二两三四五六七八九十百]{1,4}"
-_TERM_RE = re.compile(
-    rf"(?<![0-9.第{_CN_NUM_CHARS}])(?:分\s*)?({_TERM_NUM})\s*(?:个月期|个月|個月|期)"
-)
+_TERM_RE = re.compile(rf"(?<![0-9.第{_CN_NUM_CHARS}])(?:分\s*)?({_TERM_NUM})\s*(?:个月期|个月|個月|期)")
 _TERM_YEAR_RE = re.compile(
     r"(?<![0-9.第零〇一二两三四五六七八九十百千万])"
     r"([0-9]{1,2}|[一二两三四五六七八九十]{1,2}|半)\s*(?:个)?\s*年(半)?(?:期)?"
@@ -382,7 +376,7 @@ def _amount_candidates(t: str, mode: _Mode) -> list[tuple[int, Span]]:
             out.append((_P_AMOUNT_UNIT, Span("amount", str(amount), start, end, raw)))
             continue
         ctx = _MONEY_CONTEXT_RE.search(t[max(0, start - 6) : start])
-        if (ctx and amount >= 100) or mode.loose_amount:
+        if amount >= 100 and (ctx or mode.loose_amount):
             out.append((_P_AMOUNT_CTX, Span("amount", str(amount), start, end, raw)))
     return out
 
@@ -640,7 +634,7 @@ def extract_otp(text: str | None) -> str | None:
 def parse_amount(text: str | None) -> int | None:
     """Amount in yuan: 5000, 5千, 五千, 5k, 1.5万, 一万五, 两万, 2w, ¥20,000, 3千块钱…
 
-    A bare number is accepted here (slot answer to "借多少?"); terms such as
+    A bare number of at least 100 is accepted here (slot answer to "借多少?"); terms such as
     "12期" are never amounts.
     """
     value = _first(_collect(text, _Mode(loose_amount=True, codes=False, products=False, complaints=False)), "amount")

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import List, Optional, Sequence, Tuple
+from typing import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -52,7 +52,7 @@ class DemoRecord:
 class SeedReport:
     seeded: bool  # False when the database already had data and reset was not asked
     reset: bool
-    records: Tuple[DemoRecord, ...]
+    records: tuple[DemoRecord, ...]
 
     def summary(self) -> str:
         """Short Chinese summary for the command line."""
@@ -75,22 +75,22 @@ class _Demo:
     id_last4: str
     id_prefix: str  # first six digits (region code) of the fictional ID number
     phone: str
-    openid: Optional[str]
+    openid: str | None
     product: str
     amount: Decimal
     term: int
     stage: str
     submitted_days_ago: float
     stage_days_ago: float
-    expected_in_days: Optional[float]
+    expected_in_days: float | None
     note: str
     # loan (disbursed only)
-    annual_rate: Optional[Decimal] = None
-    method: Optional[str] = None
+    annual_rate: Decimal | None = None
+    method: str | None = None
     paid_periods: int = 0
 
 
-def _demos() -> List[_Demo]:
+def _demos() -> list[_Demo]:
     demo_loan = load_catalogue().demo_loan  # product / rate / method of the main demo loan
     return [
         _Demo("SQ202611200001", "张伟", "1234", "110101", "13800001234", None,
@@ -125,7 +125,7 @@ def is_empty(engine: Engine) -> bool:
     return customers == 0 and applications == 0
 
 
-def seed(engine: Engine, now: Optional[datetime] = None, reset: bool = False) -> SeedReport:
+def seed(engine: Engine, now: datetime | None = None, reset: bool = False) -> SeedReport:
     """Create the demo data if the database is empty (or after wiping it when ``reset``)."""
     now = as_utc(now) if now is not None else utcnow()
     init_db(engine)
@@ -134,7 +134,7 @@ def seed(engine: Engine, now: Optional[datetime] = None, reset: bool = False) ->
     elif not is_empty(engine):
         return SeedReport(seeded=False, reset=False, records=())
 
-    records: List[DemoRecord] = []
+    records: list[DemoRecord] = []
     with session_scope(engine) as session:
         for d in _demos():
             customer = Customer(
@@ -189,7 +189,7 @@ def seed(engine: Engine, now: Optional[datetime] = None, reset: bool = False) ->
     return SeedReport(seeded=True, reset=reset, records=tuple(records))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m credit.seed", description="写入演示数据（数据库为空时）"
     )

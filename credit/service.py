@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Callable, Iterator, List, Literal, Optional, Tuple
+from typing import Any, Callable, Iterator, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -98,6 +98,7 @@ _OTP_RE = re.compile(r"\d{6}")
 _TICKET_RE = re.compile(r"TK\d{12}")
 _CODE_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _STRIP_RE = re.compile(r"[\s\-_]+")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _DUMMY_LAST4 = "\x00\x00\x00\x00"  # can never equal a normalised input
 
 # ------------------------------------------------------------------------ errors
@@ -114,7 +115,7 @@ class InvalidInput(ServiceError, ValueError):
 class NotVerified(ServiceError):
     """The sender lacks a current verification of ``level`` for the application."""
 
-    def __init__(self, level: str = "basic", message: Optional[str] = None) -> None:
+    def __init__(self, level: str = "basic", message: str | None = None) -> None:
         self.level = level
         super().__init__(
             message
@@ -125,7 +126,7 @@ class NotVerified(ServiceError):
 class Locked(ServiceError):
     """Temporarily locked until ``locked_until`` (aware UTC)."""
 
-    def __init__(self, locked_until: datetime, message: Optional[str] = None) -> None:
+    def __init__(self, locked_until: datetime, message: str | None = None) -> None:
         self.locked_until = locked_until
         super().__init__(message or "操作过于频繁，已暂时锁定，请稍后再试")
 
@@ -151,8 +152,8 @@ OtpCheck = Literal["ok", "wrong", "expired", "locked"]
 @dataclass(frozen=True)
 class VerifyResult:
     status: VerifyStatus
-    attempts_left: Optional[int]  # None when ok, 0 when locked
-    locked_until: Optional[datetime] = None
+    attempts_left: int | None  # None when ok, 0 when locked
+    locked_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ class ProgressView:
     description: str  # plain-language explanation of the stage
     next_step: str
     expected: str  # plain-Chinese expected time
-    expected_done_at: Optional[datetime]
+    expected_done_at: datetime | None
     product: str
     product_name: str
     amount: Decimal
@@ -204,23 +205,23 @@ class LoanView:
     disbursed_at: datetime
     paid_periods: int
     outstanding_principal: Decimal
-    next_due_date: Optional[date]
-    next_due_amount: Optional[Decimal]
-    remaining_schedule: Tuple[InstallmentView, ...]
+    next_due_date: date | None
+    next_due_amount: Decimal | None
+    remaining_schedule: tuple[InstallmentView, ...]
 
 
 @dataclass(frozen=True)
 class TicketView:
     number: str
     kind: str
-    category: Optional[str]
+    category: str | None
     status: str
     sla_hours: int
     due_at: datetime
     created_at: datetime
-    application_id: Optional[str]
+    application_id: str | None
     detail: str  # masked
-    contact: Optional[str]  # masked
+    contact: str | None  # masked
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ class CancelResult:
     status: Literal["cancelled", "already_cancelled", "not_cancellable"]
     stage: str
     message: str
-    suggestion: Optional[str] = None
+    suggestion: str | None = None
 
 
 @dataclass(frozen=True)
@@ -252,22 +253,22 @@ class SettlementResult:
     application_id: str
     status: Literal["created", "already_requested", "outstanding", "not_disbursed"]
     message: str
-    ticket: Optional[TicketView] = None
-    outstanding_principal: Optional[Decimal] = None
-    remaining_periods: Optional[int] = None
+    ticket: TicketView | None = None
+    outstanding_principal: Decimal | None = None
+    remaining_periods: int | None = None
 
 
 # --------------------------------------------------------------- normalisation
 
 
-def _nfkc(value: Any, max_len: int) -> Optional[str]:
+def _nfkc(value: Any, max_len: int) -> str | None:
     """NFKC (full-width → half-width), strip, upper; None if not a short string."""
     if not isinstance(value, str) or len(value) > max_len:
         return None
     return unicodedata.normalize("NFKC", value).strip().upper()
 
 
-def normalise_application_id(value: Any) -> Optional[str]:
+def normalise_application_id(value: Any) -> str | None:
     """'ｓｑ 2026-1120-0001' → 'SQ202611200001'; None when malformed."""
     text = _nfkc(value, 64)
     if text is None:
@@ -276,7 +277,7 @@ def normalise_application_id(value: Any) -> Optional[str]:
     return text if _APPLICATION_RE.fullmatch(text) else None
 
 
-def normalise_id_last4(value: Any) -> Optional[str]:
+def normalise_id_last4(value: Any) -> str | None:
     """'１２３ｘ' → '123X'; None when malformed."""
     text = _nfkc(value, 32)
     if text is None:
@@ -285,7 +286,7 @@ def normalise_id_last4(value: Any) -> Optional[str]:
     return text if _ID_LAST4_RE.fullmatch(text) else None
 
 
-def normalise_otp(value: Any) -> Optional[str]:
+def normalise_otp(value: Any) -> str | None:
     text = _nfkc(value, 32)
     if text is None:
         return None
@@ -293,7 +294,7 @@ def normalise_otp(value: Any) -> Optional[str]:
     return text if _OTP_RE.fullmatch(text) else None
 
 
-def normalise_ticket_number(value: Any) -> Optional[str]:
+def normalise_ticket_number(value: Any) -> str | None:
     text = _nfkc(value, 64)
     if text is None:
         return None
@@ -324,7 +325,9 @@ def _text(value: Any, what: str) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidInput(f"{what}无效")
-    return mask_text(value)[:MAX_TEXT_CHARS]
+    # Control characters are dropped (PostgreSQL rejects NUL) before masking.
+    cleaned = _CONTROL_RE.sub("", value[: MAX_TEXT_CHARS * 4])
+    return mask_text(cleaned)[:MAX_TEXT_CHARS]
 
 
 # ---------------------------------------------------------------- masking glue
@@ -489,7 +492,7 @@ def book_loan(
 # ----------------------------------------------------------------------- service
 
 
-def _hash_otp(code: str, salt: Optional[bytes] = None) -> str:
+def _hash_otp(code: str, salt: bytes | None = None) -> str:
     salt = salt if salt is not None else secrets.token_bytes(16)
     pepper = os.environ.get("OTP_PEPPER", "").encode()
     digest = hashlib.pbkdf2_hmac("sha256", code.encode() + pepper, salt, OTP_HASH_ITERATIONS)
@@ -515,7 +518,7 @@ class LoanService:
         self,
         engine: Engine,
         clock: Callable[[], datetime] = utcnow,
-        sms: Optional[SmsGateway] = None,
+        sms: SmsGateway | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -537,7 +540,7 @@ class LoanService:
 
     def _counter(
         self, session: Session, scope: str, key: str, create: bool
-    ) -> Optional[VerificationCounter]:
+    ) -> VerificationCounter | None:
         query = (
             select(VerificationCounter)
             .where(VerificationCounter.scope == scope, VerificationCounter.key == key)
@@ -640,7 +643,7 @@ class LoanService:
                 )
                 return VerifyResult("ok", None, None)
 
-            locked_until: Optional[datetime] = None
+            locked_until: datetime | None = None
             sender_counter = self._counter(session, "sender", sender, create=True)
             assert sender_counter is not None
             left = self._fail(
@@ -916,9 +919,9 @@ class LoanService:
         sender: str,
         kind: str,
         detail: str,
-        contact: Optional[str],
-        category: Optional[str],
-        application_id: Optional[str],
+        contact: str | None,
+        category: str | None,
+        application_id: str | None,
     ) -> Ticket:
         now = self.now()
         hours = sla_hours_for(kind)
@@ -989,7 +992,7 @@ class LoanService:
             ticket = self._new_ticket(session, sender, kind, masked_detail, masked_contact, cat, app_id)
             return self._ticket_view(ticket)
 
-    def list_tickets(self, sender_id: Any) -> List[TicketView]:
+    def list_tickets(self, sender_id: Any) -> list[TicketView]:
         """The sender's own tickets, newest first."""
         sender = _sender(sender_id)
         with self._session() as session:
@@ -1000,7 +1003,7 @@ class LoanService:
             ).scalars()
             return [self._ticket_view(t) for t in rows]
 
-    def ticket_status(self, sender_id: Any, number: Any) -> Optional[TicketView]:
+    def ticket_status(self, sender_id: Any, number: Any) -> TicketView | None:
         """One of the sender's own tickets by number; None if absent or someone else's."""
         sender = _sender(sender_id)
         normalised = normalise_ticket_number(number)

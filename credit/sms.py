@@ -8,7 +8,7 @@ implementing :class:`SmsGateway`, selected with ``SMS_GATEWAY``.
 from __future__ import annotations
 
 import os
-from typing import Optional, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.engine import Engine
 
@@ -39,7 +39,7 @@ class UnknownSmsGateway(ValueError):
     """``SMS_GATEWAY`` names a gateway that does not exist."""
 
 
-def get_sms_gateway(engine: Optional[Engine] = None, name: Optional[str] = None) -> SmsGateway:
+def get_sms_gateway(engine: Engine | None = None, name: str | None = None) -> SmsGateway:
     """Gateway chosen by ``name`` or ``$SMS_GATEWAY`` (default ``outbox``)."""
     chosen = (name or os.environ.get("SMS_GATEWAY") or "outbox").strip().lower()
     if chosen == "outbox":

@@ -12,7 +12,7 @@ config.yml::
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -46,23 +46,21 @@ ENTITY_TYPES = (
 )
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class CreditEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Adds application_id, id_last4, phone_last4, phone_number, otp_code,
     amount, term, product and complaint_category entities from regex + cn2an.
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """The component's default config (see parent class for full docstring)."""
         return {
             # list of entity types to keep; None = all of ENTITY_TYPES
             "dimensions": None,
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         self.component_config = config
         dims = config.get("dimensions")
         self._dimensions = set(dims) if dims else None
@@ -70,7 +68,7 @@ class CreditEntityExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -79,11 +77,11 @@ class CreditEntityExtractor(GraphComponent, EntityExtractorMixin):
         return cls(config)
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> List[str]:
         """Any extra python dependencies required for this component to run."""
         return ["cn2an"]
 
-    def _entities_for(self, text: Optional[Text]) -> List[Dict[Text, Any]]:
+    def _entities_for(self, text: str | None) -> List[Dict[str, Any]]:
         entities = []
         for span in extract_all(text or ""):
             if self._dimensions is not None and span.entity not in self._dimensions:
@@ -122,12 +120,9 @@ class CreditEntityExtractor(GraphComponent, EntityExtractorMixin):
         return messages
 
 
-def _overlaps_any(entity: Dict[Text, Any], others: List[Dict[Text, Any]]) -> bool:
+def _overlaps_any(entity: Dict[str, Any], others: List[Dict[str, Any]]) -> bool:
     start = entity.get(ENTITY_ATTRIBUTE_START)
     end = entity.get(ENTITY_ATTRIBUTE_END)
     if start is None or end is None:
         return False
-    return any(
-        start < o[ENTITY_ATTRIBUTE_END] and o[ENTITY_ATTRIBUTE_START] < end
-        for o in others
-    )
+    return any(start < o[ENTITY_ATTRIBUTE_END] and o[ENTITY_ATTRIBUTE_START] < end for o in others)

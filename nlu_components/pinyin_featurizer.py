@@ -19,10 +19,9 @@ config.yml (after the tokenizer)::
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from pypinyin import Style, lazy_pinyin
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
@@ -39,14 +38,12 @@ def to_pinyin(text: str, separator: str = "") -> str:
     return separator.join(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class PinyinCharNgramFeaturizer(CountVectorsFeaturizer):
     """CountVectorsFeaturizer over the pinyin of each token (char n-grams)."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Returns the component's default config."""
         return {
             **CountVectorsFeaturizer.get_default_config(),
@@ -57,13 +54,11 @@ class PinyinCharNgramFeaturizer(CountVectorsFeaturizer):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> List[str]:
         """Any extra python dependencies required for this component to run."""
         return ["sklearn", "pypinyin"]
 
-    def _get_message_tokens_by_attribute(
-        self, message: Message, attribute: Text
-    ) -> List[Text]:
+    def _get_message_tokens_by_attribute(self, message: Message, attribute: str) -> List[str]:
         """Token texts of ``attribute``, converted to pinyin for text attributes."""
         tokens = super()._get_message_tokens_by_attribute(message, attribute)
         if attribute not in DENSE_FEATURIZABLE_ATTRIBUTES:

@@ -174,7 +174,7 @@ def test_empty_text() -> None:
 
 def _check_digit(body17: str) -> str:
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return "10X98765432"[sum(int(c) * w for c, w in zip(body17, weights)) % 11]
+    return "10X98765432"[sum(int(c) * w for c, w in zip(body17, weights, strict=True)) % 11]
 
 
 id_numbers = st.builds(

@@ -148,9 +148,7 @@ def test_to_pinyin_keeps_non_chinese():
 
 
 def _tokenize(texts):
-    tokenizer = JiebaTokenizer.create(
-        JiebaTokenizer.get_default_config(), None, None, None
-    )
+    tokenizer = JiebaTokenizer.create(JiebaTokenizer.get_default_config(), None, None, None)
     messages = [Message(data={TEXT: t}) for t in texts]
     tokenizer.process(messages)
     return messages
@@ -162,7 +160,7 @@ def test_pinyin_featurizer_train_process_and_homophones(graph_env):
         PinyinCharNgramFeaturizer.get_default_config(), storage, Resource("pinyin"), context
     )
     train = _tokenize(["我逾期了怎么办", "我想提现", "利息是多少", "你好"])
-    for m, intent in zip(train, ["ask_overdue", "account_service", "ask_interest_rate", "greet"]):
+    for m, intent in zip(train, ["ask_overdue", "account_service", "ask_interest_rate", "greet"], strict=True):
         m.set("intent", intent)
     featurizer.train(TrainingData(train))
     featurizer.process_training_data(TrainingData(train))
@@ -171,7 +169,7 @@ def test_pinyin_featurizer_train_process_and_homophones(graph_env):
     featurizer.process(msgs)
     seq = [m.get_sparse_features(TEXT)[0] for m in msgs]
     sent = [m.get_sparse_features(TEXT)[1] for m in msgs]
-    for m, s in zip(msgs, seq):
+    for m, s in zip(msgs, seq, strict=True):
         # one sequence row per token
         assert s.features.shape[0] == len(m.get("text_tokens"))
     assert sent[0].features.shape[0] == 1
@@ -213,6 +211,7 @@ pipeline:
   - name: DIETClassifier
     epochs: 1
     entity_recognition: false
+    constrain_similarities: true
     random_seed: 1
 policies: []
 """

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -86,7 +86,7 @@ def svc(engine, clock) -> LoanService:
     return LoanService(engine, clock=clock, sms=OutboxSmsGateway(engine))
 
 
-def outbox(engine) -> List[Tuple[str, str]]:
+def outbox(engine) -> list[tuple[str, str]]:
     with session_scope(engine) as s:
         return [(r.phone, r.text) for r in s.execute(select(SmsOutbox).order_by(SmsOutbox.id)).scalars()]
 
@@ -103,9 +103,9 @@ def make_strong(svc: LoanService, engine, sender: str, app_id: str) -> None:
     assert svc.check_otp(sender, app_id, last_code(engine)) == "ok"
 
 
-def snapshot(engine) -> Dict[str, Any]:
+def snapshot(engine) -> dict[str, Any]:
     """Every row of the business tables, for "nothing changed" assertions."""
-    out: Dict[str, Any] = {}
+    out: dict[str, Any] = {}
     with engine.connect() as conn:
         for table in ("customers", "applications", "loans", "loan_installments"):
             out[table] = conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).fetchall()
@@ -675,6 +675,17 @@ def test_hostile_input_never_escapes_or_changes_rows(svc, engine, bad):
     assert svc.verify_identity("rest:owner", REVIEWING, "1234").status == "ok"
 
 
+def test_control_characters_are_removed_from_free_text(svc, engine):
+    ticket = svc.create_ticket("rest:a", "complaint", "a\x00b\x1bc\n第二行", contact="\x00139\x0012345678")
+    svc.record_risk_event("rest:a", "fraud_report", "\x00\x00")
+    svc.record_handoff("rest:a", "rest", "general", "x\x00y")
+    assert ticket.detail == "abc\n第二行"
+    assert ticket.contact == "139****5678"  # NUL cannot smuggle a phone number past masking
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT detail, contact FROM tickets")).one()
+        assert "\x00" not in "".join(v or "" for v in stored)
+
+
 def test_long_free_text_is_truncated_not_rejected(svc):
     ticket = svc.create_ticket("rest:a", "complaint", "很慢" * 5000, contact="😀" * 500)
     assert len(ticket.detail) == service_module.MAX_TEXT_CHARS
@@ -720,10 +731,13 @@ def test_unreachable_postgres_is_service_unavailable(clock):
 
 
 @pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL_PG"),
+    reason="DATABASE_URL_PG is not set (the PostgreSQL happy path needs a real server)",
+)
 def test_postgres_happy_path(clock):
-    url = os.environ.get("DATABASE_URL_PG")
-    if not url:
-        pytest.skip("DATABASE_URL_PG is not set (PostgreSQL happy path runs only against a real server)")
+    """Runs in a throw-away schema, so it never touches existing tables."""
+    url = os.environ["DATABASE_URL_PG"]
     schema = f"credit_test_{uuid.uuid4().hex[:10]}"
     base = get_engine(url)
     with base.begin() as conn:

@@ -1,0 +1,151 @@
+"""NLU evaluation helpers: held-out loading, scoring, an in-process Rasa predictor, tables.
+
+Importable without side effects (Rasa / TensorFlow are imported lazily).
+
+    from bench.nlu_eval import load_examples, RasaPredictor, evaluate, markdown_table
+    examples = load_examples("tests/nlu/heldout.yml")
+    predicted = RasaPredictor("models/dev/<hash>.tar.gz").predict([t for t, _ in examples])
+    report = evaluate([(gold, pred) for (_, gold), pred in zip(examples, predicted)])
+
+Scoring rules: a prediction of ``nlu_fallback`` (or no intent at all) is a miss in every
+figure: it counts as wrong for accuracy and as a false negative for the gold intent's
+recall; it is never dropped from the denominator. Macro-F1 is the unweighted mean of the
+per-intent F1 over the intents present in the gold labels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union
+
+FALLBACK_INTENT = "nlu_fallback"
+NO_INTENT = "<none>"
+
+PathLike = Union[str, Path]
+
+
+@dataclass(frozen=True)
+class IntentScore:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class Report:
+    n: int
+    accuracy: float
+    macro_f1: float
+    per_intent: Dict[str, IntentScore]
+    confusions: List[Tuple[str, str, int]] = field(default_factory=list)  # (gold, predicted, count), most first
+    fallbacks: int = 0  # predictions of nlu_fallback (all counted as misses)
+
+    def top_confusions(self, k: int = 10) -> List[Tuple[str, str, int]]:
+        return self.confusions[:k]
+
+
+def load_examples(path: PathLike) -> List[Tuple[str, str]]:
+    """(text, gold intent) for every intent example in a Rasa NLU file or directory."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+
+
+def _safe_div(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def evaluate(pairs: Iterable[Tuple[str, str | None]]) -> Report:
+    """Score (gold, predicted) pairs. ``nlu_fallback``/None predictions are misses."""
+    pairs = [(gold, pred if pred else NO_INTENT) for gold, pred in pairs]
+    if not pairs:
+        raise ValueError("nothing to evaluate")
+    gold_counts = Counter(g for g, _ in pairs)
+    pred_counts = Counter(p for _, p in pairs)
+    correct = Counter(g for g, p in pairs if g == p)
+    per_intent: Dict[str, IntentScore] = {}
+    for intent in sorted(gold_counts):
+        tp = correct[intent]
+        precision = _safe_div(tp, pred_counts[intent])
+        recall = _safe_div(tp, gold_counts[intent])
+        f1 = _safe_div(2 * precision * recall, precision + recall)
+        per_intent[intent] = IntentScore(precision, recall, f1, gold_counts[intent])
+    confusions = Counter((g, p) for g, p in pairs if g != p)
+    ordered = sorted(confusions.items(), key=lambda kv: (-kv[1], kv[0]))
+    return Report(
+        n=len(pairs),
+        accuracy=sum(correct.values()) / len(pairs),
+        macro_f1=sum(s.f1 for s in per_intent.values()) / len(per_intent),
+        per_intent=per_intent,
+        confusions=[(g, p, c) for (g, p), c in ordered],
+        fallbacks=pred_counts[FALLBACK_INTENT],
+    )
+
+
+class RasaPredictor:
+    """Loads a trained Rasa model in-process and predicts intents with the full NLU
+    pipeline (tokenizer, featurizers, DIET, FallbackClassifier, ...)."""
+
+    def __init__(self, model_path: PathLike) -> None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        logging.getLogger("rasa").setLevel(logging.WARNING)
+        from rasa.core.agent import Agent
+
+        self.model_path = Path(model_path)
+        if not self.model_path.exists():
+            raise FileNotFoundError(self.model_path)
+        self.agent = Agent.load(str(self.model_path))
+        if not self.agent.is_ready():
+            raise RuntimeError(f"model {self.model_path} could not be loaded")
+
+    async def _parse_all(self, texts: Sequence[str]) -> List[Dict[str, Any]]:
+        return list(await asyncio.gather(*(self.agent.parse_message(t) for t in texts)))
+
+    def parse(self, texts: Sequence[str]) -> List[Dict[str, Any]]:
+        """Full parse data (intent, intent_ranking, entities) for each text."""
+        return asyncio.run(self._parse_all(list(texts)))
+
+    def predict(self, texts: Sequence[str]) -> List[str]:
+        """Top intent name per text (``nlu_fallback`` when the FallbackClassifier fires)."""
+        return [(p.get("intent") or {}).get("name") or NO_INTENT for p in self.parse(texts)]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def markdown_table(reports: Dict[str, Report]) -> str:
+    """Side-by-side summary: one row per system (n, accuracy, macro-F1, fallbacks)."""
+    lines = ["| system | n | accuracy | macro-F1 | nlu_fallback (misses) |", "|---|---:|---:|---:|---:|"]
+    for name, r in reports.items():
+        lines.append(f"| {name} | {r.n} | {_fmt(r.accuracy)} | {_fmt(r.macro_f1)} | {r.fallbacks} |")
+    return "\n".join(lines)
+
+
+def per_intent_table(reports: Dict[str, Report]) -> str:
+    """Per-intent F1 side by side (support from the first report)."""
+    names = list(reports)
+    intents = sorted({i for r in reports.values() for i in r.per_intent})
+    first = reports[names[0]]
+    head = "| intent | support | " + " | ".join(f"{n} F1" for n in names) + " |"
+    sep = "|---|---:|" + "---:|" * len(names)
+    lines = [head, sep]
+    for intent in intents:
+        support = first.per_intent[intent].support if intent in first.per_intent else 0
+        cells = [_fmt(reports[n].per_intent[intent].f1) if intent in reports[n].per_intent else "–" for n in names]
+        lines.append(f"| {intent} | {support} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def confusion_table(report: Report, k: int = 10) -> str:
+    lines = ["| gold | predicted | count |", "|---|---|---:|"]
+    for gold, pred, count in report.top_confusions(k):
+        lines.append(f"| {gold} | {pred} | {count} |")
+    return "\n".join(lines)

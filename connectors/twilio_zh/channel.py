@@ -1,0 +1,122 @@
+"""Rasa glue for ``twilio_zh`` (``/webhooks/twilio_zh/webhook``): Mandarin speech and
+keypad input through TwiML ``<Gather input="dtmf speech">``."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors import ids
+from connectors.http import ChannelError, bad_request, check_body_size, guarded, text_error
+from connectors.twilio_zh.config import TwilioSettings
+from connectors.twilio_zh.signature import check_twilio_signature
+from connectors.twilio_zh.twiml import render_twiml
+from connectors.voice.calls import CallRunner, engine_from_env, tracker_slot_lookup
+from connectors.voice.engine import VoiceEvent
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "twilio_zh"
+WEBHOOK_PATH = f"/webhooks/{CHANNEL}/webhook"
+ENDED_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def _form(request: Request) -> Any:
+    if request.method != "POST":
+        return request.args
+    try:
+        return request.form
+    except Exception:  # noqa: BLE001 - a body Sanic cannot parse
+        raise bad_request("malformed_form", "表单格式错误", "malformed form body") from None
+
+
+def _param(request: Request, name: str) -> str:
+    source = _form(request)
+    value = source.get(name) if source else None
+    return value if isinstance(value, str) else ""
+
+
+def event_from_request(request: Request) -> VoiceEvent:
+    """Twilio's form fields (and our own ``event`` query parameter) as a call event."""
+    marker = (request.args.get("event") or "") if request.args else ""
+    if _param(request, "CallStatus") in ENDED_STATUSES:
+        return VoiceEvent("hangup")
+    digits = _param(request, "Digits")
+    speech = _param(request, "SpeechResult")
+    if digits:
+        return VoiceEvent("dtmf", digits=digits[:32])
+    if speech:
+        confidence: float | None
+        try:
+            confidence = float(_param(request, "Confidence"))
+            if not 0.0 <= confidence <= 1.0:
+                confidence = None
+        except ValueError:
+            confidence = None
+        return VoiceEvent("speech", text=speech[:2000], confidence=confidence)
+    if marker in ("gather", "no_input"):
+        return VoiceEvent("no_input")
+    return VoiceEvent("call_start")
+
+
+class TwilioZhInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        return cls(TwilioSettings.from_env())
+
+    def __init__(self, settings: TwilioSettings | None) -> None:
+        self.settings = settings
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("twilio_zh_webhook", __name__)
+        settings = self.settings
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if settings else "disabled"})
+
+        if settings is None:
+
+            @webhook.route("/webhook", methods=["GET", "POST"])
+            @guarded(CHANNEL, text_error)
+            async def disabled(_: Request) -> HTTPResponse:
+                raise ChannelError(404, "disabled", "电话渠道未启用（未设置 TWILIO_AUTH_TOKEN）", "twilio_zh disabled")
+
+            return webhook
+
+        runner = CallRunner(CHANNEL, ids.TELEPHONE, engine_from_env())
+
+        def url_for(event: str) -> str:
+            return f"{settings.public_base_url or ''}{WEBHOOK_PATH}?event={event}"
+
+        @webhook.route("/webhook", methods=["GET", "POST"])
+        @guarded(CHANNEL, text_error)
+        async def receive(request: Request) -> HTTPResponse:
+            check_body_size(request, settings.max_body_bytes)
+            check_twilio_signature(request, settings.auth_token, settings.public_base_url)
+            call_sid = _param(request, "CallSid")
+            if not ids.is_valid_raw_id(call_sid):
+                raise bad_request("bad_call_sid", "缺少或无效的 CallSid", "missing or invalid CallSid")
+            event = event_from_request(request)
+            caller = _param(request, "From")[:32]
+            turn = await runner.handle(
+                call_sid,
+                event,
+                on_new_message,
+                slot_lookup=tracker_slot_lookup(request.app),
+                metadata={"call_sid": call_sid, "caller": caller},
+            )
+            if event.kind == "hangup":
+                return response.text("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response />",
+                                     content_type="text/xml; charset=utf-8")
+            return response.text(render_twiml(turn, settings, url_for), content_type="text/xml; charset=utf-8")
+
+        return webhook

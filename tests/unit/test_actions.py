@@ -1,0 +1,230 @@
+"""Action unit tests: rasa-sdk actions run against a real SQLite database seeded with the demo."""
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.common as common
+from actions.complaint import ActionComplaintStart, ActionCreateComplaintTicket, ValidateComplaintForm
+from actions.dialogue import ActionAcceptOffer, ActionFallback, ActionHandleInform
+from actions.handoff import ActionHandoff
+from actions.loan_ops import ActionAskOtpCode, ActionLoanOperation, ValidateLoanForm
+from actions.progress import ActionCheckProgress, ValidateProgressForm
+from actions.rates import ActionQuoteRate
+from actions.risk import ActionReportFraud, ActionUrgentNeed
+from credit.compliance import check_text
+from credit.db import SmsOutbox, Ticket, get_engine, init_db, session_scope
+from credit.seed import seed
+from credit.service import LoanService
+
+DOMAIN: Dict[str, Any] = {"slots": {}, "responses": {}, "forms": {
+    "progress_form": {"required_slots": ["application_id", "id_last4"]},
+    "loan_form": {"required_slots": ["application_id", "id_last4", "otp_code"]},
+    "complaint_form": {"required_slots": ["complaint_detail", "contact_phone"]},
+}}
+
+
+@pytest.fixture()
+def svc(tmp_path, monkeypatch):
+    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
+    init_db(engine)
+    seed(engine, reset=True)
+    service = LoanService(engine)
+    monkeypatch.setattr(common, "_service", service)
+    return service
+
+
+def make_tracker(sender: str = "rest:u1", text: str = "", intent: str = "inform",
+                 entities: Optional[List[Dict[str, Any]]] = None, slots: Optional[Dict[str, Any]] = None,
+                 events: Optional[List[Dict[str, Any]]] = None, active_loop: Optional[str] = None,
+                 ranking: Optional[List[Dict[str, Any]]] = None) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or [],
+              "intent_ranking": ranking or []}
+    user_event = {"event": "user", "text": text, "parse_data": latest}
+    return Tracker(sender, slots or {}, latest, (events or []) + [user_event], False, None,
+                   {"name": active_loop} if active_loop else {}, "action_listen")
+
+
+def run(action, tracker: Tracker, domain: Optional[Dict[str, Any]] = None):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, domain or DOMAIN))
+    return dispatcher.messages, events
+
+
+def slots_of(events) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def all_text(messages) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def test_rate_quote_uses_customer_figures(svc):
+    tracker = make_tracker(text="借1万分12期利息多少", intent="ask_interest_rate",
+                           entities=[{"entity": "amount", "value": "10000"}, {"entity": "term", "value": "12"}])
+    messages, _ = run(ActionQuoteRate(), tracker)
+    text = all_text(messages)
+    assert "借1万元、分12期" in text and "866.19" in text and "年化利率" in text
+    assert check_text(text) == []
+
+
+def test_progress_validation_verifies_and_check_reports_stage(svc):
+    form = ValidateProgressForm()
+    tracker = make_tracker(text="1234", slots={"application_id": "SQ202611200001", "id_last4": "1234",
+                                               "requested_slot": "id_last4"}, active_loop="progress_form")
+    dispatcher = CollectingDispatcher()
+    result = form.validate_id_last4("1234", dispatcher, tracker, DOMAIN)
+    assert result["verify_status"] == "ok"
+    done = make_tracker(slots={"application_id": "SQ202611200001", "verify_status": "ok"})
+    messages, events = run(ActionCheckProgress(), done)
+    assert "审批中" in all_text(messages)
+    assert slots_of(events)["application_id"] is None  # identity slots cleared after use
+
+
+def test_wrong_and_unknown_give_identical_failure(svc):
+    form = ValidateProgressForm()
+    replies = []
+    for i, app in enumerate(["SQ202611200001", "SQ209912319999"]):
+        tracker = make_tracker(sender=f"rest:w{i}", slots={"application_id": app})
+        dispatcher = CollectingDispatcher()
+        result = form.validate_id_last4("9999", dispatcher, tracker, DOMAIN)
+        assert result == {"id_last4": None}
+        replies.append(dispatcher.messages)
+    assert replies[0] == replies[1]
+
+
+def test_third_failure_locks_and_form_ends(svc):
+    form = ValidateProgressForm()
+    tracker = make_tracker(sender="rest:lock", slots={"application_id": "SQ202611200001"})
+    for _ in range(2):
+        form.validate_id_last4("0000", CollectingDispatcher(), tracker, DOMAIN)
+    result = form.validate_id_last4("0000", CollectingDispatcher(), tracker, DOMAIN)
+    assert result["verify_status"] == "locked"
+    locked = make_tracker(sender="rest:lock", slots={"verify_status": "locked"})
+    assert asyncio.run(form.required_slots(["application_id", "id_last4"], CollectingDispatcher(), locked, DOMAIN)) == []
+
+
+@pytest.mark.parametrize("hostile", ["", "abcd", "12", "12345", "SQ12", "' OR 1=1 --", "😡😡😡😡", "x" * 10000, None])
+def test_form_slots_reject_hostile_input_with_a_message(svc, hostile):
+    tracker = make_tracker(slots={"application_id": "SQ202611200001"})
+    form = ValidateProgressForm()
+    dispatcher = CollectingDispatcher()
+    assert form.validate_application_id(hostile, dispatcher, tracker, DOMAIN) == {"application_id": None}
+    assert dispatcher.messages
+    dispatcher = CollectingDispatcher()
+    assert form.validate_id_last4(hostile, dispatcher, tracker, DOMAIN)["id_last4"] is None
+    assert dispatcher.messages
+    dispatcher = CollectingDispatcher()
+    assert ValidateLoanForm().validate_otp_code(hostile, dispatcher, tracker, DOMAIN)["otp_code"] is None
+    dispatcher = CollectingDispatcher()
+    assert ValidateComplaintForm().validate_contact_phone(hostile, dispatcher, tracker, DOMAIN) == {"contact_phone": None}
+
+
+def test_otp_flow_sends_code_to_outbox_and_unlocks_loan_details(svc):
+    sender = "rest:otp"
+    assert svc.verify_identity(sender, "SQ202611180002", "5678").status == "ok"
+    tracker = make_tracker(sender=sender, slots={"application_id": "SQ202611180002", "requested_slot": "id_last4"})
+    messages, _ = run(ActionAskOtpCode(), tracker)
+    with session_scope(svc.engine) as session:
+        sms = session.query(SmsOutbox).order_by(SmsOutbox.id.desc()).first()
+        code = re.search(r"\d{6}", sms.text).group(0)
+    assert messages[0]["response"] == "utter_otp_sent" and messages[0]["phone_last4"] == "5678"
+    assert code not in str(messages)
+    result = ValidateLoanForm().validate_otp_code(code, CollectingDispatcher(), tracker, DOMAIN)
+    assert result == {"otp_code": "verified"}
+    done = make_tracker(sender=sender, slots={"application_id": "SQ202611180002", "verify_status": "ok",
+                                              "loan_operation": "details"})
+    messages, events = run(ActionLoanOperation(), done)
+    text = all_text(messages)
+    assert "20,000.00" in text and "年化利率(单利) 12%" in text
+    assert check_text(text) == []
+    assert slots_of(events)["verified_application"] == "SQ202611180002"
+
+
+def test_wechat_openid_counts_as_strong_check(svc):
+    sender = "wx:o_demo_openid_5678"
+    assert svc.verify_identity(sender, "SQ202611180002", "5678").status == "ok"
+    tracker = make_tracker(sender=sender, slots={"application_id": "SQ202611180002", "verify_status": "ok"})
+    slots = asyncio.run(ValidateLoanForm().required_slots(["application_id", "id_last4", "otp_code"],
+                                                          CollectingDispatcher(), tracker, DOMAIN))
+    assert "otp_code" not in slots
+
+
+def test_complaint_flow_creates_masked_ticket(svc):
+    start = make_tracker(text="客服态度太差了，我要投诉", intent="complain",
+                         entities=[{"entity": "complaint_category", "value": "attitude"}])
+    messages, events = run(ActionComplaintStart(), start)
+    assert messages[0]["response"] == "utter_complaint_empathy"
+    assert slots_of(events)["next_step"] == "complaint_form"
+    done = make_tracker(slots={"complaint_detail": "客服挂我电话，我的手机13812345678", "contact_phone": "13812345678",
+                               "complaint_category": "attitude"})
+    messages, _ = run(ActionCreateComplaintTicket(), done)
+    text = all_text(messages)
+    assert re.search(r"TK\d+", text) and "24小时" in text
+    assert "13812345678" not in text
+    with session_scope(svc.engine) as session:
+        ticket = session.query(Ticket).one()
+        assert "13812345678" not in ticket.detail and "13812345678" not in (ticket.contact or "")
+
+
+def test_slow_complaint_offers_progress_check(svc):
+    tracker = make_tracker(text="审批太慢了等了三天", intent="complain",
+                           entities=[{"entity": "complaint_category", "value": "slow"}])
+    messages, events = run(ActionComplaintStart(), tracker)
+    assert slots_of(events)["offer"] == "progress_check" and slots_of(events)["next_step"] == "none"
+    messages, events = run(ActionAcceptOffer(), make_tracker(intent="affirm", slots={"offer": "progress_check"}))
+    assert slots_of(events)["next_step"] == "progress_form"
+
+
+def test_second_complaint_hands_off(svc):
+    tracker = make_tracker(text="垃圾平台", intent="complain", slots={"complaint_count": 1})
+    messages, events = run(ActionComplaintStart(), tracker)
+    custom = [m["custom"] for m in messages if m.get("custom")]
+    assert custom and custom[0]["type"] == "handoff"
+
+
+def test_handoff_summary_masks_personal_data(svc):
+    events = [{"event": "user", "text": "我手机13812345678 身份证110101199003071234",
+               "parse_data": {"intent": {"name": "account_service"}}}]
+    messages, _ = run(ActionHandoff(), make_tracker(text="转人工", intent="request_human", events=events))
+    summary = [m["custom"] for m in messages if m.get("custom")][0]["summary"]
+    assert "13812345678" not in summary and "110101199003071234" not in summary
+    assert "账户与银行卡" in summary
+
+
+def test_fallback_offers_two_likeliest_then_hands_off(svc):
+    ranking = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "ask_prepayment", "confidence": 0.3},
+               {"name": "ask_repayment", "confidence": 0.2}, {"name": "greet", "confidence": 0.1}]
+    messages, _ = run(ActionFallback(), make_tracker(text="那个钱咋弄", intent="nlu_fallback", ranking=ranking))
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles == ["提前还款", "还款问题", "都不是，转人工"]
+    previous = [{"event": "user", "text": "嗯嗯", "parse_data": {"intent": {"name": "nlu_fallback"}}}]
+    messages, _ = run(ActionFallback(), make_tracker(text="啊", intent="nlu_fallback", events=previous))
+    assert any(m.get("custom", {}).get("type") == "handoff" for m in messages)
+
+
+def test_risk_actions_record_events(svc):
+    run(ActionUrgentNeed(), make_tracker(text="急用钱快批", intent="urgent_need"))
+    messages, _ = run(ActionReportFraud(), make_tracker(text="让我交保证金", intent="report_fraud"))
+    assert "400-820-8820" in all_text(messages)
+    from credit.db import RiskEvent
+    with session_scope(svc.engine) as session:
+        assert sorted(e.kind for e in session.query(RiskEvent)) == ["fraud_report", "urgent_need"]
+
+
+def test_application_number_outside_form_starts_check(svc):
+    tracker = make_tracker(text="SQ202611200001", entities=[{"entity": "application_id", "value": "SQ202611200001"}])
+    _, events = run(ActionHandleInform(), tracker)
+    assert slots_of(events)["next_step"] == "progress_form"
+
+
+def test_database_down_gets_polite_reply_not_silence(tmp_path, monkeypatch):
+    engine = get_engine(f"sqlite:///{tmp_path / 'missing' / 'nowhere' / 'x.db'}")
+    monkeypatch.setattr(common, "_service", LoanService(engine))
+    messages, _ = run(ActionUrgentNeed(), make_tracker(text="急用钱", intent="urgent_need"))
+    assert messages and messages[0].get("response") == "utter_service_unavailable"
