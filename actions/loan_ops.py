@@ -15,7 +15,7 @@ from actions.common import catalogue, channel_of, polite_on_failure, say, servic
 from actions.validation_base import CreditFormValidation
 from credit import answers
 from credit.numbers import extract_otp
-from credit.service import ServiceUnavailable
+from credit.service import RateLimited, ServiceUnavailable
 
 OPERATION_BY_INTENT = {
     "cancel_loan": "cancel",
@@ -90,7 +90,11 @@ class ActionAskOtpCode(Action):
         if tracker.get_slot("requested_slot") == "otp_code":
             dispatcher.utter_message(response="utter_ask_otp_code")
             return []
-        sent = service().send_otp(tracker.sender_id, tracker.get_slot("application_id") or "")
+        try:
+            sent = service().send_otp(tracker.sender_id, tracker.get_slot("application_id") or "")
+        except RateLimited:
+            dispatcher.utter_message(response="utter_otp_rate_limited")
+            return []
         dispatcher.utter_message(response="utter_otp_sent", phone_last4=sent.masked_phone[-4:])
         return []
 

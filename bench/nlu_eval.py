@@ -96,7 +96,11 @@ class RasaPredictor:
     def __init__(self, model_path: PathLike) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         logging.getLogger("rasa").setLevel(logging.WARNING)
+        import structlog
         from rasa.core.agent import Agent
+
+        # Rasa 3.6 logs every parse at debug level through structlog; keep warnings only.
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
         self.model_path = Path(model_path)
         if not self.model_path.exists():
