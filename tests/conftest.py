@@ -202,6 +202,22 @@ def start_stack(stack: Stack, model_path: Path) -> Iterator[Callable[[Dict[str, 
         _stop(proc)
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL: DATABASE_URL_PG if set, else a throw-away cluster from Debian's package."""
+    if os.environ.get("DATABASE_URL_PG"):
+        yield os.environ["DATABASE_URL_PG"]
+        return
+    from tests.servers import postgres_bin, postgres_server
+
+    if postgres_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed (scripts/system_deps.sh installs it)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with postgres_server() as url:
+        yield url
+
+
 @pytest.fixture
 def sender() -> str:
     """A fresh conversation id on the REST channel."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -731,13 +730,9 @@ def test_unreachable_postgres_is_service_unavailable(clock):
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL_PG"),
-    reason="DATABASE_URL_PG is not set (the PostgreSQL happy path needs a real server)",
-)
-def test_postgres_happy_path(clock):
+def test_postgres_happy_path(clock, postgres_url):
     """Runs in a throw-away schema, so it never touches existing tables."""
-    url = os.environ["DATABASE_URL_PG"]
+    url = postgres_url
     schema = f"credit_test_{uuid.uuid4().hex[:10]}"
     base = get_engine(url)
     with base.begin() as conn:
