@@ -168,3 +168,34 @@ def test_every_turn_is_in_the_tracker(stack, sender):
         stack.rest(sender, message)
     turns = [e["text"] for e in stack.user_turns(sender)]
     assert turns == ["你好", "利息多少", "谢谢"]
+
+
+def _verify_with_sms(stack, sender: str, app_id: str, last4: str) -> str:
+    assert "身份证" in stack.texts(sender, app_id)
+    sent = stack.texts(sender, last4)
+    assert "验证码已发送至尾号" in sent
+    suffix = re.search(r"尾号(\d{4})", sent).group(1)
+    return stack.texts(sender, _sms_code(stack, suffix))
+
+
+def test_cancel_a_pending_application_after_sms_check(stack, sender):
+    intro = stack.texts(sender, "我不想借了，帮我取消申请")
+    assert "短信验证" in intro and "申请编号" in intro
+    reply = _verify_with_sms(stack, sender, "SQ202611210004", "8765")
+    assert "取消" in reply
+    assert _rows(stack, "SELECT stage FROM applications WHERE application_id = 'SQ202611210004'")[0][0] == "cancelled"
+
+
+def test_settlement_certificate_for_a_repaid_loan(stack, sender):
+    stack.texts(sender, "我要开结清证明")
+    reply = _verify_with_sms(stack, sender, "SQ202604200005", "246x")
+    number = re.search(r"TK\d+", reply).group(0)
+    assert _rows(stack, "SELECT kind FROM tickets WHERE number = :n", n=number)[0][0] == "settlement_certificate"
+
+
+def test_overdue_question_states_consequences_and_offers_negotiation(stack, sender):
+    reply = stack.texts(sender, "这个月实在还不上了，会怎么样")
+    assert "罚息" in reply and "征信" in reply and "协商" in reply
+    _assert_compliant(reply)
+    ticket = stack.texts(sender, "好的")
+    assert re.search(r"TK\d+", ticket) and "48小时" in ticket
