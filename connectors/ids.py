@@ -21,7 +21,7 @@ REST = "rest"
 PREFIXES = (WECHAT, WEB, TELEPHONE, IVR, REST)
 
 MAX_RAW_ID_LENGTH = 128
-_RAW_ID = re.compile(r"^[A-Za-z0-9_\-.:@+=]{1," + str(MAX_RAW_ID_LENGTH) + r"}$")
+_RAW_ID = re.compile(r"[A-Za-z0-9_\-.:@+=]{1," + str(MAX_RAW_ID_LENGTH) + r"}")
 
 
 class InvalidSenderId(ValueError):
@@ -29,7 +29,7 @@ class InvalidSenderId(ValueError):
 
 
 def is_valid_raw_id(raw: object) -> bool:
-    return isinstance(raw, str) and bool(_RAW_ID.match(raw))
+    return isinstance(raw, str) and bool(_RAW_ID.fullmatch(raw))
 
 
 def namespaced(prefix: str, raw: object) -> str:

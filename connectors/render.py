@@ -127,7 +127,7 @@ def _sorted(options: Iterable[MenuOption]) -> List[MenuOption]:
 
 
 def numbered_options_text(options: Iterable[MenuOption]) -> str:
-    lines = [f"{o.digit}. {o.label}" for o in _sorted(options)]
+    lines = [f"【{o.digit}】{o.label}" for o in _sorted(options)]
     return "回复数字即可选择：\n" + "\n".join(lines) if lines else ""
 
 

@@ -37,7 +37,7 @@ def verify(secret: str, header: str | None, body: bytes, tolerance_s: float = 30
         if sep:
             parts[key.strip()] = value.strip()
     t, digest = parts.get("t", ""), parts.get("sha256", "").lower()
-    if not t.isdigit() or len(t) > 12 or not _HEX64.match(digest):
+    if not (t.isascii() and t.isdigit()) or len(t) > 12 or not _HEX64.fullmatch(digest):
         raise _unauthorized(f"{HEADER} 格式应为 t=<时间戳>,sha256=<十六进制>", f"malformed {HEADER}")
     if abs((time.time() if now is None else now) - int(t)) > tolerance_s:
         raise _unauthorized("签名时间戳超出允许范围", "signature timestamp outside the allowed window")

@@ -173,7 +173,7 @@ class VoiceEngine:
             return self._speech(text, event.confidence, state)
         if event.kind == "dtmf":
             digits = (event.digits or "").strip()
-            if not _DTMF.match(digits or "-"):
+            if not _DTMF.fullmatch(digits or "-"):
                 return self._no_input(state)
             state.no_input = 0
             return self._dtmf(digits, state)

@@ -216,7 +216,7 @@ class WebChatInput(InputChannel):
         @sio.on("session_request")
         async def session_request(sid: str, data: Any = None) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = requested if isinstance(requested, str) and _SESSION_ID.match(requested) else uuid.uuid4().hex
+            session_id = requested if isinstance(requested, str) and _SESSION_ID.fullmatch(requested) else uuid.uuid4().hex
             sender_id = ids.namespaced(ids.WEB, session_id)
             old = (await sio.get_session(sid)).get("sender_id")
             if old and old != sender_id:

@@ -97,7 +97,7 @@ def parse_inbound(xml: str) -> Inbound:
         return Inbound(kind="unsubscribe", **base)
     if isinstance(message, ClickEvent):
         key = message.key if isinstance(message.key, str) else ""
-        if not _MENU_KEY.match(key):
+        if not _MENU_KEY.fullmatch(key):
             raise bad_request("bad_menu_key", "菜单 EventKey 应为意图名", "menu EventKey must be an intent name")
         return Inbound(kind="click", text=key, **base)
     if message.type == "event":

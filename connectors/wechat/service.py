@@ -90,7 +90,9 @@ class WeChatService:
         started = time.monotonic()
         task = asyncio.ensure_future(self._turn(inbound, self._dialogue_text(inbound)))
         try:
-            done, _ = await asyncio.wait({task}, timeout=self.settings.passive_deadline_s)
+            # a deadline of 0 means "always deliver through the API"
+            deadline = self.settings.passive_deadline_s
+            done = (await asyncio.wait({task}, timeout=deadline))[0] if deadline > 0 else set()
         except asyncio.CancelledError:  # the HTTP request went away; the turn goes on
             self.ledger.settle_async(inbound.dedup_key)
             task.add_done_callback(lambda t: self._spawn(self._deliver_result(inbound, t)))

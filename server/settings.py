@@ -1,0 +1,92 @@
+"""Production settings, read from the environment in one place (secrets never come from files).
+
+| variable | default | meaning |
+|---|---|---|
+| ``ACTION_TIMEOUT_S`` | 5 | cap on one call from Rasa to the action server (Rasa's own default is 300 s) |
+| ``ACTION_HOST`` | 127.0.0.1 | interface the action server binds (``python -m server actions``) |
+| ``REST_AUTH_TOKEN`` | unset | bearer token the REST channel requires; unset: loopback callers only |
+| ``RASA_AUTH_TOKEN`` / ``RASA_JWT_SECRET`` (+ ``RASA_JWT_METHOD``) | unset | Rasa HTTP API protection; ``--enable-api`` without either is refused |
+| ``RETENTION_CONVERSATIONS_DAYS`` | 180 | tracker events, hand-offs, verification audit, SMS outbox |
+| ``RETENTION_TICKETS_DAYS`` | 1095 | tickets and risk events (3 years) |
+| ``RETENTION_EXPORTS_DAYS`` | 30 | export files under ``EXPORT_DIR`` |
+| ``RETENTION_CREDENTIALS_DAYS`` | 1 | expired one-time codes and verifications (kept a day after expiry) |
+| ``EXPORT_DIR`` | ``var/exports`` | where ops exports are written (relative to the project root) |
+| ``TRACKER_STORE_URL`` | from ``endpoints.yml`` | SQLAlchemy URL of the tracker store, for the purge command |
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_ACTION_TIMEOUT_S = 5.0
+DEFAULT_ACTION_HOST = "127.0.0.1"
+DEFAULT_RETENTION_DAYS = {
+    "conversations": 180,
+    "tickets": 3 * 365,
+    "exports": 30,
+    "credentials": 1,
+}
+
+
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        logger.warning("%s=%r is not a number; using %s", name, raw, default)
+        return default
+    if value < minimum:
+        logger.warning("%s=%r is below %s; using %s", name, raw, minimum, minimum)
+        return minimum
+    return value
+
+
+@dataclass(frozen=True)
+class Retention:
+    conversations_days: int
+    tickets_days: int
+    exports_days: int
+    credentials_days: int
+    export_dir: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Retention":
+        def days(kind: str) -> int:
+            name = f"RETENTION_{kind.upper()}_DAYS"
+            return int(_number(env, name, DEFAULT_RETENTION_DAYS[kind], minimum=1))
+
+        export_dir = Path(env.get("EXPORT_DIR") or "var/exports")
+        if not export_dir.is_absolute():
+            export_dir = PROJECT_ROOT / export_dir
+        return cls(days("conversations"), days("tickets"), days("exports"), days("credentials"), export_dir)
+
+
+@dataclass(frozen=True)
+class Settings:
+    action_timeout_s: float
+    action_host: str
+    rest_auth_token: Optional[str]
+    retention: Retention
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        token = (env.get("REST_AUTH_TOKEN") or "").strip() or None
+        return cls(
+            action_timeout_s=_number(env, "ACTION_TIMEOUT_S", DEFAULT_ACTION_TIMEOUT_S, minimum=0.5),
+            action_host=(env.get("ACTION_HOST") or "").strip() or DEFAULT_ACTION_HOST,
+            rest_auth_token=token,
+            retention=Retention.from_env(env),
+        )
+
+
+def settings(env: Mapping[str, str] | None = None) -> Settings:
+    return Settings.from_env(os.environ if env is None else env)
