@@ -14,7 +14,7 @@ RASA = str(ROOT / ".venv" / "bin" / "rasa")
 
 def main() -> int:
     model = str(dev_model())
-    core = subprocess.run([RASA, "test", "core", "--model", model, "--stories", "tests/stories", "--domain", "domain",
+    core = subprocess.run([RASA, "test", "core", "--model", model, "--stories", "tests/stories",
                            "--out", "results/core", "--fail-on-prediction-errors"], cwd=ROOT)
     if core.returncode != 0:
         print("rasa test core: 测试故事有预测错误，见 results/core/failed_test_stories.yml", file=sys.stderr)
