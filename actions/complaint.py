@@ -48,7 +48,9 @@ class ValidateComplaintForm(FormValidationAction):
 
     def validate_complaint_detail(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        text = str(slot_value or "").strip()
+        if slot_value is None:
+            return {"complaint_detail": None}
+        text = str(slot_value).strip()
         if len(text) < 2:
             dispatcher.utter_message(response="utter_ask_complaint_detail")
             return {"complaint_detail": None}
@@ -56,7 +58,9 @@ class ValidateComplaintForm(FormValidationAction):
 
     def validate_contact_phone(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        text = str(slot_value or "").strip()
+        if slot_value is None:
+            return {"contact_phone": None}
+        text = str(slot_value).strip()
         phone = extract_phone_number(text)
         if phone:
             return {"contact_phone": phone}

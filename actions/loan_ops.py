@@ -55,6 +55,8 @@ class ValidateLoanForm(CreditFormValidation):
 
     def validate_otp_code(self, slot_value: Any, dispatcher: CollectingDispatcher,
                           tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if slot_value is None:
+            return {"otp_code": None}
         if slot_value == "verified":
             return {"otp_code": "verified"}
         code = extract_otp(str(slot_value or ""))

@@ -33,6 +33,8 @@ class CreditFormValidation(FormValidationAction):
 
     def validate_application_id(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if slot_value is None:  # a reset by an action, not customer input: the form will ask
+            return {"application_id": None}
         app_id = extract_application_id(str(slot_value or ""), allow_bare=True)
         if not app_id:
             dispatcher.utter_message(response="utter_invalid_application_id")
@@ -48,6 +50,8 @@ class CreditFormValidation(FormValidationAction):
 
     def validate_id_last4(self, slot_value: Any, dispatcher: CollectingDispatcher,
                           tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if slot_value is None:
+            return {"id_last4": None}
         if slot_value == "verified" and tracker.get_slot("verify_status") == "ok":
             return {"id_last4": "verified"}
         last4 = extract_id_last4(str(slot_value or ""))

@@ -48,18 +48,19 @@ def _wan(amount: int) -> str:
 def rate_answer(cat: Catalogue, product_code: Optional[str], amount: Optional[int], term: Optional[int]) -> Reply:
     """Annualised range, a worked example on the customer's own figures, and the disclaimer."""
     product = _product(cat, product_code)
-    lines: list[str] = []
     if product is None:
-        lines.append("我们所有产品的利率都按年化利率(单利)展示，已包含利息和全部费用：")
-        lines.append(_numbered([f"{p.name}：{format_apr_range(p)}，期限{p.format_terms()}" for p in cat.products]))
+        ranges = ("我们所有产品的利率都按年化利率(单利)展示，已包含利息和全部费用：\n"
+                  + _numbered([f"{p.name}：{format_apr_range(p)}，期限{p.format_terms()}" for p in cat.products]))
         example_product = cat.product(cat.demo_loan.product)
     else:
-        lines.append(f"{product.name}的{format_apr_range(product)}，已包含利息和全部费用，"
-                     f"可借{product.format_amount_range()}，期限{product.format_terms()}。")
+        ranges = (f"{product.name}的{format_apr_range(product)}，已包含利息和全部费用，"
+                  f"可借{product.format_amount_range()}，期限{product.format_terms()}。")
         example_product = product
     own_figures = amount is not None or term is not None
-    lines.append(_worked_example(example_product, amount or DEFAULT_EXAMPLE_AMOUNT,
-                                 term or DEFAULT_EXAMPLE_TERM, own_figures))
+    example = _worked_example(example_product, amount or DEFAULT_EXAMPLE_AMOUNT,
+                              term or DEFAULT_EXAMPLE_TERM, own_figures)
+    # the customer's own figures answer the question, so they come first
+    lines = [example, ranges] if own_figures else [ranges, example]
     lines.append("您的实际利率以审批结果为准，签约前会在合同中明确展示，确认后才生效。")
     if not own_figures:
         lines.append("告诉我您想借多少、分几期，我可以按您的情况帮您算一算。")

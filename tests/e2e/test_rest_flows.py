@@ -27,6 +27,17 @@ def _rows(stack, sql: str, **params):
         return conn.execute(text(sql), params).fetchall()
 
 
+def _responses(name: str) -> list[str]:
+    from pathlib import Path
+
+    import yaml
+    data = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain" / "responses.yml").read_text("utf-8"))
+    return [v["text"] for v in data["responses"][name]]
+
+
+DOMAIN_ASK_APPLICATION_ID = _responses("utter_ask_application_id")
+
+
 def _assert_compliant(reply: str) -> None:
     assert check_text(reply) == [], reply
 
@@ -53,8 +64,8 @@ def test_slow_complaint_gets_apology_and_offer_to_check_progress(stack, sender):
     assert "抱歉" in reply
     assert "进度" in reply
     _assert_compliant(reply)
-    # accepting the offer starts the progress check
-    assert "申请编号" in stack.texts(sender, "好的")
+    # accepting the offer starts the progress check, asking only for the number
+    assert stack.texts(sender, "好的") in DOMAIN_ASK_APPLICATION_ID
 
 
 def test_progress_check_with_right_digits_reports_under_review(stack, sender):

@@ -109,7 +109,8 @@ def test_third_failure_locks_and_form_ends(svc):
     assert asyncio.run(form.required_slots(["application_id", "id_last4"], CollectingDispatcher(), locked, DOMAIN)) == []
 
 
-@pytest.mark.parametrize("hostile", ["", "abcd", "12", "12345", "SQ12", "' OR 1=1 --", "😡😡😡😡", "x" * 10000, None])
+@pytest.mark.parametrize("hostile", ["", "abcd", "12", "12345", "SQ12", "' OR 1=1 --", "😡😡😡😡", "x" * 10000,
+                                     "\u0000\u202e", "<script>alert(1)</script>"])
 def test_form_slots_reject_hostile_input_with_a_message(svc, hostile):
     tracker = make_tracker(slots={"application_id": "SQ202611200001"})
     form = ValidateProgressForm()
@@ -123,6 +124,17 @@ def test_form_slots_reject_hostile_input_with_a_message(svc, hostile):
     assert ValidateLoanForm().validate_otp_code(hostile, dispatcher, tracker, DOMAIN)["otp_code"] is None
     dispatcher = CollectingDispatcher()
     assert ValidateComplaintForm().validate_contact_phone(hostile, dispatcher, tracker, DOMAIN) == {"contact_phone": None}
+
+
+def test_slot_reset_by_an_action_is_not_answered_as_bad_input(svc):
+    """Actions clear identity slots when a form starts; that must not produce error messages."""
+    tracker = make_tracker(slots={"application_id": None})
+    for validate in (ValidateProgressForm().validate_application_id, ValidateProgressForm().validate_id_last4,
+                     ValidateLoanForm().validate_otp_code, ValidateComplaintForm().validate_contact_phone,
+                     ValidateComplaintForm().validate_complaint_detail):
+        dispatcher = CollectingDispatcher()
+        assert list(validate(None, dispatcher, tracker, DOMAIN).values()) == [None]
+        assert dispatcher.messages == []
 
 
 def test_otp_flow_sends_code_to_outbox_and_unlocks_loan_details(svc):
