@@ -39,29 +39,29 @@ _EMOJI = re.compile(
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 # --- figures ------------------------------------------------------------------------
-_APPLICATION_ID = re.compile(r"(?<![A-Za-z0-9])[Ss][Qq](\d{12})(?!\d)")
-_HOTLINE = re.compile(r"(?<!\d)(\d{3,4})[-\s](\d{3,4})[-\s](\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-(\d{7,8})(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_MASKED = re.compile(r"(?<![\d*])(\d{0,4})(?:\*{3,}\s*)+(\d{3}[\dXx]|\d{2,4})(?![\dA-Za-z])")
-_ID_TAIL = re.compile(r"(?<![\dA-Za-z])(\d{3})([Xx])(?![A-Za-z\d])")
-_DATE = re.compile(r"(?<!\d)(\d{4})(?:-|/|年)(\d{1,2})(?:-|/|月)(\d{1,2})日?(?!\d)")
-_YEAR_MONTH = re.compile(r"(?<!\d)(\d{4})年(\d{1,2})月")
-_YEAR = re.compile(r"(?<!\d)(\d{4})年")
-_TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-4])[:：]([0-5]\d)(?![\d:])")
-_THOUSANDS = re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
-_RANGE = re.compile(r"(?<=[\d%元万点分])\s*(?:~|～|－|—|–|-|至|到)\s*(?=[¥￥]?\d)")
-_MONEY_SIGN = re.compile(r"(?:RMB|CNY|[¥￥])\s*(\d+(?:\.\d+)?)(\s*万)?(?:\s*元)?")
-_MONEY_YUAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万)?元")
-_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
-_PERMILLE = re.compile(r"(\d+(?:\.\d+)?)\s*‰")
+_APPLICATION_ID = re.compile(r"(?<![A-Za-z0-9])[Ss][Qq]([0-9]{1,12})(?![0-9])")  # also partial ("SQ2026…")
+_HOTLINE = re.compile(r"(?<![0-9])([0-9]{3,4})[-\s]([0-9]{3,4})[-\s]([0-9]{4})(?![0-9])")
+_LANDLINE = re.compile(r"(?<![0-9])(0[0-9]{2,3})-([0-9]{7,8})(?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9])")
+_MASKED = re.compile(r"(?<![0-9*])([0-9]{0,4})(?:\*{3,}\s*)+([0-9]{3}[0-9Xx]|[0-9]{2,4})(?![0-9A-Za-z])")
+_ID_TAIL = re.compile(r"(?<![0-9A-Za-z])([0-9]{3})([Xx])(?![A-Za-z0-9])")
+_DATE = re.compile(r"(?<![0-9])([0-9]{4})(?:-|/|年)([0-9]{1,2})(?:-|/|月)([0-9]{1,2})日?(?![0-9])")
+_YEAR_MONTH = re.compile(r"(?<![0-9])([0-9]{4})年([0-9]{1,2})月")
+_YEAR = re.compile(r"(?<![0-9])([0-9]{4})年")
+_TIME = re.compile(r"(?<![0-9:])([01]?[0-9]|2[0-4])[:：]([0-5][0-9])(?![0-9:])")
+_THOUSANDS = re.compile(r"(?<![0-9,])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9,])")
+_RANGE = re.compile(r"(?<=[0-9%元万点分])\s*(?:~|～|－|—|–|-|至|到)\s*(?=[¥￥]?[0-9])")
+_MONEY_SIGN = re.compile(r"(?:RMB|CNY|[¥￥])\s*([0-9]+(?:\.[0-9]+)?)(\s*万)?(?:\s*元)?")
+_MONEY_YUAN = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)\s*(万)?元")
+_PERCENT = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*[%％]")
+_PERMILLE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*‰")
 _CONTEXT_DIGITS = re.compile(
     r"(尾号|后四位|后4位|末四位|末4位|验证码|编号|卡号|账号|号码|电话|热线|客服电话|工号|订单号|短信)"
-    r"(\s*(?:是|为|：|:)?\s*)(\d{2,})"
+    r"(\s*(?:是|为|：|:)?\s*)([0-9]{2,})"
 )
 _LIST_MARK = re.compile(r"^\s*(?:[-*+•·]\s+|>\s*|#{1,6}\s*)")
-_NUMBERED = re.compile(r"^\s*(\d{1,2})(?:\.(?!\d)|[、)）])\s*")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUMBERED = re.compile(r"^\s*([0-9]{1,2})(?:\.(?![0-9])|[、)）])\s*")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _LIANG_UNITS = "个笔次天张位种周项份期"
 
 
@@ -183,7 +183,7 @@ def _read_figures(text: str) -> str:
     text = _MONEY_YUAN.sub(lambda m: money(m.group(1), wan=bool(m.group(2))), text)
     text = _PERCENT.sub(lambda m: "百分之" + cardinal(m.group(1)), text)
     text = _PERMILLE.sub(lambda m: "千分之" + cardinal(m.group(1)), text)
-    text = re.sub(r"(?<![\d.])(2)(?=[" + _LIANG_UNITS + "])", "两", text)
+    text = re.sub(r"(?<![0-9.第])(2)(?=[" + _LIANG_UNITS + "])", "两", text)
     text = _NUMBER.sub(_plain_number, text)
     return text
 
@@ -222,6 +222,8 @@ def _tidy(text: str) -> str:
         sentences.append(line)
     text = "".join(sentences)
     text = re.sub(r"[ \t\u3000]+", " ", text)
+    cjk = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+    text = re.sub(f"(?<=[{cjk}]) | (?=[{cjk}])", "", text)
     text = re.sub(r"\s*([，。！？；：、,.!?;:])\s*", r"\1", text)
     text = re.sub(r"([，,、；;：:])(?=[，,。！？!?；;、])", "", text)
     text = re.sub(r"([。！？!?])[，,、；;：:]+", r"\1", text)
@@ -230,8 +232,13 @@ def _tidy(text: str) -> str:
     return text.strip(" ，,、")
 
 
+_FULLWIDTH = str.maketrans("０１２３４５６７８９％．，", "0123456789%.,")
+
+
 def to_speech(text: str) -> str:
     """A chat reply as a voice channel should say it (plain text, no ASCII digits)."""
     if not text:
         return ""
-    return _tidy(_read_figures(_strip_markup(str(text))))
+    text = re.sub(r"(?<=[０-９])[．，](?=[０-９])", lambda m: m.group(0).translate(_FULLWIDTH), str(text))
+    text = re.sub(r"[０-９％]", lambda m: m.group(0).translate(_FULLWIDTH), text)
+    return _tidy(_read_figures(_strip_markup(text)))

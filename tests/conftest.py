@@ -111,11 +111,16 @@ class Stack:
         return http_json("POST", f"{self.rasa_url}/webhooks/rest/webhook",
                          {"sender": sender, "message": text}, timeout=timeout)
 
+    @staticmethod
+    def rest_id(sender: str) -> str:
+        """The conversation id the REST channel gives a sender."""
+        return f"rest:{sender}"
+
     def texts(self, sender: str, text: str) -> str:
         return "\n".join(m.get("text", "") for m in self.rest(sender, text))
 
     def tracker(self, sender_id: str) -> Dict[str, Any]:
-        sid = urllib.request.quote(sender_id, safe="")
+        sid = urllib.request.quote(sender_id, safe=":")  # Sanic 21 does not unquote path params
         return http_json("GET", f"{self.rasa_url}/conversations/{sid}/tracker?token={RASA_TOKEN}")
 
     def user_turns(self, sender_id: str) -> List[Dict[str, Any]]:
@@ -128,7 +133,7 @@ class Stack:
 def _rasa_server(model: Path, workdir: Path, env: Dict[str, str], name: str) -> tuple[str, subprocess.Popen]:
     port = free_port()
     log = workdir / f"{name}.log"
-    proc = _start([str(VENV_BIN / "rasa"), "run", "--model", str(model), "--enable-api",
+    proc = _start([str(VENV_BIN / "python"), "-m", "server", "run", "--model", str(model), "--enable-api",
                    "--auth-token", RASA_TOKEN, "--port", str(port), "--interface", "127.0.0.1",
                    "--endpoints", str(workdir / "endpoints.yml"), "--credentials", "credentials.yml"],
                   env, log)
@@ -163,6 +168,7 @@ def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     env = {**os.environ, **TEST_ENV,
            "DATABASE_URL": f"sqlite:///{workdir / 'credit.db'}",
            "WECHAT_API_BASE": wechat_base,
+           "CHANNEL_STATE_DB": str(workdir / "channel_state.db"),
            "PYTHONPATH": str(ROOT)}
     (workdir / "endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
@@ -172,7 +178,7 @@ def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     processes: List[subprocess.Popen] = []
     try:
         action_log = workdir / "actions.log"
-        actions = _start([str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
+        actions = _start([str(VENV_BIN / "python"), "-m", "server", "actions", "--actions", "actions",
                           "--port", str(action_port)], env, action_log)
         processes.append(actions)
         action_url = f"http://127.0.0.1:{action_port}"

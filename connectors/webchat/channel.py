@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import os
 import re
 import uuid
 from pathlib import Path
@@ -44,14 +45,22 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_MESSAGE_CHARS = 2000
 HISTORY_LIMIT = 100
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self' ws: wss:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?")
+
+
+def security_headers(frame_ancestors: str = "") -> Dict[str, str]:
+    """CSP that allows only the assistant's own scripts, styles and socket; the page may be
+    framed by the origins in WEBCHAT_FRAME_ANCESTORS (space-separated) besides itself."""
+    ancestors = " ".join(["'self'", *(o for o in frame_ancestors.split() if _ORIGIN.fullmatch(o))])
+    return {
+        "Content-Security-Policy": (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self' ws: wss:; frame-ancestors {ancestors}; "
+            "base-uri 'none'; form-action 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 def bot_payload(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -179,6 +188,7 @@ class WebChatInput(InputChannel):
         self.sio = sio
         webchat = _WebChatBlueprint(sio, self.socketio_path, "webchat", __name__)
         static_files = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file()}
+        headers = security_headers(os.environ.get("WEBCHAT_FRAME_ANCESTORS", ""))
 
         @webchat.route("/", methods=["GET"])
         async def page(_: Request) -> HTTPResponse:
@@ -199,7 +209,7 @@ class WebChatInput(InputChannel):
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             if content_type.startswith("text/") or content_type.endswith("javascript"):
                 content_type += "; charset=utf-8"
-            return response.raw(path.read_bytes(), content_type=content_type, headers=SECURITY_HEADERS)
+            return response.raw(path.read_bytes(), content_type=content_type, headers=headers)
 
         @sio.on("connect")
         async def connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:

@@ -170,3 +170,10 @@ def test_sender_ids_are_namespaced_per_channel() -> None:
             ids.namespaced(ids.WECHAT, bad)
     with pytest.raises(ValueError):
         ids.raw_id(ids.WECHAT, "rest:oABC")
+
+
+def test_two_is_liang_before_measure_words_but_not_as_an_ordinal() -> None:
+    assert to_speech("分2期，共2笔") == "分两期，共两笔。"
+    assert to_speech("第2期") == "第二期。"
+    assert to_speech("12期") == "十二期。"
+    assert to_speech("年化利率１２％") == "年化利率百分之十二。"

@@ -119,3 +119,11 @@ def test_state_store_claim_is_atomic_across_connections(tmp_path: Path) -> None:
     assert store.get("k") == {"state": "async"}
     store.set("gone", 1, ttl=-1)
     assert store.get("gone") is None and store.claim("gone", 2, 60)
+
+
+def test_webchat_csp_allows_only_configured_frame_ancestors() -> None:
+    from connectors.webchat.channel import security_headers
+
+    csp = security_headers("https://www.lender.cn javascript:alert(1) https://m.lender.cn:8443")["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://www.lender.cn https://m.lender.cn:8443;" in csp
+    assert "javascript" not in csp and "script-src 'self';" in csp

@@ -137,20 +137,20 @@ def test_second_complaint_escalates_to_a_human(stack, sender):
     messages = stack.rest(sender, "你们就是坑人，垃圾平台")
     handoff = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
     assert handoff and handoff[0]["type"] == "handoff" and handoff[0]["summary"]
-    assert _rows(stack, "SELECT queue FROM handoffs WHERE sender_id = :s", s=sender)
+    assert _rows(stack, "SELECT queue FROM handoffs WHERE sender_id = :s", s=stack.rest_id(sender))
 
 
 def test_fraud_report_warns_and_records_a_risk_event(stack, sender):
     reply = stack.texts(sender, "有人打电话说我要先交解冻费才能放款，是你们吗")
     assert "不会收取" in reply and "110" in reply
-    assert _rows(stack, "SELECT kind FROM risk_events WHERE sender_id = :s", s=sender)
+    assert _rows(stack, "SELECT kind FROM risk_events WHERE sender_id = :s", s=stack.rest_id(sender))
 
 
 def test_urgent_need_gets_no_shortcut_and_a_risk_event(stack, sender):
     reply = stack.texts(sender, "急用钱，利息高点没关系，快点给我批")
     assert "没有加急" in reply
     _assert_compliant(reply)
-    assert _rows(stack, "SELECT kind FROM risk_events WHERE sender_id = :s AND kind = 'urgent_need'", s=sender)
+    assert _rows(stack, "SELECT kind FROM risk_events WHERE sender_id = :s AND kind = 'urgent_need'", s=stack.rest_id(sender))
 
 
 def test_request_human_sends_channel_neutral_handoff_payload(stack, sender):
@@ -160,16 +160,27 @@ def test_request_human_sends_channel_neutral_handoff_payload(stack, sender):
 
 
 @pytest.mark.parametrize("hostile", [
-    "' OR 1=1 --", "<script>alert(1)</script>", "😡" * 200, "SQ" + "9" * 200, "x" * 5000, "\u0000\u202e",
+    "' OR 1=1 --", "<script>alert(1)</script>", "😡" * 200, "SQ" + "9" * 200, "x" * 3999, "\u0000\u202e",
 ])
 def test_hostile_input_in_progress_form_gets_a_clear_reply(stack, sender, hostile):
     stack.texts(sender, "查进度")
     reply = stack.rest(sender, hostile)
     assert reply and all("Traceback" not in m.get("text", "") for m in reply), "never silence, never a trace"
-    assert len(stack.user_turns(sender)) == 2  # the hostile turn is recorded, nothing lost
+    assert len(stack.user_turns(stack.rest_id(sender))) == 2  # the hostile turn is recorded, nothing lost
     # the conversation survives: the check still works afterwards
-    if not stack.tracker(sender).get("active_loop", {}).get("name"):
+    if not stack.tracker(stack.rest_id(sender)).get("active_loop", {}).get("name"):
         stack.texts(sender, "查进度")
+    stack.texts(sender, "SQ202611200001")
+    assert "审批中" in stack.texts(sender, "1234")
+
+
+def test_oversized_message_gets_a_clear_400_and_the_conversation_goes_on(stack, sender):
+    import urllib.error
+
+    stack.texts(sender, "查进度")
+    with pytest.raises(urllib.error.HTTPError) as info:
+        stack.rest(sender, "x" * 5000)
+    assert info.value.code == 400 and "4000" in info.value.read().decode()
     stack.texts(sender, "SQ202611200001")
     assert "审批中" in stack.texts(sender, "1234")
 
@@ -177,7 +188,7 @@ def test_hostile_input_in_progress_form_gets_a_clear_reply(stack, sender, hostil
 def test_every_turn_is_in_the_tracker(stack, sender):
     for message in ("你好", "利息多少", "谢谢"):
         stack.rest(sender, message)
-    turns = [e["text"] for e in stack.user_turns(sender)]
+    turns = [e["text"] for e in stack.user_turns(stack.rest_id(sender))]
     assert turns == ["你好", "利息多少", "谢谢"]
 
 

@@ -128,6 +128,7 @@
   }
 
   var socket = window.io({ path: "/socket.io", reconnectionDelay: 500, reconnectionDelayMax: 5000 });
+  state.socket = socket;
 
   function requestSession(id) {
     socket.emit("session_request", { session_id: id || null });
