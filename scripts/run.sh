@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
-# make run: seed the demo data, ensure a production model, start the action server (5055) and Rasa (5005).
+# make run: seed the demo data, ensure a production model, start the action server (5055) and Rasa (5005)
+# through the hardened launcher (server/: action-call cap, never-silent replies, REST access control,
+# masked logs and tracker store). Secrets come from the environment only and never go on a command line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup_venv.sh
 mkdir -p var logs
 .venv/bin/python -m credit.seed
 model=$(.venv/bin/python scripts/model.py production)
-if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
+if [ -z "${RASA_AUTH_TOKEN:-}" ] && [ -z "${RASA_JWT_SECRET:-}" ]; then
   RASA_AUTH_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')
   echo ">> 未设置 RASA_AUTH_TOKEN，本次生成: $RASA_AUTH_TOKEN (HTTP API 需带 ?token=...)"
 fi
-export RASA_AUTH_TOKEN
-.venv/bin/rasa run actions --actions actions --port "${ACTION_PORT:-5055}" &
+export RASA_AUTH_TOKEN="${RASA_AUTH_TOKEN:-}"
+if [ -n "${REST_AUTH_TOKEN:-}" ]; then
+  echo ">> REST 通道需要 Authorization: Bearer \$REST_AUTH_TOKEN"
+else
+  echo ">> REST 通道仅接受本机调用（设置 REST_AUTH_TOKEN 可凭令牌开放）"
+fi
+.venv/bin/python -m server actions --actions actions --port "${ACTION_PORT:-5055}" &
 actions_pid=$!
 trap 'kill $actions_pid 2>/dev/null || true' EXIT INT TERM
-echo ">> 动作服务器: http://localhost:${ACTION_PORT:-5055}  Rasa: http://localhost:${RASA_PORT:-5005}"
-.venv/bin/rasa run --model "$model" --enable-api --auth-token "$RASA_AUTH_TOKEN" \
-  --port "${RASA_PORT:-5005}" --endpoints endpoints.yml --credentials credentials.yml --cors "*"
+echo ">> 动作服务器: http://${ACTION_HOST:-127.0.0.1}:${ACTION_PORT:-5055}  Rasa: http://localhost:${RASA_PORT:-5005}"
+.venv/bin/python -m server run --model "$model" --enable-api \
+  --port "${RASA_PORT:-5005}" --interface "${RASA_INTERFACE:-0.0.0.0}" \
+  --endpoints endpoints.yml --credentials credentials.yml --cors "${RASA_CORS:-*}"

@@ -67,10 +67,16 @@ class TurnState:
     degraded: List[str] = field(default_factory=list)
 
 
+@dataclass
+class RequestState:
+    """Per-HTTP-request bookkeeping, set by the middleware (``X-Degraded``, turns started)."""
+
+    degraded: List[str] = field(default_factory=list)
+    turns: int = 0
+
+
 _turn: contextvars.ContextVar[Optional[TurnState]] = contextvars.ContextVar("credit_turn", default=None)
-# Set by the HTTP middleware for one request, so responses can carry `X-Degraded`.
-_request_degraded: contextvars.ContextVar[Optional[List[str]]] = contextvars.ContextVar(
-    "credit_request_degraded", default=None)
+_request: contextvars.ContextVar[Optional[RequestState]] = contextvars.ContextVar("credit_request", default=None)
 
 
 def current_turn() -> Optional[TurnState]:
@@ -78,7 +84,16 @@ def current_turn() -> Optional[TurnState]:
 
 
 def start_turn(sender_id: str) -> contextvars.Token:
+    request = _request.get()
+    if request is not None:
+        request.turns += 1
     return _turn.set(TurnState(sender_id=sender_id))
+
+
+def start_request() -> RequestState:
+    state = RequestState()
+    _request.set(state)
+    return state
 
 
 def end_turn(token: contextvars.Token) -> None:
@@ -90,9 +105,9 @@ def mark_degraded(reason: str) -> None:
     turn = _turn.get()
     if turn is not None and reason not in turn.degraded:
         turn.degraded.append(reason)
-    reasons = _request_degraded.get()
-    if reasons is not None and reason not in reasons:
-        reasons.append(reason)
+    request = _request.get()
+    if request is not None and reason not in request.degraded:
+        request.degraded.append(reason)
 
 
 def is_visible(message: Dict[str, Any]) -> bool:

@@ -1,0 +1,201 @@
+"""Delete personal data past its retention period (PIPL: keep no longer than necessary).
+
+    python -m server.purge [--dry-run] [--endpoints endpoints.yml] [--now 2027-01-01T00:00:00]
+
+Retention periods come from :mod:`server.settings` (environment, documented defaults):
+
+| data | where | period (default) |
+|---|---|---|
+| conversations: tracker events | tracker store (``endpoints.yml`` or ``TRACKER_STORE_URL``) | ``RETENTION_CONVERSATIONS_DAYS`` (180) |
+| hand-off summaries, identity-check audit, SMS outbox | loan database (``DATABASE_URL``) | ``RETENTION_CONVERSATIONS_DAYS`` (180) |
+| tickets, risk events | loan database | ``RETENTION_TICKETS_DAYS`` (1095) |
+| export files | ``EXPORT_DIR`` (default ``var/exports``) | ``RETENTION_EXPORTS_DAYS`` (30) |
+| one-time codes, verifications | loan database | ``RETENTION_CREDENTIALS_DAYS`` (1) after they expired |
+
+Tracker events: a conversation whose last event is older than the cutoff is deleted
+whole; in a conversation still going on, the events older than the cutoff are deleted
+only when they precede its current session (the sender's latest ``session_started``),
+so a live session is never cut in half.
+Export audit records (who exported what, when) are not personal data of customers and
+are not purged here.  Prints what it deleted (or would delete) as JSON; exit code 0.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import Engine
+
+from credit.db import (
+    Handoff,
+    OtpCode,
+    RiskEvent,
+    SmsOutbox,
+    Ticket,
+    Verification,
+    VerificationAttempt,
+    get_engine,
+    init_db,
+)
+from server.settings import PROJECT_ROOT, Retention
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PurgeReport:
+    now: str
+    dry_run: bool
+    cutoffs: Dict[str, str]
+    deleted: Dict[str, int] = field(default_factory=dict)
+    files: List[str] = field(default_factory=list)
+    skipped: List[str] = field(default_factory=list)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"now": self.now, "dry_run": self.dry_run, "cutoffs": self.cutoffs, "deleted": self.deleted,
+                "files": self.files, "skipped": self.skipped}
+
+
+def tracker_store_url(endpoints: Optional[Path]) -> Optional[str]:
+    """SQLAlchemy URL of the SQL tracker store: ``TRACKER_STORE_URL`` or ``endpoints.yml``."""
+    if os.environ.get("TRACKER_STORE_URL"):
+        return os.environ["TRACKER_STORE_URL"]
+    path = endpoints or PROJECT_ROOT / "endpoints.yml"
+    if not path.exists():
+        return None
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.utils.endpoints import read_endpoint_config
+
+    config = read_endpoint_config(str(path), "tracker_store")
+    if config is None or (config.type or "").lower() != "sql":
+        return None
+    kw = dict(config.kwargs)
+    db = kw.get("db", "rasa.db")
+    dialect = kw.get("dialect", "sqlite")
+    if dialect == "sqlite" and not Path(db).is_absolute():
+        db = str(PROJECT_ROOT / db)
+    url = SQLTrackerStore.get_db_url(dialect, config.url, kw.get("port"), db, kw.get("username"),
+                                     kw.get("password"), kw.get("login_db"), kw.get("query"))
+    return url.render_as_string(hide_password=False) if hasattr(url, "render_as_string") else str(url)
+
+
+def purge_tracker_events(engine: Engine, cutoff: datetime, dry_run: bool) -> int:
+    """Delete events older than ``cutoff``: whole conversations that ended before it, and
+    in conversations still going, the old sessions before the current one."""
+    ts = cutoff.timestamp()
+    where = (
+        "FROM events WHERE timestamp < :cutoff AND ("
+        "(SELECT MAX(a.timestamp) FROM events a WHERE a.sender_id = events.sender_id) < :cutoff "
+        "OR timestamp < COALESCE((SELECT MAX(s.timestamp) FROM events s WHERE s.sender_id = events.sender_id "
+        "AND s.type_name = 'session_started'), 0))"
+    )
+    if not _has_events_table(engine):
+        return 0
+    with engine.begin() as conn:
+        if dry_run:
+            return int(conn.execute(text(f"SELECT COUNT(*) {where}"), {"cutoff": ts}).scalar() or 0)
+        return int(conn.execute(text(f"DELETE {where}"), {"cutoff": ts}).rowcount or 0)
+
+
+def _has_events_table(engine: Engine) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(engine).has_table("events")
+
+
+def _purge_rows(engine: Engine, model: Any, column: Any, cutoff: datetime, dry_run: bool) -> int:
+    from sqlalchemy import func, select
+
+    naive = cutoff.astimezone(timezone.utc).replace(tzinfo=None)
+    with engine.begin() as conn:
+        if dry_run:
+            return int(conn.execute(select(func.count()).select_from(model).where(column < naive)).scalar() or 0)
+        return int(conn.execute(delete(model).where(column < naive)).rowcount or 0)
+
+
+def purge_loan_database(engine: Engine, retention: Retention, now: datetime, dry_run: bool) -> Dict[str, int]:
+    init_db(engine)
+    conversations = now - timedelta(days=retention.conversations_days)
+    tickets = now - timedelta(days=retention.tickets_days)
+    credentials = now - timedelta(days=retention.credentials_days)
+    plan = [
+        ("tickets", Ticket, Ticket.created_at, tickets),
+        ("risk_events", RiskEvent, RiskEvent.created_at, tickets),
+        ("handoffs", Handoff, Handoff.created_at, conversations),
+        ("verification_attempts", VerificationAttempt, VerificationAttempt.created_at, conversations),
+        ("sms_outbox", SmsOutbox, SmsOutbox.created_at, conversations),
+        ("otp_codes", OtpCode, OtpCode.expires_at, credentials),
+        ("verifications", Verification, Verification.expires_at, credentials),
+    ]
+    return {name: _purge_rows(engine, model, column, cutoff, dry_run) for name, model, column, cutoff in plan}
+
+
+def purge_exports(directory: Path, cutoff: datetime, dry_run: bool) -> List[str]:
+    removed: List[str] = []
+    if not directory.is_dir():
+        return removed
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            if datetime.fromtimestamp(path.stat().st_mtime, timezone.utc) < cutoff:
+                removed.append(str(path))
+                if not dry_run:
+                    path.unlink()
+    return removed
+
+
+def purge(now: Optional[datetime] = None, dry_run: bool = False, retention: Optional[Retention] = None,
+          database_url: Optional[str] = None, tracker_url: Optional[str] = None,
+          endpoints: Optional[Path] = None) -> PurgeReport:
+    now = now or datetime.now(timezone.utc)
+    retention = retention or Retention.from_env()
+    cutoffs = {
+        "conversations": (now - timedelta(days=retention.conversations_days)).isoformat(),
+        "tickets": (now - timedelta(days=retention.tickets_days)).isoformat(),
+        "exports": (now - timedelta(days=retention.exports_days)).isoformat(),
+        "credentials": (now - timedelta(days=retention.credentials_days)).isoformat(),
+    }
+    report = PurgeReport(now.isoformat(), dry_run, cutoffs)
+    loan_engine = get_engine(database_url)
+    try:
+        report.deleted.update(purge_loan_database(loan_engine, retention, now, dry_run))
+    finally:
+        loan_engine.dispose()
+    url = tracker_url or tracker_store_url(endpoints)
+    if url:
+        engine = create_engine(url)
+        try:
+            report.deleted["tracker_events"] = purge_tracker_events(
+                engine, now - timedelta(days=retention.conversations_days), dry_run)
+        finally:
+            engine.dispose()
+    else:
+        report.skipped.append("tracker_events: no SQL tracker store configured")
+    report.files = purge_exports(retention.export_dir, now - timedelta(days=retention.exports_days), dry_run)
+    report.deleted["export_files"] = len(report.files)
+    return report
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server.purge", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
+    parser.add_argument("--endpoints", type=Path, default=None, help="endpoints.yml naming the tracker store")
+    parser.add_argument("--now", default=None, help="ISO time to purge as of (default: now, UTC)")
+    args = parser.parse_args(argv)
+    now = datetime.fromisoformat(args.now) if args.now else None
+    if now is not None and now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    report = purge(now=now, dry_run=args.dry_run, endpoints=args.endpoints)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
