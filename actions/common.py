@@ -61,6 +61,14 @@ def channel_of(tracker: Tracker) -> str:
     return prefix if sep else (tracker.get_latest_input_channel() or "rest")
 
 
+VOICE_CHANNELS = ("tel", "ivr")
+
+
+def is_voice(tracker: Tracker) -> bool:
+    """Phone conversations get the short forms of long answers (they are read aloud)."""
+    return channel_of(tracker) in VOICE_CHANNELS
+
+
 def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
     return next(tracker.get_latest_entity_values(name), None)
 

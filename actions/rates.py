@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, latest_entity, polite_on_failure, say
+from actions.common import catalogue, is_voice, latest_entity, polite_on_failure, say
 from credit import answers
 
 
@@ -22,7 +22,7 @@ class ActionQuoteRate(Action):
         amount = latest_entity(tracker, "amount") or tracker.get_slot("amount")
         term = latest_entity(tracker, "term") or tracker.get_slot("term")
         product = latest_entity(tracker, "product") or tracker.get_slot("product")
-        say(dispatcher, answers.rate_answer(catalogue(), product, _int(amount), _int(term)))
+        say(dispatcher, answers.rate_answer(catalogue(), product, _int(amount), _int(term), voice=is_voice(tracker)))
         return [SlotSet("offer", None)]
 
 

@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 
 from credit.calculators import build_schedule, format_yuan, payment_range, prepayment_quote
 from credit.catalogue import Catalogue, Product, format_apr, format_apr_range, format_percent
-from credit.compliance import FRAUD_WARNING, RATE_DISCLAIMER
+from credit.compliance import FRAUD_WARNING, RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
 from credit.masking import mask_pii
 
 DEFAULT_EXAMPLE_AMOUNT = 10_000
@@ -45,9 +45,14 @@ def _wan(amount: int) -> str:
 
 # --------------------------------------------------------------------- rates
 
-def rate_answer(cat: Catalogue, product_code: Optional[str], amount: Optional[int], term: Optional[int]) -> Reply:
-    """Annualised range, a worked example on the customer's own figures, and the disclaimer."""
+def rate_answer(cat: Catalogue, product_code: Optional[str], amount: Optional[int], term: Optional[int],
+                voice: bool = False) -> Reply:
+    """Annualised range, a worked example on the customer's own figures, and the disclaimer.
+
+    `voice=True` gives the short form for the phone: one product, one example, short disclaimer."""
     product = _product(cat, product_code)
+    if voice:
+        return _rate_answer_voice(cat, product or cat.product(cat.demo_loan.product), amount, term)
     if product is None:
         ranges = ("我们所有产品的利率都按年化利率(单利)展示，已包含利息和全部费用：\n"
                   + _numbered([f"{p.name}：{format_apr_range(p)}，期限{p.format_terms()}" for p in cat.products]))
@@ -68,6 +73,16 @@ def rate_answer(cat: Catalogue, product_code: Optional[str], amount: Optional[in
     return Reply("\n".join(lines), (_button("了解提前还款", "ask_prepayment"),
                                     _button("查询申请进度", "check_progress"),
                                     _button("转人工客服", "request_human")))
+
+
+def _rate_answer_voice(cat: Catalogue, product: Product, amount: Optional[int], term: Optional[int]) -> Reply:
+    amount, term = amount or DEFAULT_EXAMPLE_AMOUNT, term or DEFAULT_EXAMPLE_TERM
+    text = f"{product.name}的{format_apr_range(product)}。"
+    if product.amount_in_range(amount) and product.supports_term(term):
+        low, high = payment_range(product, amount, term, product.repayment_methods[0])
+        text += (f"按借{_wan(amount)}、分{term}期算，每月大约还{low.first_payment:.0f}元到{high.first_payment:.0f}元。")
+    text += RATE_DISCLAIMER_VOICE
+    return Reply(text, (_button("查询申请进度", "check_progress"), _button("转人工客服", "request_human")))
 
 
 def _worked_example(product: Product, amount: int, term: int, own_figures: bool) -> str:

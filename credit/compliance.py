@@ -48,6 +48,10 @@ FRAUD_WARNING = (
     f"如有疑问请拨打官方客服热线 {_HOTLINE} 核实；如已转账，请立即拨打 110 报警或 96110 反诈专线。"
 )
 
+# Short forms for the phone, where long notices are read aloud: same content, fewer words.
+RATE_DISCLAIMER_VOICE = "以上都是年化利率，包含全部费用，最终以审批和合同为准；放款前我们不收任何费用，请量力借款。"
+PRIVACY_NOTICE_VOICE = "温馨提示：核实身份只需要身份证或手机号后四位，请不要说出完整证件号、卡号、密码或验证码。"
+
 PRIVACY_NOTICE = (
     "隐私提示：为核实身份，我们只会请您提供身份证号后4位或手机号后4位等必要信息，"
     "依照《个人信息保护法》加密保存，仅用于本次服务，不会提供给无关第三方。"

@@ -240,3 +240,14 @@ def test_database_down_gets_polite_reply_not_silence(tmp_path, monkeypatch):
     monkeypatch.setattr(common, "_service", LoanService(engine))
     messages, _ = run(ActionUrgentNeed(), make_tracker(text="急用钱", intent="urgent_need"))
     assert messages and messages[0].get("response") == "utter_service_unavailable"
+
+
+def test_phone_callers_get_the_short_forms(svc):
+    from actions.session import ActionSessionStart
+    from credit.compliance import PRIVACY_NOTICE_VOICE, RATE_DISCLAIMER_VOICE
+
+    tracker = make_tracker(sender="tel:CA123", text="利息多少", intent="ask_interest_rate")
+    messages, _ = run(ActionQuoteRate(), tracker)
+    assert RATE_DISCLAIMER_VOICE in all_text(messages) and "\n" not in all_text(messages)
+    messages, _ = run(ActionSessionStart(), make_tracker(sender="ivr:call-1"))
+    assert all_text(messages) == PRIVACY_NOTICE_VOICE

@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from credit import answers
 from credit.catalogue import load_catalogue
-from credit.compliance import FRAUD_WARNING, PRIVACY_NOTICE, RATE_DISCLAIMER, check_text
+from credit.compliance import (
+    FRAUD_WARNING,
+    PRIVACY_NOTICE,
+    PRIVACY_NOTICE_VOICE,
+    RATE_DISCLAIMER,
+    RATE_DISCLAIMER_VOICE,
+    check_text,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CAT = load_catalogue()
@@ -40,7 +47,8 @@ def test_every_domain_response_is_compliant(where, text):
     assert check_text(text) == [], where
 
 
-@pytest.mark.parametrize("text", [RATE_DISCLAIMER, FRAUD_WARNING, PRIVACY_NOTICE])
+@pytest.mark.parametrize("text", [RATE_DISCLAIMER, FRAUD_WARNING, PRIVACY_NOTICE, RATE_DISCLAIMER_VOICE,
+                                  PRIVACY_NOTICE_VOICE])
 def test_disclaimers_are_compliant(text):
     assert check_text(text) == []
 
@@ -54,6 +62,9 @@ def test_rate_answers_are_compliant_and_always_annualised(product, amount, term)
     assert check_text(reply.text) == []
     assert "年化利率" in reply.text
     assert RATE_DISCLAIMER in reply.text
+    voice = answers.rate_answer(CAT, product, amount, term, voice=True)
+    assert check_text(voice.text) == [] and "年化利率" in voice.text and RATE_DISCLAIMER_VOICE in voice.text
+    assert len(voice.text) < len(reply.text) and "\n" not in voice.text
 
 
 @settings(max_examples=80, deadline=None)
