@@ -6,7 +6,7 @@ import functools
 import logging
 from typing import Any, Awaitable, Callable
 
-from sanic import response
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -82,3 +82,24 @@ def env_float(environ: Any, name: str, default: float, minimum: float | None = N
         logger.warning("%s=%r is below %s; using %s", name, raw, minimum, minimum)
         return minimum
     return value
+
+
+def webhook_blueprint(name: str, channel: str, enabled: bool, disabled_zh: str, disabled_en: str,
+                      methods: tuple[str, ...] = ("GET", "POST"),
+                      render_error: Callable[[ChannelError], HTTPResponse] = json_error) -> Blueprint:
+    """A channel's blueprint with its health route; a disabled channel answers its webhook with 404."""
+
+    webhook = Blueprint(name, __name__)
+
+    @webhook.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok" if enabled else "disabled"})
+
+    if not enabled:
+
+        @webhook.route("/webhook", methods=list(methods))
+        @guarded(channel, render_error)
+        async def disabled(_: Request) -> HTTPResponse:
+            raise ChannelError(404, "disabled", disabled_zh, disabled_en)
+
+    return webhook

@@ -10,7 +10,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors import ids
-from connectors.http import ChannelError, check_body_size, guarded
+from connectors.http import check_body_size, guarded, webhook_blueprint
 from connectors.ivr import signature
 from connectors.ivr.config import IvrSettings
 from connectors.ivr.schema import parse_request, response_body
@@ -34,20 +34,11 @@ class IvrInput(InputChannel):
         self.settings = settings
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("ivr_webhook", __name__)
         settings = self.settings
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if settings else "disabled"})
-
+        webhook = webhook_blueprint("ivr_webhook", CHANNEL, settings is not None,
+                                    "IVR 渠道未启用（未设置 IVR_SHARED_SECRET）", "ivr channel disabled",
+                                    methods=("POST",))
         if settings is None:
-
-            @webhook.route("/webhook", methods=["POST"])
-            @guarded(CHANNEL)
-            async def disabled(_: Request) -> HTTPResponse:
-                raise ChannelError(404, "disabled", "IVR 渠道未启用（未设置 IVR_SHARED_SECRET）", "ivr channel disabled")
-
             return webhook
 
         runner = CallRunner(CHANNEL, ids.IVR, engine_from_env())

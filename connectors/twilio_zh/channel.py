@@ -11,7 +11,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors import ids
-from connectors.http import ChannelError, bad_request, check_body_size, guarded, text_error
+from connectors.http import bad_request, check_body_size, guarded, text_error, webhook_blueprint
 from connectors.twilio_zh.config import TwilioSettings
 from connectors.twilio_zh.signature import check_twilio_signature
 from connectors.twilio_zh.twiml import render_twiml
@@ -76,20 +76,11 @@ class TwilioZhInput(InputChannel):
         self.settings = settings
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("twilio_zh_webhook", __name__)
         settings = self.settings
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if settings else "disabled"})
-
+        webhook = webhook_blueprint("twilio_zh_webhook", CHANNEL, settings is not None,
+                                    "电话渠道未启用（未设置 TWILIO_AUTH_TOKEN）", "twilio_zh disabled",
+                                    render_error=text_error)
         if settings is None:
-
-            @webhook.route("/webhook", methods=["GET", "POST"])
-            @guarded(CHANNEL, text_error)
-            async def disabled(_: Request) -> HTTPResponse:
-                raise ChannelError(404, "disabled", "电话渠道未启用（未设置 TWILIO_AUTH_TOKEN）", "twilio_zh disabled")
-
             return webhook
 
         runner = CallRunner(CHANNEL, ids.TELEPHONE, engine_from_env())

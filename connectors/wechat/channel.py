@@ -10,7 +10,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors import ids
-from connectors.http import ChannelError, guarded, text_error
+from connectors.http import guarded, text_error, webhook_blueprint
 from connectors.wechat.config import WeChatSettings
 from connectors.wechat.service import CHANNEL, WeChatService
 
@@ -37,20 +37,11 @@ class WeChatInput(InputChannel):
         self.service: WeChatService | None = None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("wechat_webhook", __name__)
         settings = self.settings
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if settings else "disabled"})
-
+        webhook = webhook_blueprint("wechat_webhook", CHANNEL, settings is not None,
+                                    "微信渠道未启用（未设置 WECHAT_TOKEN）", "WeChat channel disabled",
+                                    render_error=text_error)
         if settings is None:
-
-            @webhook.route("/webhook", methods=["GET", "POST"])
-            @guarded(CHANNEL, text_error)
-            async def disabled(_: Request) -> HTTPResponse:
-                raise ChannelError(404, "disabled", "微信渠道未启用（未设置 WECHAT_TOKEN）", "WeChat channel disabled")
-
             return webhook
 
         service = WeChatService(settings, on_new_message)
