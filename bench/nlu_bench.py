@@ -39,6 +39,7 @@ from bench.nlu_eval import (  # noqa: E402
     evaluate,
     load_examples,
     markdown_table,
+    overlaps,
     per_intent_table,
 )
 
@@ -201,6 +202,13 @@ def main(argv: List[str] | None = None) -> int:
     reports: Dict[str, Report] = {}
     timings: Dict[str, str] = {}
     notes: List[str] = [f"training examples: {len(train)} (data/nlu at run time)"]
+    exact, near = overlaps([t for t, _ in train], texts)
+    notes.append(
+        f"contamination check (`nlu_eval.overlaps`): {len(exact)} training example(s) equal to a held-out one after "
+        "normalisation (NFKC, lower-case, no spaces/punctuation/emoji)"
+        + (": " + "; ".join(f"「{t}」≈「{h}」" for t, h in exact) if exact else "")
+        + f"; {len(near)} near-duplicate pair(s) (char-trigram Jaccard ≥ 0.6, ≥ 6 chars)"
+        + (": " + "; ".join(f"「{t}」~「{h}」" for t, h, _ in near[:25]) if near else ""))
 
     with tempfile.TemporaryDirectory(prefix="nlu_bench_") as tmp:
         tmpdir = Path(tmp)
@@ -208,8 +216,10 @@ def main(argv: List[str] | None = None) -> int:
         model, timings["ours"] = ours_model(args.ours_model, tmpdir, args.retrain_ours)
         notes.append(f"ours model: `{model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}`")
         started = time.monotonic()
-        predicted = RasaPredictor(model).predict(texts)
-        notes.append(f"ours: load + predict {len(texts)} texts in {time.monotonic() - started:.1f} s")
+        predictor = RasaPredictor(model)
+        loaded = time.monotonic()
+        predicted = predictor.predict(texts)
+        notes.append(f"ours: model load {loaded - started:.1f} s, predict {len(texts)} texts {time.monotonic() - loaded:.1f} s")
         reports["ours"] = evaluate(zip(gold, predicted, strict=True))
 
         # (b) TF-IDF char n-grams + logistic regression

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +120,45 @@ class RasaPredictor:
     def predict(self, texts: Sequence[str]) -> List[str]:
         """Top intent name per text (``nlu_fallback`` when the FallbackClassifier fires)."""
         return [(p.get("intent") or {}).get("name") or NO_INTENT for p in self.parse(texts)]
+
+
+def normalise(text: str) -> str:
+    """NFKC, lower-case, letters and digits only (drops spaces, punctuation, emoji) when any remain."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    kept = "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+    return kept or "".join(text.split())  # emoji/punctuation-only messages compare as they are
+
+
+def _trigrams(text: str) -> set:
+    return {text[i:i + 3] for i in range(max(1, len(text) - 2))}
+
+
+def overlaps(train_texts: Iterable[str], heldout_texts: Iterable[str],
+             near: float = 0.6, min_len: int = 6) -> Tuple[List[Tuple[str, str]], List[Tuple[str, str, float]]]:
+    """Contamination check between training and held-out texts.
+
+    Returns (exact, near_duplicates): exact = (train, held-out) pairs equal after
+    :func:`normalise`; near = pairs of normalised length >= min_len whose character-trigram
+    Jaccard similarity is >= near (short, common phrases coincide naturally and are skipped).
+    """
+    held = [(h, normalise(h)) for h in heldout_texts]
+    by_norm: Dict[str, str] = {n: h for h, n in held}
+    held_grams = [(h, n, _trigrams(n)) for h, n in held if len(n) >= min_len]
+    exact: List[Tuple[str, str]] = []
+    close: List[Tuple[str, str, float]] = []
+    for t in train_texts:
+        n = normalise(t)
+        if n in by_norm:
+            exact.append((t, by_norm[n]))
+            continue
+        if len(n) < min_len:
+            continue
+        grams = _trigrams(n)
+        for h, _, hg in held_grams:
+            score = len(grams & hg) / len(grams | hg)
+            if score >= near:
+                close.append((t, h, round(score, 2)))
+    return exact, close
 
 
 def _fmt(x: float) -> str:

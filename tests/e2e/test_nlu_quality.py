@@ -5,9 +5,13 @@ missing) in-process with bench/nlu_eval.py, including the FallbackClassifier: ev
 `nlu_fallback` counts as a miss. The model is loaded and the 402 utterances predicted
 once per module; no test retrains anything.
 
-Floors are set a few points below the measured figures so that ordinary retraining noise
-(one or two utterances ~ 0.5 pt) passes and real regressions fail.
-Measured MEASURED_PLACEHOLDER
+Floors are set below the measured figures so that ordinary retraining noise passes and real
+regressions fail. Measured 2026-11-23 (`make bench`, docs/benchmarks.md; dev model
+b9d16799e5bb6479, 1530 training examples): macro-F1 0.932, accuracy 0.925, 6 nlu_fallback;
+lowest intents out_of_scope 0.839, inform 0.863. Retraining the same data with other seeds
+gave macro-F1 0.921-0.935 (one held-out utterance ~ 0.25 pt accuracy, ~0.5-1 pt F1 of a
+10-example intent), hence the floors: macro-F1 0.90, every intent F1 > 0.70 (affirm 0.70 and deny 0.74
+before their training data was filled in — that is the kind of regression to catch).
 """
 
 from __future__ import annotations
@@ -16,15 +20,21 @@ from pathlib import Path
 
 import pytest
 
-from bench.nlu_eval import RasaPredictor, Report, confusion_table, evaluate, load_examples
+from bench.nlu_eval import RasaPredictor, Report, confusion_table, evaluate, load_examples, overlaps
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+TRAIN_NLU = ROOT / "data" / "nlu"
 
 MACRO_F1_FLOOR = 0.90
-PER_INTENT_F1_FLOOR = 0.60
+PER_INTENT_F1_FLOOR = 0.70
 
-pytestmark = pytest.mark.slow
+
+def test_training_data_does_not_contain_heldout_utterances() -> None:
+    """Fast guard: the held-out set only measures generalisation while no training example equals one of
+    its utterances (compared after NFKC, lower-casing and dropping spaces/punctuation/emoji)."""
+    exact, _near = overlaps([t for t, _ in load_examples(TRAIN_NLU)], [t for t, _ in load_examples(HELDOUT)])
+    assert not exact, f"training examples copied from tests/nlu/heldout.yml (remove them from data/nlu): {exact}"
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +44,13 @@ def report(model_path: Path) -> Report:
     return evaluate((gold, pred) for (_, gold), pred in zip(examples, predicted, strict=True))
 
 
+@pytest.mark.slow
 def test_heldout_is_complete(report: Report) -> None:
     assert report.n == 402
     assert len(report.per_intent) == 22
 
 
+@pytest.mark.slow
 def test_macro_f1_floor(report: Report) -> None:
     assert report.macro_f1 >= MACRO_F1_FLOOR, (
         f"macro-F1 {report.macro_f1:.3f} < {MACRO_F1_FLOOR} (accuracy {report.accuracy:.3f}, "
@@ -46,6 +58,7 @@ def test_macro_f1_floor(report: Report) -> None:
     )
 
 
+@pytest.mark.slow
 def test_every_intent_above_floor(report: Report) -> None:
     weak = {intent: round(s.f1, 3) for intent, s in report.per_intent.items() if s.f1 <= PER_INTENT_F1_FLOOR}
     assert not weak, f"intents with F1 <= {PER_INTENT_F1_FLOOR}: {weak}\n{confusion_table(report, 15)}"
