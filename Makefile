@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 RASA  := $(VENV)/bin/rasa
 
-.PHONY: run test venv sysdeps lint unit validate train model-dev rasa-test e2e bench seed lock clean
+.PHONY: run test venv sysdeps scale-deps lint unit validate train model-dev rasa-test e2e bench bench-perf load scaleout purge seed lock clean
 
 run:
 	scripts/run.sh
@@ -15,6 +15,10 @@ venv:
 # Debian packages the tests use (headless Chromium for the web chat test).
 sysdeps:
 	scripts/system_deps.sh
+
+# Debian packages of the scale-out deployment and its test: PostgreSQL, Redis, nginx.
+scale-deps:
+	deploy/system_deps.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -31,8 +35,9 @@ train: venv
 rasa-test: venv
 	$(PY) scripts/rasa_test.py
 
-e2e: venv sysdeps
-	$(PY) -m pytest tests/e2e tests/channels -q
+# End-to-end on running servers, plus the short fault, fuzz, load and scale-out tests.
+e2e: venv sysdeps scale-deps
+	$(PY) -m pytest tests/e2e tests/channels tests/resilience tests/fuzz tests/scale -q
 
 # CI order: lint -> action/unit tests -> data validate -> train (cached) -> rasa test (stories + NLU) -> end-to-end.
 test: sysdeps lint unit validate train rasa-test e2e
@@ -40,6 +45,23 @@ test: sysdeps lint unit validate train rasa-test e2e
 
 bench: venv
 	$(PY) bench/nlu_bench.py
+
+# REST latency p50/p95/p99 at 1 and 50 concurrent conversations next to a bare `rasa init` bot,
+# WeChat passive-reply share, memory; rewrites the perf section of docs/benchmarks.md (~10 min).
+bench-perf: venv
+	$(PY) bench/latency.py --write-docs
+
+# Long load test: 500 conversations, 50 at a time, every turn checked in the tracker store.
+load: venv
+	$(PY) bench/load.py
+
+# Two Rasa servers behind nginx + Redis lock store + PostgreSQL tracker store (about 1-2 min).
+scaleout: venv scale-deps
+	$(PY) -m deploy.scaleout
+
+# Delete conversations, tickets and exports past their retention period (server/settings.py).
+purge: venv
+	$(PY) -m server.purge
 
 seed: venv
 	$(PY) -m credit.seed --reset

@@ -138,13 +138,16 @@ def ops_files_in_sync(project: Project) -> List[str]:
 
 
 @contextlib.contextmanager
-def locked(project: Project) -> Iterator[None]:
-    project.regression_dir.mkdir(parents=True, exist_ok=True)
-    with open(project.regression_dir / ".ops.lock", "w") as handle:
+def locked(project: Project, what: str = "import") -> Iterator[None]:
+    """One import/undo (or one promote/rollback) at a time; the lock lives outside data/."""
+    lock = project.root / "var" / "ops" / f"{what}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
-            raise OpsError("另一个 ops 导入/撤销正在进行，请稍后再试。") from e
+            doing = "导入/撤销" if what == "import" else "上线/回滚"
+            raise OpsError(f"另一个 ops {doing}正在进行，请稍后再试。") from e
         try:
             yield
         finally:

@@ -215,7 +215,7 @@ def _collect(path: Path, raw_rows: Iterator[List[object]], max_rows: int) -> She
         if len(sheet.rows) >= max_rows:
             raise SheetError(_too_many(max_rows, f"超过 {max_rows}"))
         values: Dict[str, str] = {}
-        for name, value, original in zip(header, cells, raw):
+        for name, value, original in zip(header, cells, raw, strict=False):
             if not name:
                 continue
             if not isinstance(original, (str, int, float, type(None))) and not hasattr(original, "isoformat"):

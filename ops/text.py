@@ -86,9 +86,10 @@ def _is_noise(ch: str) -> bool:
 
 
 def normalize(text: str) -> str:
-    """Comparison key for "the same text"."""
+    """Comparison key for "the same text" (an emoji-only text keeps its symbols: 👌 is not 😡)."""
     folded = unicodedata.normalize("NFKC", text or "").casefold()
-    return "".join(ch for ch in folded if not _is_noise(ch))
+    key = "".join(ch for ch in folded if not _is_noise(ch))
+    return key or "".join(folded.split())
 
 
 def near_key(text: str) -> str:

@@ -1,0 +1,97 @@
+"""Fixtures for the ops workflow tests: a throw-away copy of the small fixture project."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from ops.project import Project, tree_digest  # noqa: E402
+
+FIXTURE = Path(__file__).resolve().parent / "fixture"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    target = tmp_path / "proj"
+    shutil.copytree(FIXTURE, target)
+    return Project.at(target)
+
+
+def data_digest(project: Project) -> str:
+    return tree_digest([project.data])
+
+
+def write_csv_sheet(path: Path, rows: Sequence[Sequence[object]], header: Sequence[str] = ("文本", "正确意图")) -> Path:
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_xlsx_sheet(path: Path, rows: Iterable[Sequence[object]], header: Sequence[str] = ("文本", "正确意图")) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("待标注")
+    ws.append(list(header))
+    for row in rows:
+        ws.append(list(row))
+    wb.save(path)
+    return path
+
+
+# --------------------------------------------------------------------------- tracker store
+
+
+def make_tracker_db(path: Path) -> None:
+    """An empty Rasa 3.6 SQLTrackerStore `events` table."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, sender_id VARCHAR(255) NOT NULL, "
+                     "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                     "action_name VARCHAR(255), data TEXT)")
+        conn.execute("CREATE INDEX ix_events_sender_id ON events (sender_id)")
+
+
+class Conversation:
+    """Writes Rasa-shaped events for one conversation."""
+
+    def __init__(self, db: Path, sender_id: str, start: float) -> None:
+        self.db, self.sender_id, self.t = db, sender_id, start
+        self.rows: List[tuple] = []
+
+    def user(self, text: str, intent: str, confidence: float, ranking: Optional[List[Dict]] = None,
+             gap: float = 5.0) -> "Conversation":
+        self.t += gap
+        parse = {"intent": {"name": intent, "confidence": confidence}, "entities": [], "text": text,
+                 "intent_ranking": ranking or [{"name": intent, "confidence": confidence}]}
+        data = {"event": "user", "timestamp": self.t, "text": text, "parse_data": parse, "input_channel": "rest"}
+        self.rows.append((self.sender_id, "user", self.t, intent, None, json.dumps(data, ensure_ascii=False)))
+        return self
+
+    def action(self, name: str) -> "Conversation":
+        self.t += 0.1
+        data = {"event": "action", "timestamp": self.t, "name": name}
+        self.rows.append((self.sender_id, "action", self.t, None, name, json.dumps(data)))
+        return self
+
+    def bot(self, text: str, custom: Optional[Dict] = None) -> "Conversation":
+        self.t += 0.1
+        data = {"event": "bot", "timestamp": self.t, "text": text, "data": {"custom": custom} if custom else {}}
+        self.rows.append((self.sender_id, "bot", self.t, None, None, json.dumps(data, ensure_ascii=False)))
+        return self
+
+    def save(self) -> None:
+        with sqlite3.connect(self.db) as conn:
+            conn.executemany("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", self.rows)

@@ -1,0 +1,196 @@
+"""Promote / rollback against a stand-in of Rasa's HTTP API (GET /status, PUT /model)."""
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator, List
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from ops.cli import main
+from ops.project import OpsError, Project, sha256_file
+from ops.promote import run_promote, run_rollback
+from ops.store import load_manifest
+from ops.train import model_id
+
+TOKEN = "test-token"
+
+
+class FakeRasa:
+    """Loads the model a PUT names (reads its model_id) unless told to fail."""
+
+    def __init__(self) -> None:
+        self.model_id = ""
+        self.puts: List[str] = []
+        self.fail_puts = False
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _reply(self, code: int, body: object = None) -> None:
+                data = b"" if body is None else json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _authorised(self) -> bool:
+                if parse_qs(urlparse(self.path).query).get("token") != [TOKEN]:
+                    self._reply(401, {"message": "unauthorised"})
+                    return False
+                return True
+
+            def do_GET(self) -> None:  # noqa: N802
+                if self._authorised():
+                    self._reply(200, {"model_file": "model.tar.gz", "model_id": fake.model_id})
+
+            def do_PUT(self) -> None:  # noqa: N802
+                if not self._authorised():
+                    return
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.puts.append(body["model_file"])
+                if fake.fail_puts:
+                    self._reply(500, {"message": "LoadingError"})
+                    return
+                fake.model_id = model_id(Path(body["model_file"]))
+                self._reply(204)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def fake_model(path: Path, mid: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps({"model_id": mid}).encode()
+    with tarfile.open(path, "w:gz") as archive:
+        info = tarfile.TarInfo("metadata.json")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def fake_candidate(project: Project, name: str, mid: str, batch: int, passed: bool = True) -> Path:
+    path = fake_model(project.candidates_dir / f"{name}.tar.gz", mid)
+    (project.candidates_dir / f"{name}.json").write_text(json.dumps({"model_id": mid, "batch": batch}))
+    gate = {"passed": passed, "reasons": [] if passed else ["整体变差：宏平均 F1 下降 5.0 个百分点"],
+            "candidate_sha256": sha256_file(path), "production_sha256": sha256_file(project.production_model),
+            "report": f"results/ops/{name}/report.md"}
+    (project.candidates_dir / f"{name}.gate.json").write_text(json.dumps(gate, ensure_ascii=False))
+    return path
+
+
+@pytest.fixture
+def rasa(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRasa]:
+    server = FakeRasa()
+    monkeypatch.setenv("RASA_URL", server.url)
+    monkeypatch.setenv("RASA_AUTH_TOKEN", TOKEN)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live(project: Project, rasa: FakeRasa) -> Project:
+    fake_model(project.production_model, "original")
+    rasa.model_id = "original"
+    return project
+
+
+def test_promote_and_rollback(live: Project, rasa: FakeRasa) -> None:
+    original = live.production_model.read_bytes()
+    candidate = fake_candidate(live, "cand1", "new-one", batch=1)
+    entry = run_promote(live, candidate, by="bob")
+    assert rasa.model_id == "new-one" and rasa.puts == [str(live.production_model)]
+    assert live.production_model.read_bytes() == candidate.read_bytes()
+    manifest = load_manifest(live)
+    assert manifest["current"]["source"] == "cand1" and manifest["current"]["batch"] == 1 == entry["batch"]
+    assert manifest["current"]["promoted_by"] == "bob"
+    [previous] = manifest["history"]
+    assert (live.root / previous["file"]).read_bytes() == original and previous["batch"] == 0
+
+    assert main(["rollback", "--project", str(live.root), "--by", "carol"]) == 0
+    assert rasa.model_id == "original"
+    assert live.production_model.read_bytes() == original
+    manifest = load_manifest(live)
+    assert manifest["history"] == [] and manifest["current"]["model_id"] == "original"
+    assert (live.root / manifest["retired"][0]["file"]).read_bytes() == candidate.read_bytes()
+    assert [e["action"] for e in manifest["log"]] == ["promote", "rollback"]
+    with pytest.raises(OpsError, match="没有可回滚"):
+        run_rollback(live)
+
+
+@pytest.mark.parametrize("passed, tamper, expected", [
+    (False, None, "没有通过评估闸门"),
+    (True, "candidate", "评估之后被改动"),
+    (True, "production", "生产模型已经变了"),
+    (None, None, "还没有评估"),
+])
+def test_promote_refused_changes_nothing(live: Project, rasa: FakeRasa, passed: object, tamper: object,
+                                         expected: str) -> None:
+    candidate = fake_candidate(live, "cand1", "new-one", batch=1, passed=bool(passed))
+    if passed is None:
+        (live.candidates_dir / "cand1.gate.json").unlink()
+    if tamper == "candidate":
+        fake_model(candidate, "tampered")
+    if tamper == "production":
+        fake_model(live.production_model, "swapped-by-hand")
+    before = live.production_model.read_bytes()
+    with pytest.raises(OpsError, match=expected):
+        run_promote(live, candidate)
+    assert live.production_model.read_bytes() == before
+    assert rasa.puts == [] and not live.manifest.exists()
+
+
+def test_server_failure_restores_the_old_model(live: Project, rasa: FakeRasa) -> None:
+    before = live.production_model.read_bytes()
+    candidate = fake_candidate(live, "cand1", "new-one", batch=1)
+    rasa.fail_puts = True
+    with pytest.raises(OpsError, match="恢复原来的模型文件"):
+        run_promote(live, candidate)
+    assert live.production_model.read_bytes() == before and rasa.model_id == "original"
+    assert not live.manifest.exists()
+    assert not list(live.history_dir.glob("*.tar.gz"))
+
+
+def test_second_replica_failure_switches_the_first_back(live: Project, rasa: FakeRasa) -> None:
+    broken = FakeRasa()
+    broken.fail_puts = True
+    try:
+        candidate = fake_candidate(live, "cand1", "new-one", batch=1)
+        with pytest.raises(OpsError, match="已切回旧模型的服务器"):
+            run_promote(live, candidate, urls=f"{rasa.url},{broken.url}")
+        assert rasa.model_id == "original" and len(rasa.puts) == 2
+    finally:
+        broken.stop()
+
+
+def test_token_required_unless_offline(live: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RASA_AUTH_TOKEN")
+    candidate = fake_candidate(live, "cand1", "new-one", batch=1)
+    with pytest.raises(OpsError, match="RASA_AUTH_TOKEN"):
+        run_promote(live, candidate)
+    monkeypatch.setenv("RASA_AUTH_TOKEN", "wrong")
+    with pytest.raises(OpsError, match="拒绝了令牌"):
+        run_promote(live, candidate)
+    monkeypatch.delenv("RASA_AUTH_TOKEN")
+    run_promote(live, candidate, offline=True)
+    assert live.production_model.read_bytes() == candidate.read_bytes()
+
+
+def test_status_lists_batches_and_candidates(live: Project, rasa: FakeRasa, capsys: pytest.CaptureFixture) -> None:
+    fake_candidate(live, "cand1", "new-one", batch=1)
+    assert main(["status", "--project", str(live.root)]) == 0
+    out = capsys.readouterr().out
+    assert "未经 ops 上线的模型" in out and "cand1" in out and "评估通过" in out
