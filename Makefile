@@ -37,7 +37,7 @@ rasa-test: venv
 
 # End-to-end on running servers, plus the short fault, fuzz, load and scale-out tests.
 e2e: venv sysdeps scale-deps
-	$(PY) -m pytest tests/e2e tests/channels tests/resilience tests/fuzz tests/scale -q
+	$(PY) -m pytest tests/e2e tests/channels tests/ops tests/resilience tests/fuzz tests/scale -q
 
 # CI order: lint -> action/unit tests -> data validate -> train (cached) -> rasa test (stories + NLU) -> end-to-end.
 test: sysdeps lint unit validate train rasa-test e2e

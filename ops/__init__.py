@@ -1,1 +1,1 @@
-"""Operations retraining workflow: `python -m ops <step>` (see docs/ops.md, 运营手册)."""
+"""Operations retraining workflow: `python -m ops <step>` (see README.md「运营手册」, 运营手册)."""

@@ -25,7 +25,7 @@ _ARGPARSE_ZH = {
 
 STEPS_HELP = """一轮完整流程（每周）：
   export → 人工标注 → import → validate → train → evaluate → promote（出问题时 rollback）
-每个步骤的详细用法：python -m ops <步骤> --help；运营手册：docs/ops.md
+每个步骤的详细用法：python -m ops <步骤> --help；运营手册：README.md「运营手册」
 """
 
 

@@ -1,6 +1,6 @@
 """Step 2 — import an annotated review sheet into the training data.
 
-Rule (documented in docs/ops.md):
+Rule (documented in README.md「运营手册」):
 * Sheet-level problems refuse the whole file and change nothing: unreadable file, wrong
   columns, more than MAX_ROWS rows, any formula / injection cell, any personal data in a
   text, or nothing annotated at all.
