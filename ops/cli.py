@@ -77,6 +77,7 @@ def build_parser() -> ZhParser:
     p.add_argument("--all", action="store_true", help="导出范围内的全部消息（仍然脱敏、去重）")
     p.add_argument("--endpoints", type=Path, help="endpoints.yml 路径（默认：项目根目录下的）")
     p.add_argument("--db-url", help="直接指定对话记录库的 SQLAlchemy 地址（覆盖 endpoints.yml）")
+    _by(p)
 
     p = sub.add_parser("import", help="导入标注好的表格", description=(
         "读取标注好的表格（XLSX 或 CSV，需要“文本”和“正确意图”两列），逐行检查：意图必须存在；"
@@ -148,7 +149,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ops.export import run_export
 
     result = run_export(_project(args), args.since, args.until, args.out, args.min_confidence, args.all,
-                        args.max_rows, args.endpoints, args.db_url)
+                        args.max_rows, args.endpoints, args.db_url, by=args.by)
     print(f"已导出 {result.rows} 行：\n  {result.xlsx}\n  {result.csv}")
     if result.left_out:
         print(f"另有 {result.left_out} 条因超过 --max-rows 未导出（已按出现次数和置信度排序，先导出最值得看的）。")

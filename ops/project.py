@@ -81,6 +81,11 @@ class Project:
         return self.regression_dir / "import_log.jsonl"
 
     @property
+    def export_audit(self) -> Path:
+        """Append-only audit of every export (who, when, which date range, how many rows)."""
+        return self.root / "var" / "audit" / "ops_exports.jsonl"
+
+    @property
     def heldout(self) -> Path:
         return self.root / "tests" / "nlu" / "heldout.yml"
 

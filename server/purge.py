@@ -1,6 +1,7 @@
 """Delete personal data past its retention period (PIPL: keep no longer than necessary).
 
     python -m server.purge [--dry-run] [--endpoints endpoints.yml] [--now 2027-01-01T00:00:00]
+    python -m server.purge --forget wx:o6_bmjrPTlm6_2sgVt7hMZOPfL2M    # one customer's conversation, now
 
 Retention periods come from :mod:`server.settings` (environment, documented defaults):
 
@@ -9,7 +10,7 @@ Retention periods come from :mod:`server.settings` (environment, documented defa
 | conversations: tracker events | tracker store (``endpoints.yml`` or ``TRACKER_STORE_URL``) | ``RETENTION_CONVERSATIONS_DAYS`` (180) |
 | hand-off summaries, identity-check audit, SMS outbox | loan database (``DATABASE_URL``) | ``RETENTION_CONVERSATIONS_DAYS`` (180) |
 | tickets, risk events | loan database | ``RETENTION_TICKETS_DAYS`` (1095) |
-| export files | ``EXPORT_DIR`` (default ``var/exports``) | ``RETENTION_EXPORTS_DAYS`` (30) |
+| export files | ``EXPORT_PATTERNS`` under ``EXPORT_DIR`` (default ``review_*.xlsx``/``.csv`` in ``var/ops``) | ``RETENTION_EXPORTS_DAYS`` (30) |
 | one-time codes, verifications | loan database | ``RETENTION_CREDENTIALS_DAYS`` (1) after they expired |
 
 Tracker events: a conversation whose last event is older than the cutoff is deleted
@@ -138,11 +139,13 @@ def purge_loan_database(engine: Engine, retention: Retention, now: datetime, dry
     return {name: _purge_rows(engine, model, column, cutoff, dry_run) for name, model, column, cutoff in plan}
 
 
-def purge_exports(directory: Path, cutoff: datetime, dry_run: bool) -> List[str]:
+def purge_exports(directory: Path, cutoff: datetime, dry_run: bool,
+                  patterns: Sequence[str] = ("review_*.xlsx", "review_*.csv")) -> List[str]:
     removed: List[str] = []
     if not directory.is_dir():
         return removed
-    for path in sorted(directory.rglob("*")):
+    candidates = sorted({path for pattern in patterns for path in directory.rglob(pattern)})
+    for path in candidates:
         if path.is_file() and not path.is_symlink():
             if datetime.fromtimestamp(path.stat().st_mtime, timezone.utc) < cutoff:
                 removed.append(str(path))
@@ -178,9 +181,45 @@ def purge(now: Optional[datetime] = None, dry_run: bool = False, retention: Opti
             engine.dispose()
     else:
         report.skipped.append("tracker_events: no SQL tracker store configured")
-    report.files = purge_exports(retention.export_dir, now - timedelta(days=retention.exports_days), dry_run)
+    report.files = purge_exports(retention.export_dir, now - timedelta(days=retention.exports_days), dry_run,
+                                 retention.export_patterns)
     report.deleted["export_files"] = len(report.files)
     return report
+
+
+def forget_conversation(conversation_id: str, dry_run: bool = False, database_url: Optional[str] = None,
+                        tracker_url: Optional[str] = None, endpoints: Optional[Path] = None) -> Dict[str, int]:
+    """A customer's request to delete their conversation (PIPL art. 47): its tracker events,
+    hand-offs, identity-check records and one-time codes.  Tickets and risk events stay
+    until their own retention period (complaint and anti-fraud records)."""
+    from sqlalchemy import func, select
+
+    deleted: Dict[str, int] = {}
+    loan_engine = get_engine(database_url)
+    try:
+        init_db(loan_engine)
+        for name, model in (("handoffs", Handoff), ("verification_attempts", VerificationAttempt),
+                            ("verifications", Verification), ("otp_codes", OtpCode)):
+            with loan_engine.begin() as conn:
+                where = model.sender_id == conversation_id
+                if dry_run:
+                    deleted[name] = int(conn.execute(select(func.count()).select_from(model).where(where)).scalar() or 0)
+                else:
+                    deleted[name] = int(conn.execute(delete(model).where(where)).rowcount or 0)
+    finally:
+        loan_engine.dispose()
+    url = tracker_url or tracker_store_url(endpoints)
+    if url:
+        engine = create_engine(url)
+        try:
+            if _has_events_table(engine):
+                with engine.begin() as conn:
+                    verb = "SELECT COUNT(*)" if dry_run else "DELETE"
+                    result = conn.execute(text(f"{verb} FROM events WHERE sender_id = :s"), {"s": conversation_id})
+                    deleted["tracker_events"] = int(result.scalar() if dry_run else result.rowcount or 0)
+        finally:
+            engine.dispose()
+    return deleted
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -188,7 +227,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
     parser.add_argument("--endpoints", type=Path, default=None, help="endpoints.yml naming the tracker store")
     parser.add_argument("--now", default=None, help="ISO time to purge as of (default: now, UTC)")
+    parser.add_argument("--forget", metavar="CONVERSATION_ID", default=None,
+                        help="instead: delete one conversation now (e.g. wx:o6_bmjr...), on the customer's request")
     args = parser.parse_args(argv)
+    if args.forget:
+        deleted = forget_conversation(args.forget, dry_run=args.dry_run, endpoints=args.endpoints)
+        print(json.dumps({"conversation": args.forget, "dry_run": args.dry_run, "deleted": deleted},
+                         ensure_ascii=False, indent=2))
+        return 0
     now = datetime.fromisoformat(args.now) if args.now else None
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)

@@ -10,7 +10,8 @@
 | ``RETENTION_TICKETS_DAYS`` | 1095 | tickets and risk events (3 years) |
 | ``RETENTION_EXPORTS_DAYS`` | 30 | export files under ``EXPORT_DIR`` |
 | ``RETENTION_CREDENTIALS_DAYS`` | 1 | expired one-time codes and verifications (kept a day after expiry) |
-| ``EXPORT_DIR`` | ``var/exports`` | where ops exports are written (relative to the project root) |
+| ``EXPORT_DIR`` | ``var/ops`` | where ops exports are written (``python -m ops export``; relative to the project root) |
+| ``EXPORT_PATTERNS`` | ``review_*.xlsx,review_*.csv`` | which files there are exports (others, e.g. lock files, are never purged) |
 | ``TRACKER_STORE_URL`` | from ``endpoints.yml`` | SQLAlchemy URL of the tracker store, for the purge command |
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Retention:
     exports_days: int
     credentials_days: int
     export_dir: Path
+    export_patterns: Tuple[str, ...] = ("review_*.xlsx", "review_*.csv")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Retention":
@@ -64,10 +66,12 @@ class Retention:
             name = f"RETENTION_{kind.upper()}_DAYS"
             return int(_number(env, name, DEFAULT_RETENTION_DAYS[kind], minimum=1))
 
-        export_dir = Path(env.get("EXPORT_DIR") or "var/exports")
+        export_dir = Path(env.get("EXPORT_DIR") or "var/ops")
         if not export_dir.is_absolute():
             export_dir = PROJECT_ROOT / export_dir
-        return cls(days("conversations"), days("tickets"), days("exports"), days("credentials"), export_dir)
+        patterns = tuple(p.strip() for p in (env.get("EXPORT_PATTERNS") or "").split(",") if p.strip())
+        return cls(days("conversations"), days("tickets"), days("exports"), days("credentials"), export_dir,
+                   patterns or ("review_*.xlsx", "review_*.csv"))
 
 
 @dataclass(frozen=True)

@@ -145,3 +145,13 @@ def test_tracker_url_follows_rasa_sql_settings(project: Project, monkeypatch: py
     (project.root / "endpoints.yml").write_text('tracker_store:\n  type: SQL\n  dialect: "sqlite"\n'
                                                 '  db: "/abs/tracker.db"\n', encoding="utf-8")
     assert tracker_db_url(project) == "sqlite:////abs/tracker.db"
+
+
+def test_every_export_is_audited(project: Project, tracker: Path, tmp_path: Path) -> None:
+    import json
+
+    run_export(project, TODAY.isoformat(), TODAY.isoformat(), tmp_path / "audited", progress=False, by="carol")
+    records = [json.loads(line) for line in project.export_audit.read_text(encoding="utf-8").splitlines()]
+    assert records[-1]["who"] == "carol"
+    assert records[-1]["range"] == [TODAY.isoformat(), TODAY.isoformat()]
+    assert records[-1]["rows"] >= 1 and records[-1]["file"].endswith("audited.xlsx")
