@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 RASA  := $(VENV)/bin/rasa
 
-.PHONY: run test venv sysdeps scale-deps lint unit validate train model-dev rasa-test e2e bench bench-perf load scaleout purge seed lock clean
+.PHONY: run test venv sysdeps scale-deps lint unit validate train model-dev rasa-test e2e bench bench-perf load scaleout purge fuzz seed lock clean
 
 run:
 	scripts/run.sh
@@ -50,6 +50,10 @@ bench: venv
 # WeChat passive-reply share, memory; rewrites the perf section of docs/benchmarks.md (~10 min).
 bench-perf: venv
 	$(PY) bench/latency.py --write-docs
+
+# Long fuzz run of every HTTP entry point (the suite runs 25 examples per property).
+fuzz: venv
+	FUZZ_EXAMPLES=500 $(PY) -m pytest tests/fuzz -q
 
 # Long load test: 500 conversations, 50 at a time, every turn checked in the tracker store.
 load: venv
