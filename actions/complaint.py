@@ -19,6 +19,8 @@ NO_CALL_WORDS = ("不用", "不需要", "别打", "不要打")
 
 
 class ActionComplaintStart(Action):
+    sets_next_step = True  # rules branch on next_step, so a failure must still set it
+
     def name(self) -> Text:
         return "action_complaint_start"
 
