@@ -12,13 +12,9 @@ run:
 venv:
 	scripts/setup_venv.sh
 
-# Debian packages the tests use (headless Chromium for the web chat test).
-sysdeps:
+# Debian packages the tests use: Chromium, PostgreSQL, Redis, nginx (scale-deps is the same set).
+sysdeps scale-deps:
 	scripts/system_deps.sh
-
-# Debian packages of the scale-out deployment and its test: PostgreSQL, Redis, nginx.
-scale-deps:
-	deploy/system_deps.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -36,7 +32,7 @@ rasa-test: venv
 	$(PY) scripts/rasa_test.py
 
 # End-to-end on running servers, plus the short fault, fuzz, load and scale-out tests.
-e2e: venv sysdeps scale-deps
+e2e: venv sysdeps
 	$(PY) -m pytest tests/e2e tests/channels tests/ops tests/resilience tests/fuzz tests/scale -q
 
 # CI order: lint -> action/unit tests -> data validate -> train (cached) -> rasa test (stories + NLU) -> end-to-end.
@@ -60,7 +56,7 @@ load: venv
 	$(PY) bench/load.py
 
 # Two Rasa servers behind nginx + Redis lock store + PostgreSQL tracker store (about 1-2 min).
-scaleout: venv scale-deps
+scaleout: venv sysdeps
 	$(PY) -m deploy.scaleout
 
 # Delete conversations, tickets and exports past their retention period (server/settings.py).

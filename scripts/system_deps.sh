@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs. Installs only what is missing.
+# Debian packages the test suite needs; installs only what is missing (needs root for apt-get):
+# chromium (web chat browser test), postgresql (real PostgreSQL tests, scale-out tracker store),
+# redis-server (scale-out lock store), nginx (scale-out load balancer).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || need+=(nginx-light)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "缺少系统软件包: ${need[*]} (请用 apt-get install ${need[*]} 安装)" >&2
@@ -13,3 +17,7 @@ echo ">> apt-get install ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# the tests start their own servers; the packaged services are not needed
+for service in redis-server nginx postgresql; do
+  (command -v systemctl >/dev/null 2>&1 && systemctl disable --now "$service" >/dev/null 2>&1) || true
+done

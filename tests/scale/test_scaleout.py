@@ -23,8 +23,8 @@ def test_two_rasa_servers_behind_nginx_stay_consistent(model_path) -> None:
                if not found]
     if missing:
         if os.environ.get("CI"):
-            pytest.fail(f"missing Debian packages: {' '.join(missing)} (deploy/system_deps.sh)")
-        pytest.skip(f"missing Debian packages: {' '.join(missing)} (deploy/system_deps.sh installs them)")
+            pytest.fail(f"missing Debian packages: {' '.join(missing)} (scripts/system_deps.sh)")
+        pytest.skip(f"missing Debian packages: {' '.join(missing)} (scripts/system_deps.sh installs them)")
     report = run_scaleout(model_path, servers=2, conversations=20, concurrency=20)
     print("\n".join(report["log"]))
     assert report["ok"], report["problems"]
