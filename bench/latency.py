@@ -36,7 +36,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -52,6 +51,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.load import FLOWS, LoadResult, percentiles, run_load  # noqa: E402
+from bench.machine import machine_facts  # noqa: E402
 from deploy import procs  # noqa: E402
 
 MOODBOT = ROOT / "bench" / "moodbot"
@@ -269,26 +269,6 @@ async def wechat_phase(url: str, conversations: int, concurrency: int) -> Dict[s
 # --------------------------------------------------------------------------- report
 
 
-def machine() -> Dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gb = 0.0
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem_gb = round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb, "python": platform.python_version(),
-            "os": platform.platform(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
-
-
 def markdown(results: Dict[str, Any]) -> str:
     m, ours, mood = results["machine"], results["assistant"], results["moodbot"]
     lines = [
@@ -402,7 +382,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from tests.standins.wechat_api import WeChatApiStandIn
 
     results: Dict[str, Any] = {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-                               "machine": machine(),
+                               "machine": machine_facts(),
                                "command": "python bench/latency.py " + " ".join(argv or sys.argv[1:]),
                                "concurrencies": [1, args.concurrency]}
     ours_model, mood_model = dev_model(), moodbot_model()

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -32,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from bench.machine import machine_facts  # noqa: E402
 from bench.nlu_eval import (  # noqa: E402
     RasaPredictor,
     Report,
@@ -53,26 +52,10 @@ SEED = 42
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "?"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"nproc {os.cpu_count()}, {cpu}, RAM {ram}, load average at start {load} "
-            f"(shared machine), Python {platform.python_version()}")
-
+    m = machine_facts()
+    load = ", ".join(f"{x:.1f}" for x in m["load_average_at_start"])
+    return (f"nproc {m['cores']}, {m['cpu']}, RAM {m['memory_gb']} GiB, load average at start {load} "
+            f"(shared machine), Python {m['python']}")
 
 def _versions() -> str:
     import rasa

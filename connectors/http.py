@@ -3,6 +3,7 @@ guard that turns any unexpected failure into a logged, trace-free response."""
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -37,6 +38,17 @@ def json_error(error: ChannelError) -> HTTPResponse:
 
 def text_error(error: ChannelError) -> HTTPResponse:
     return response.text(f"{error.zh} / {error.en}", status=error.status)
+
+
+def parse_json_object(body: bytes) -> dict:
+    """A request body that must be a UTF-8 JSON object; anything else is a bilingual 400."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise bad_request("malformed_json", "请求体不是合法的 UTF-8 JSON", "body is not valid UTF-8 JSON") from None
+    if not isinstance(data, dict):
+        raise bad_request("wrong_type", "请求体应为 JSON 对象", "body must be a JSON object")
+    return data
 
 
 def check_body_size(request: Request, limit: int) -> bytes:

@@ -15,7 +15,6 @@ never a 500.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, Union
@@ -28,7 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from connectors import ids
-from connectors.http import bad_request, check_body_size, guarded
+from connectors.http import bad_request, check_body_size, guarded, parse_json_object
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +36,7 @@ MAX_MESSAGE_CHARS = 4000
 
 
 def parse_body(body: bytes) -> Dict[str, Any]:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise bad_request("malformed_json", "请求体不是合法的 UTF-8 JSON", "body is not valid UTF-8 JSON") from None
-    if not isinstance(data, dict):
-        raise bad_request("wrong_type", "请求体应为 JSON 对象", "body must be a JSON object")
+    data = parse_json_object(body)
     sender = data.get("sender")
     if not ids.is_valid_raw_id(sender):
         raise bad_request(

@@ -1,14 +1,13 @@
 """IVR request validation and response shape (kept in step with docs/ivr-openapi.yaml)."""
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any, Dict, List
 from xml.sax.saxutils import escape
 
 from connectors import ids
-from connectors.http import bad_request
+from connectors.http import bad_request, parse_json_object
 from connectors.voice.engine import VoiceEvent, VoiceTurn
 
 EVENTS = ("call_start", "speech", "dtmf", "no_input", "hangup")
@@ -39,12 +38,7 @@ def _string(data: Dict[str, Any], name: str, max_length: int, required: bool = F
 
 
 def parse_request(body: bytes) -> IvrRequest:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise bad_request("malformed_json", "请求体不是合法的 UTF-8 JSON", "body is not valid UTF-8 JSON") from None
-    if not isinstance(data, dict):
-        raise bad_request("wrong_type", "请求体应为 JSON 对象", "body must be a JSON object")
+    data = parse_json_object(body)
     call_id = _string(data, "call_id", ids.MAX_RAW_ID_LENGTH, required=True) or ""
     if not ids.is_valid_raw_id(call_id):
         raise bad_request("bad_call_id", "call_id 只能包含字母、数字和 _-.:@+=", "call_id has characters outside [A-Za-z0-9_-.:@+=]")
