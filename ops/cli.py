@@ -138,6 +138,37 @@ def build_parser() -> ZhParser:
     _common(p)
     _by(p)
     p.add_argument("--batch", type=int, required=True, help="要撤销的批次号（见 python -m ops status）")
+
+    p = sub.add_parser("serve", help="启动运营控制台（网页）", description=(
+        "启动中文运营控制台：看板、未识别问题标注、训练数据、训练/评估/上线/回滚、对话查看、个人信息申请、"
+        "审计日志。默认只监听 127.0.0.1:5010，对外请经 nginx HTTPS 反向代理（见 docs/deployment.md）。"))
+    _common(p)
+    p.add_argument("--host", help="监听地址（默认 OPS_CONSOLE_HOST 或 127.0.0.1）")
+    p.add_argument("--port", type=int, help="端口（默认 OPS_CONSOLE_PORT 或 5010）")
+    p.add_argument("--db-url", help="对话记录库的 SQLAlchemy 地址（默认读 endpoints.yml）")
+    p.add_argument("--credit-db-url", help="业务数据库地址（默认 DATABASE_URL 或 var/credit.db）")
+
+    p = sub.add_parser("user", help="管理控制台账号", description=(
+        "控制台账号和角色：admin（管理员）、annotator（标注员）、trainer（训练员）、approver（审批人）、"
+        "auditor（审计员）。第一个管理员用 python -m ops user add <用户名> --roles admin 创建。"))
+    usub = p.add_subparsers(dest="user_cmd", title="操作", metavar="<操作>", parser_class=ZhParser)
+    u = usub.add_parser("add", help="新增用户（密码从终端输入，或 --password-stdin 从标准输入读一行）")
+    u.add_argument("username", help="用户名（字母、数字、点、下划线、短横线）")
+    u.add_argument("--roles", required=True, help="角色，逗号分隔，如 annotator,trainer")
+    u.add_argument("--name", default="", help="显示的姓名")
+    u.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    _common(u)
+    _common(usub.add_parser("list", help="列出用户"))
+    u = usub.add_parser("roles", help="修改角色")
+    _common(u)
+    u.add_argument("username")
+    u.add_argument("--roles", required=True, help="新的角色，逗号分隔")
+    for name, text in (("passwd", "重设密码"), ("disable", "停用"), ("enable", "启用"), ("unlock", "解除锁定")):
+        u = usub.add_parser(name, help=text)
+        _common(u)
+        u.add_argument("username")
+        if name == "passwd":
+            u.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
     return parser
 
 
@@ -215,19 +246,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
+    from ops import audit
+    from ops.ledger import current_user
     from ops.promote import run_promote
 
-    entry = run_promote(_project(args), args.candidate, args.by, args.offline, args.url)
+    project = _project(args)
+    try:
+        entry = run_promote(project, args.candidate, args.by, args.offline, args.url)
+    except OpsError as e:
+        audit.record(project, current_user(args.by), "promote_refused", str(args.candidate or "最新候选模型"),
+                     str(e)[:300])
+        raise
+    audit.record(project, current_user(args.by), "promote", str(entry["source"]), {"model_id": entry["model_id"]})
     where = "（仅替换文件，服务器下次启动时加载）" if args.offline else "，服务器已加载新模型"
     print(f"已上线 {entry['source']}{where}。如需撤回：python -m ops rollback")
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
+    from ops import audit
+    from ops.ledger import current_user
     from ops.promote import run_rollback
     from ops.store import label
 
-    entry = run_rollback(_project(args), args.by, args.offline, args.url, args.to)
+    project = _project(args)
+    entry = run_rollback(project, args.by, args.offline, args.url, args.to)
+    audit.record(project, current_user(args.by), "rollback", label(entry), {"model_id": entry.get("model_id")})
     print(f"已回滚到 {label(entry)}" + ("（仅替换文件）" if args.offline else "，服务器已加载该模型") + "。")
     return 0
 
@@ -256,7 +300,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         verdict = "未评估" if gate is None else ("通过" if gate.get("passed") else "未通过")
         print(f"候选模型 {candidate.name}：含批次 ≤ {candidate.batch}，评估{verdict}")
     for entry in read_log(project)[-5:]:
-        action = "导入" if entry.get("action") == "import" else "撤销"
+        action = {"import": "导入", "retire": "下线样本，"}.get(str(entry.get("action")), "撤销")
         print(f"{entry.get('at')} {entry.get('by')} {action}第 {entry.get('batch')} 批 {entry.get('rows')} 条"
               + (f"（{entry.get('file')}）" if entry.get("file") else ""))
     return 0
@@ -270,10 +314,66 @@ def cmd_undo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ops.console.server import serve
+
+    serve(_project(args), args.host, args.port, args.db_url, args.credit_db_url)
+    return 0
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再输入一次：") != first:
+        raise OpsError("两次输入的密码不一致。")
+    return first
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from ops import audit, users
+    from ops.ledger import current_user
+
+    if not args.user_cmd:
+        print("用法：python -m ops user {add,list,roles,passwd,disable,enable,unlock} …（--help 查看说明）",
+              file=sys.stderr)
+        return 2
+    project = _project(args)
+    me = "cli:" + current_user()
+    name = getattr(args, "username", "")
+    if args.user_cmd == "add":
+        user = users.add(project, args.username, _password(args.password_stdin), [args.roles], args.name, me)
+        audit.record(project, me, "user_add", user.username, {"roles": user.roles})
+        print(f"已新增用户 {user.username}（{user.role_labels}）。")
+    elif args.user_cmd == "list":
+        for u in users.all_users(project):
+            state = "已停用" if not u.active else ("已锁定" if u.locked else "正常")
+            print(f"{u.username}\t{u.display}\t{u.role_labels}\t{state}")
+    elif args.user_cmd == "roles":
+        users.set_roles(project, name, [args.roles])
+        audit.record(project, me, "user_roles", name, {"roles": args.roles})
+        print(f"已修改 {name} 的角色。")
+    elif args.user_cmd == "passwd":
+        users.set_password(project, name, _password(args.password_stdin))
+        audit.record(project, me, "user_password", name)
+        print(f"已重设 {name} 的密码。")
+    elif args.user_cmd in ("disable", "enable"):
+        users.set_active(project, name, args.user_cmd == "enable")
+        audit.record(project, me, f"user_{args.user_cmd}", name)
+        print(f"已{'启用' if args.user_cmd == 'enable' else '停用'} {name}。")
+    elif args.user_cmd == "unlock":
+        users.unlock(project, name)
+        audit.record(project, me, "user_unlock", name)
+        print(f"已解除 {name} 的锁定。")
+    return 0
+
+
 COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
     "export": cmd_export, "import": cmd_import, "validate": cmd_validate, "train": cmd_train,
     "evaluate": cmd_evaluate, "promote": cmd_promote, "rollback": cmd_rollback, "status": cmd_status,
-    "undo-import": cmd_undo,
+    "undo-import": cmd_undo, "serve": cmd_serve, "user": cmd_user,
 }
 
 

@@ -145,6 +145,12 @@ def run_import(project: Project, path: Path, by: Optional[str] = None, skip_inva
                dry_run: bool = False, max_rows: int = MAX_ROWS) -> ImportReport:
     path = Path(path)
     sheet = read_sheet(path, max_rows)
+    return import_sheet(project, sheet, by, skip_invalid, dry_run, path.name, sha256_file(path))
+
+
+def import_sheet(project: Project, sheet: Sheet, by: Optional[str], skip_invalid: bool, dry_run: bool,
+                 source: str, sha256: str, origin: str = "import") -> ImportReport:
+    """Check and (unless refused) write one batch; the console's labels come through here too."""
     report = check_sheet(project, sheet)
     if not report.imported and not report.errors:
         if report.skipped:
@@ -162,8 +168,8 @@ def run_import(project: Project, path: Path, by: Optional[str] = None, skip_inva
         new = [Correction(batch, intent, text, report.predicted.get(line, ""), user, at)
                for line, text, intent in report.imported]
         entry = {
-            "action": "import", "batch": batch, "by": user, "at": at, "file": path.name,
-            "sha256": sha256_file(path), "rows": len(new), "rejected": len(report.errors),
+            "action": "import", "batch": batch, "by": user, "at": at, "file": source, "origin": origin,
+            "sha256": sha256, "rows": len(new), "rejected": len(report.errors),
             "skipped": len(report.skipped), "unannotated": report.unannotated,
             "intents": dict(Counter(c.intent for c in new).most_common()),
         }

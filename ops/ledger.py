@@ -189,3 +189,16 @@ def undo_batch(project: Project, batch: int, by: str) -> int:
             raise OpsError(f"台账里没有第 {batch} 批的数据。")
         write_ledger(project, kept, {"action": "undo", "batch": batch, "by": by, "at": now_iso(), "rows": removed})
         return removed
+
+
+def retire_example(project: Project, text: str, intent: str, by: str) -> int:
+    """Take one ops-imported example out of the ledger and the ops training files (logged as "retire")."""
+    with locked(project):
+        corrections = read_ledger(project)
+        kept = [c for c in corrections if not (c.text == text and c.intent == intent)]
+        removed = [c for c in corrections if c.text == text and c.intent == intent]
+        if not removed:
+            raise OpsError(f"台账里没有意图 {intent} 的样本「{text[:30]}」（人工编写的样本请在代码评审中修改）。")
+        write_ledger(project, kept, {"action": "retire", "batch": removed[0].batch, "by": by, "at": now_iso(),
+                                     "rows": len(removed), "intent": intent, "text": text})
+        return len(removed)

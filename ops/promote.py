@@ -9,6 +9,8 @@ Promote:
    authenticated `PUT /model?token=...` with `{"model_file": "<abs path>"}`; Rasa 3.6 loads
    the new agent first and swaps it in afterwards, so the old model answers until then (no
    downtime); GET /status must then report the new model_id.
+Four-eyes: the approver (`--by`, or the console's logged-in account) must be another account
+than whoever trained the candidate or imported a batch it brings into production.
 If a server refuses or cannot be reached, the old file is put back, servers that already
 switched are switched back, and nothing is recorded as promoted. `--offline` only swaps the
 file (for a server that is stopped; it loads the stable path when started).
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from ops.gate import load_gate
-from ops.ledger import current_user, locked, now_iso
+from ops.ledger import current_user, locked, now_iso, read_ledger, read_log
 from ops.project import OpsError, Project, sha256_file
 from ops.store import (
     archive_current,
@@ -41,7 +43,7 @@ from ops.store import (
     prune_history,
     save_manifest,
 )
-from ops.train import load_candidate, model_id
+from ops.train import Candidate, load_candidate, model_id
 
 DEFAULT_URL = "http://localhost:5005"
 LOAD_TIMEOUT_S = 600
@@ -112,6 +114,32 @@ def _switch(project: Project, servers: List[RasaServer], new_id: str, previous: 
         raise OpsError(f"{error}\n已恢复原来的模型文件，生产模型没有变化。{extra}") from error
 
 
+def authors(project: Project, candidate: Candidate, live_batch: int) -> Dict[str, str]:
+    """Who made this candidate: its trainer and whoever imported/labelled a batch it brings in."""
+    out: Dict[str, str] = {}
+    trainer = str(candidate.meta.get("by") or "").strip()
+    if trainer:
+        out[trainer] = "训练了这个候选模型"
+    new_batches = range(live_batch + 1, candidate.batch + 1)
+    for entry in read_log(project):
+        if entry.get("action") == "import" and int(entry.get("batch") or 0) in new_batches:
+            who = str(entry.get("by") or "").strip()
+            if who:
+                out.setdefault(who, f"导入了它包含的第 {entry.get('batch')} 批数据")
+    for correction in read_ledger(project):
+        if correction.batch in new_batches and correction.by.strip():
+            out.setdefault(correction.by.strip(), f"导入了它包含的第 {correction.batch} 批数据")
+    return out
+
+
+def check_four_eyes(project: Project, candidate: Candidate, live_batch: int, approver: str) -> None:
+    """Four-eyes: the approver must be another account than the trainer and the importers."""
+    made = authors(project, candidate, live_batch)
+    if approver in made:
+        raise OpsError(f"四眼原则：{approver} {made[approver]}，不能自己批准上线，拒绝上线。"
+                       "请由另一位有审批权限的同事（--by 其账号）执行上线。")
+
+
 def run_promote(project: Project, candidate_path: Optional[Path] = None, by: Optional[str] = None,
                 offline: bool = False, urls: Optional[str] = None) -> Dict[str, Any]:
     with locked(project, "promote"):
@@ -139,8 +167,9 @@ def _promote(project: Project, candidate_path: Optional[Path], by: Optional[str]
     live = current_production(project)
     if gate.get("production_sha256") != live["sha256"]:
         raise OpsError("评估之后生产模型已经变了（别人上线或回滚过），请重新运行 python -m ops evaluate。")
-    servers = [] if offline else servers_from_env(urls)
     user = current_user(by)
+    check_four_eyes(project, candidate, int(live.get("batch") or 0), user)
+    servers = [] if offline else servers_from_env(urls)
     manifest = load_manifest(project)
     outgoing = archive_current(project, live, "promoted-over")
     new_id = candidate.meta.get("model_id") or model_id(candidate.path)

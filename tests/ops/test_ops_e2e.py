@@ -33,10 +33,11 @@ from typing import Dict, Iterator, List
 import pytest
 from openpyxl import load_workbook
 
+from harness.http import http_json
+from harness.procs import free_port, start, wait_until
 from ops.ledger import next_batch, read_ledger
 from ops.project import Project, sha256_file
 from ops.train import model_id
-from tests.conftest import _stop, _wait_until, free_port, http_json
 from tests.ops.conftest import FIXTURE, ROOT
 
 pytestmark = pytest.mark.slow
@@ -80,7 +81,7 @@ class Cycle:
     def __init__(self, project: Project) -> None:
         self.project = project
         self.url = ""
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_AUTH_TOKEN": TOKEN, "PYTHONHASHSEED": "0"}
+        self.env = {**os.environ, "RASA_AUTH_TOKEN": TOKEN, "PYTHONHASHSEED": "0"}
 
     def ops(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess:
         started = time.monotonic()
@@ -117,7 +118,7 @@ class Cycle:
 def _first_model(project: Project) -> None:
     """The first production model, as `scripts/model.py production` would make it (cached)."""
     if FULL:
-        from model import dev_model  # scripts/model.py: cached by the hash of the real project
+        from ops.model_cache import dev_model  # cached by the hash of the real project
 
         started = time.monotonic()
         project.production_model.parent.mkdir(parents=True, exist_ok=True)
@@ -158,20 +159,18 @@ def cycle(tmp_path: Path) -> Iterator[Cycle]:
     port = free_port()
     log = tmp_path / "rasa.log"
     started = time.monotonic()
-    with open(log, "wb") as handle:
-        proc = subprocess.Popen([sys.executable, "-m", "rasa", "run", "--model", str(project.production_model),
-                                 "--enable-api", "--auth-token", TOKEN, "--port", str(port), "--interface",
-                                 "127.0.0.1", "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
-                                cwd=root, env=state.env, stdout=handle, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    proc = start("rasa", [sys.executable, "-m", "rasa", "run", "--model", str(project.production_model),
+                          "--enable-api", "--auth-token", TOKEN, "--port", str(port), "--interface", "127.0.0.1",
+                          "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+                 state.env, log, cwd=root)
     try:
         state.url = f"http://127.0.0.1:{port}"
-        _wait_until(lambda: bool(state.live_model_id()), 240, "Rasa server (ops e2e)", proc, log)
+        wait_until(lambda: bool(state.live_model_id()), 240, "Rasa server (ops e2e)", proc)
         TIMINGS["server start"] = round(time.monotonic() - started, 1)
         state.env["RASA_URL"] = state.url
         yield state
     finally:
-        _stop(proc)
+        proc.stop()
         print("\nops e2e timings (s):", json.dumps(TIMINGS, ensure_ascii=False))
 
 
@@ -227,7 +226,7 @@ def test_weekly_cycle_good_batch_promoted_bad_batch_refused(cycle: Cycle) -> Non
     worker = threading.Thread(target=traffic)
     worker.start()
     try:
-        cycle.ops("promote", "--by", "ops-e2e")
+        cycle.ops("promote", "--by", "ops-e2e-approver")
     finally:
         stop.set()
         worker.join(timeout=60)

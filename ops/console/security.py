@@ -1,0 +1,142 @@
+"""Request guards: who is logged in, what their roles allow, CSRF, security headers, audit of refusals."""
+from __future__ import annotations
+
+import functools
+import hmac
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from aiohttp import web
+
+from ops import audit, users
+from ops.console import sessions
+from ops.console.roles import allowed
+from ops.project import Project
+
+SESSION_COOKIE = "ops_session"
+LOGIN_CSRF_COOKIE = "ops_login_csrf"
+SETTINGS: web.AppKey = web.AppKey("settings", object)
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Settings:
+    project: Project
+    tracker_url: str
+    credit_url: Optional[str]
+    rasa_urls: str = ""
+    rasa_token: str = ""
+    idle_s: float = 30 * 60
+    secure_cookies: bool = False
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Viewer:
+    username: str
+    roles: List[str]
+    csrf: str
+    display: str = ""
+
+    def can(self, permission: str) -> bool:
+        return allowed(self.roles, permission)
+
+
+def settings(request: web.Request) -> Settings:
+    return request.app[SETTINGS]  # type: ignore[return-value]
+
+
+def client_ip(request: web.Request) -> str:
+    return request.remote or ""
+
+
+def cookie_args(request: web.Request) -> Dict[str, Any]:
+    return {"httponly": True, "samesite": "Strict", "path": "/", "secure": settings(request).secure_cookies}
+
+
+def current(request: web.Request) -> Optional[Viewer]:
+    if "viewer" in request:
+        return request["viewer"]
+    s = settings(request)
+    found = sessions.lookup(s.project, request.cookies.get(SESSION_COOKIE), s.idle_s)
+    viewer = None
+    if found:
+        user = users.get(s.project, found[0])
+        if user and user.active:
+            viewer = Viewer(user.username, user.roles, found[1], user.display)
+    request["viewer"] = viewer
+    return viewer
+
+
+def csrf_ok(sent: str, expected: str) -> bool:
+    return bool(sent) and bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+async def sent_csrf(request: web.Request) -> str:
+    header = request.headers.get("X-CSRF-Token", "")
+    if header:
+        return header
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        return str(form.get("csrf", ""))
+    return ""
+
+
+def _refuse(request: web.Request, status: int, message: str) -> web.Response:
+    from ops.console.render import render
+
+    return render(request, "error.html", {"message": message}, status=status)
+
+
+def guard(permission: str) -> Callable[[Handler], Handler]:
+    """Login + role check for every method; CSRF check for every state-changing method."""
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def inner(request: web.Request) -> web.StreamResponse:
+            viewer = current(request)
+            s = settings(request)
+            if viewer is None:
+                if request.method == "GET" and "application/json" not in request.headers.get("Accept", ""):
+                    raise web.HTTPSeeOther("/login")
+                return _refuse(request, 401, "请先登录（会话可能已超时）。")
+            if not viewer.can(permission):
+                audit.record(s.project, viewer.username, "denied", f"{request.method} {request.path}",
+                             ip=client_ip(request))
+                return _refuse(request, 403, "您的角色无权访问这个页面或执行这个操作。")
+            if request.method not in ("GET", "HEAD") and not csrf_ok(await sent_csrf(request), viewer.csrf):
+                audit.record(s.project, viewer.username, "csrf_refused", f"{request.method} {request.path}",
+                             ip=client_ip(request))
+                return _refuse(request, 403, "表单已失效（缺少或错误的安全令牌），请刷新页面后重试。")
+            return await handler(request)
+        inner.permission = permission  # type: ignore[attr-defined]
+        return inner
+    return wrap
+
+
+@web.middleware
+async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method not in ("GET", "HEAD"):
+        origin = request.headers.get("Origin")
+        if origin and origin != "null" and origin.split("://", 1)[-1] != request.host:
+            response: web.StreamResponse = _refuse(request, 403, "拒绝跨站请求。")
+            return _secure(response)
+    try:
+        response = await handler(request)
+    except web.HTTPException as e:
+        if e.status >= 400 and e.status != 405:
+            response = _refuse(request, e.status, "页面不存在。" if e.status == 404 else e.reason)
+        else:
+            raise _secure(e) from None
+    return _secure(response)
+
+
+def _secure(response: Any) -> Any:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "no-referrer")
+    h.setdefault("Cache-Control", "no-store")
+    return response

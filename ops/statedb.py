@@ -1,0 +1,60 @@
+"""The console's own small database: users, sessions, audit log, inbox decisions, jobs, PIPL requests.
+
+SQLite (WAL, busy timeout) at `var/ops/console.db` under the project root, or the file named by
+`OPS_CONSOLE_DB`. The CLI (`python -m ops user …`) and the console open the same file, so a user
+added on the command line can log in at once. Every table is created on first use.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from ops.project import Project
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY, display TEXT NOT NULL DEFAULT '', password_hash TEXT NOT NULL,
+    roles TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 1,
+    failed INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL, created_by TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL,
+    created_at REAL NOT NULL, last_seen REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', ip TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS inbox_decisions (
+    key TEXT PRIMARY KEY, decision TEXT NOT NULL, intent TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '', by TEXT NOT NULL, at REAL NOT NULL,
+    batch INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, args TEXT NOT NULL DEFAULT '',
+    by TEXT NOT NULL, state TEXT NOT NULL, started_at REAL NOT NULL, ended_at REAL,
+    exit_code INTEGER, log TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS pipl_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, lookup TEXT NOT NULL, senders TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '', requested_by TEXT NOT NULL, requested_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending', decided_by TEXT NOT NULL DEFAULT '', decided_at REAL,
+    result TEXT NOT NULL DEFAULT '');
+"""
+
+_LOCK = threading.Lock()
+
+
+def db_path(project: Project) -> Path:
+    override = os.environ.get("OPS_CONSOLE_DB")
+    return Path(override) if override else project.root / "var" / "ops" / "console.db"
+
+
+def connect(project: Project) -> sqlite3.Connection:
+    path = db_path(project)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    with _LOCK:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.executescript(SCHEMA)
+    return conn
