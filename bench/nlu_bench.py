@@ -3,8 +3,8 @@
     make bench                      # == .venv/bin/python bench/nlu_bench.py
     .venv/bin/python bench/nlu_bench.py --ours-model path/to/model.tar.gz --no-write
 
-Systems, all trained on data/nlu and scored on tests/nlu/heldout.yml with bench/nlu_eval.py:
-  ours       config.yml: the cached dev model (scripts/model.py dev; trained if missing)
+Systems, all trained on data/nlu and scored on tests/nlu/heldout.yml with ops/nlu_eval.py:
+  ours       config.yml: the cached dev model (ops/model_cache.py, `scripts/model.py dev`; trained if missing)
   tfidf_lr   TF-IDF character 1-3-grams + LogisticRegression (sklearn, random_state 42;
              C picked by 5-fold CV on the training data only)
   plain_rasa bench/configs/plain_rasa.yml (JiebaTokenizer + word CountVectors + DIET, no
@@ -26,12 +26,9 @@ import time
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from bench.machine import machine_facts  # noqa: E402
-from bench.nlu_eval import (  # noqa: E402
+from bench.machine import machine_facts
+from ops import model_cache
+from ops.nlu_eval import (
     RasaPredictor,
     Report,
     confusion_table,
@@ -42,6 +39,7 @@ from bench.nlu_eval import (  # noqa: E402
     per_intent_table,
 )
 
+ROOT = model_cache.ROOT
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 TRAIN_NLU = ROOT / "data" / "nlu"
 PLAIN_CONFIG = ROOT / "bench" / "configs" / "plain_rasa.yml"
@@ -84,8 +82,6 @@ def ours_model(explicit: Path | None, out_dir: Path, retrain: bool) -> Tuple[Pat
     if retrain:
         model, seconds = train_rasa_nlu(ROOT / "config.yml", out_dir, "ours")
         return model, f"{seconds:.0f} s (`rasa train nlu`)"
-    import model as model_cache
-
     cached = model_cache.DEV_DIR / f"{model_cache.project_hash()}.tar.gz"
     if cached.exists():
         return cached, "cached dev model (not retrained in this run; see Pipeline experiments for NLU-only train times)"
@@ -129,7 +125,7 @@ def render(reports: Dict[str, Report], timings: Dict[str, str], command: str, no
         f"- command: `{command}`",
         f"- held-out set: `tests/nlu/heldout.yml` ({ours.n} utterances, {len(ours.per_intent)} intents, "
         "written independently of `data/`); training data: `data/nlu/`",
-        "- scoring: `bench/nlu_eval.py`; a prediction of `nlu_fallback` is a miss in every figure "
+        "- scoring: `ops/nlu_eval.py`; a prediction of `nlu_fallback` is a miss in every figure "
         "(never dropped); macro-F1 = unweighted mean F1 over the gold intents",
         "",
         "| system | what | training wall time |",
@@ -202,7 +198,8 @@ def main(argv: List[str] | None = None) -> int:
         predictor = RasaPredictor(model)
         loaded = time.monotonic()
         predicted = predictor.predict(texts)
-        notes.append(f"ours: model load {loaded - started:.1f} s, predict {len(texts)} texts {time.monotonic() - loaded:.1f} s")
+        notes.append(f"ours: model load {loaded - started:.1f} s, "
+                     f"predict {len(texts)} texts {time.monotonic() - loaded:.1f} s")
         reports["ours"] = evaluate(zip(gold, predicted, strict=True))
 
         # (b) TF-IDF char n-grams + logistic regression

@@ -5,7 +5,7 @@ the production model (batch <= production batch). The batches being judged are e
 ones the candidate adds (production batch < b <= candidate batch), so they are never part
 of the set they are judged on. Texts are de-duplicated (held-out label wins).
 
-Scoring is bench/nlu_eval.py (`evaluate`, `RasaPredictor`): nlu_fallback counts as a miss.
+Scoring is ops/nlu_eval.py (`evaluate`, `RasaPredictor`): nlu_fallback counts as a miss.
 
 Gate (refuse promotion when any holds):
 1. macro-F1 drops by more than 1.0 point (0.010);
@@ -18,86 +18,18 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from ops.gate_result import GateResult, IntentRow, RegressionSet, Rule
 from ops.ledger import now_iso, read_ledger
-from ops.project import CODE_ROOT, OpsError, Project, sha256_file
+from ops.nlu_eval import FALLBACK_INTENT, NO_INTENT, RasaPredictor, evaluate
+from ops.project import OpsError, Project, sha256_file
+from ops.report import write_report
 from ops.text import normalize
 
-if str(CODE_ROOT) not in sys.path:
-    sys.path.insert(0, str(CODE_ROOT))
-
-from bench.nlu_eval import FALLBACK_INTENT, evaluate  # noqa: E402
-
-
-@dataclass(frozen=True)
-class Rule:
-    max_macro_drop: float = 1.0  # points of macro-F1
-    max_intent_drop: float = 3.0  # points of a business intent's F1 ...
-    min_extra_errors: int = 2  # ... and at least this many more errors
-
-
-@dataclass
-class RegressionSet:
-    examples: List[Tuple[str, str]]  # (text, gold intent)
-    heldout: int
-    corrections: int
-    batches: List[int]
-    judged_batches: List[int]
-
-    def digest(self) -> str:
-        import hashlib
-
-        return hashlib.sha256(json.dumps(self.examples, ensure_ascii=False).encode()).hexdigest()[:16]
-
-
-@dataclass
-class IntentRow:
-    intent: str
-    business: bool
-    support: int
-    f1_production: float
-    f1_candidate: float
-    errors_production: int
-    errors_candidate: int
-    top_confusion: str = ""  # most frequent wrong prediction among the candidate's new mistakes
-
-    @property
-    def drop(self) -> float:
-        return (self.f1_production - self.f1_candidate) * 100
-
-    @property
-    def extra_errors(self) -> int:
-        return self.errors_candidate - self.errors_production
-
-
-@dataclass
-class GateResult:
-    passed: bool
-    reasons: List[str]
-    notes: List[str]
-    macro_production: float
-    macro_candidate: float
-    accuracy_production: float
-    accuracy_candidate: float
-    fallbacks_production: int
-    fallbacks_candidate: int
-    n: int
-    intents: List[IntentRow] = field(default_factory=list)
-    rule: Rule = field(default_factory=Rule)
-
-    @property
-    def macro_drop(self) -> float:
-        return (self.macro_production - self.macro_candidate) * 100
-
-    def verdict(self) -> str:
-        head = (f"宏平均 F1：生产模型 {self.macro_production * 100:.1f} → 候选模型 {self.macro_candidate * 100:.1f}"
-                f"（{0.0 - self.macro_drop + 0.0:+.1f} 个百分点），回归集 {self.n} 句。")
-        if self.passed:
-            return f"通过评估闸门，可以上线。{head}"
-        return "未通过评估闸门，拒绝上线。" + head + "\n原因：\n" + "\n".join(f"  - {r}" for r in self.reasons)
+__all__ = ["GateResult", "IntentRow", "RegressionSet", "Rule", "judge", "regression_set", "run_evaluate"]
 
 
 def regression_set(project: Project, production_batch: int, candidate_batch: int) -> RegressionSet:
@@ -164,10 +96,12 @@ def judge(gold: Sequence[str], production: Sequence[str], candidate: Sequence[st
         if row.extra_errors >= rule.min_extra_errors:
             hint = (f"新模型常把这类话判成 {_label(row.top_confusion)}。" if row.top_confusion else "")
             reasons.append(f"业务意图 {row.intent} 变差：F1 从 {row.f1_production * 100:.1f} 降到 "
-                           f"{row.f1_candidate * 100:.1f}（下降 {row.drop:.1f} 个百分点，允许 {rule.max_intent_drop:.1f}），"
+                           f"{row.f1_candidate * 100:.1f}（下降 {row.drop:.1f} 个百分点，"
+                           f"允许 {rule.max_intent_drop:.1f}），"
                            f"错误从 {row.errors_production} 条增加到 {row.errors_candidate} 条。{hint}")
         else:
-            notes.append(f"业务意图 {row.intent} 的 F1 下降 {row.drop:.1f} 个百分点，但只多错 {max(row.extra_errors, 0)} 条"
+            notes.append(f"业务意图 {row.intent} 的 F1 下降 {row.drop:.1f} 个百分点，"
+                         f"但只多错 {max(row.extra_errors, 0)} 条"
                          f"（少于 {rule.min_extra_errors} 条视为样本太少造成的波动，不拦截）。")
     missing = sorted(set(business) - set(prod.per_intent))
     if missing:
@@ -181,7 +115,6 @@ def _label(intent: str) -> str:
 
 
 def predict(model: Path, texts: Sequence[str], what: str, progress: bool = True) -> List[str]:
-    from bench.nlu_eval import NO_INTENT, RasaPredictor
     from ops.progress import bar
 
     print(f"加载{what} {model.name} ……", file=sys.stderr, flush=True)
@@ -214,7 +147,6 @@ def gate_path(candidate: Path) -> Path:
 
 def run_evaluate(project: Project, candidate_path: Optional[Path] = None, progress: bool = True,
                  rule: Rule = Rule()) -> Tuple[GateResult, Path]:
-    from ops.report import write_report
     from ops.store import current_production
     from ops.train import load_candidate
 

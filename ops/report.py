@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
+from ops.gate_result import GateResult, RegressionSet
 from ops.project import Project
-
-if TYPE_CHECKING:
-    from ops.gate import GateResult, RegressionSet
 
 
 def confusion_png(path: Path, gold: Sequence[str], predicted: Sequence[str], title: str) -> None:
@@ -49,7 +47,7 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f}"
 
 
-def write_report(out_dir: Path, project: Project, name: str, regression: "RegressionSet", result: "GateResult",
+def write_report(out_dir: Path, project: Project, name: str, regression: RegressionSet, result: GateResult,
                  examples: Sequence[Tuple[str, str]], production: Sequence[str], candidate: Sequence[str]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     gold = [g for _, g in examples]
@@ -94,7 +92,8 @@ def write_report(out_dir: Path, project: Project, name: str, regression: "Regres
     ]
     for row in result.intents:
         lines.append(f"| {row.intent} | {'是' if row.business else ''} | {row.support} | {_pct(row.f1_production)} | "
-                     f"{_pct(row.f1_candidate)} | {0.0 - row.drop + 0.0:+.1f} | {row.errors_production} | {row.errors_candidate} |")
+                     f"{_pct(row.f1_candidate)} | {0.0 - row.drop + 0.0:+.1f} | {row.errors_production} | "
+                     f"{row.errors_candidate} |")
     worse = [(t, g, p, c) for (t, g), p, c in zip(examples, production, candidate, strict=True) if p == g and c != g]
     better = [(t, g, p, c) for (t, g), p, c in zip(examples, production, candidate, strict=True) if p != g and c == g]
     lines += ["", f"## 候选模型新答错的句子（{len(worse)}）", ""]

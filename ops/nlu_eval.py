@@ -2,7 +2,7 @@
 
 Importable without side effects (Rasa / TensorFlow are imported lazily).
 
-    from bench.nlu_eval import load_examples, RasaPredictor, evaluate, markdown_table
+    from ops.nlu_eval import load_examples, RasaPredictor, evaluate, markdown_table
     examples = load_examples("tests/nlu/heldout.yml")
     predicted = RasaPredictor("models/dev/<hash>.tar.gz").predict([t for t, _ in examples])
     report = evaluate([(gold, pred) for (_, gold), pred in zip(examples, predicted)])
