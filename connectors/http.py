@@ -40,12 +40,18 @@ def text_error(error: ChannelError) -> HTTPResponse:
     return response.text(f"{error.zh} / {error.en}", status=error.status)
 
 
-def parse_json_object(body: bytes) -> dict:
-    """A request body that must be a UTF-8 JSON object; anything else is a bilingual 400."""
+def parse_json(body: bytes) -> Any:
+    """A body that must be UTF-8 JSON; anything else is a bilingual 400.  The one JSON body
+    parser: the channel webhooks and the hardened server's middleware all read bodies here."""
     try:
-        data = json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise bad_request("malformed_json", "请求体不是合法的 UTF-8 JSON", "body is not valid UTF-8 JSON") from None
+
+
+def parse_json_object(body: bytes) -> dict:
+    """A request body that must be a UTF-8 JSON object; anything else is a bilingual 400."""
+    data = parse_json(body)
     if not isinstance(data, dict):
         raise bad_request("wrong_type", "请求体应为 JSON 对象", "body must be a JSON object")
     return data
@@ -60,7 +66,8 @@ def check_body_size(request: Request, limit: int) -> bytes:
     return body
 
 
-def guarded(channel: str, render_error: Callable[[ChannelError], HTTPResponse] = json_error) -> Callable[[Handler], Handler]:
+def guarded(channel: str,
+            render_error: Callable[[ChannelError], HTTPResponse] = json_error) -> Callable[[Handler], Handler]:
     """Refusals become 4xx with a clear message; anything unexpected is logged with its
     traceback server-side and answered without one."""
 
@@ -70,7 +77,8 @@ def guarded(channel: str, render_error: Callable[[ChannelError], HTTPResponse] =
             try:
                 return await handler(request, *args, **kwargs)
             except ChannelError as error:
-                logger.warning("%s: refused %s %s: %s (%s)", channel, request.method, request.path, error.en, error.status)
+                logger.warning("%s: refused %s %s: %s (%s)", channel, request.method, request.path, error.en,
+                               error.status)
                 return render_error(error)
             except Exception:  # noqa: BLE001 - never leak a stack trace to the caller
                 logger.exception("%s: unexpected failure handling %s %s", channel, request.method, request.path)
