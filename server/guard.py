@@ -24,15 +24,9 @@ from rasa.shared.exceptions import RasaException
 
 from credit.catalogue import load_catalogue
 
-
-def _hotline() -> str:
-    try:
-        return load_catalogue().hotline.number
-    except Exception:  # noqa: BLE001 - a reply must never fail because of the catalogue
-        return "400-820-8820"
-
-
-HOTLINE = _hotline()
+# The catalogue is the one place the hotline is written down; it is checked at start-up
+# (an unreadable catalogue stops the server before it answers anyone).
+HOTLINE = load_catalogue().hotline.number
 
 # Domain responses used when the model has them (channel-specific variants apply).
 ACTION_FAILED_RESPONSE = "utter_service_unavailable"
