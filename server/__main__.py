@@ -7,6 +7,8 @@ from typing import List, Optional, Sequence
 
 USAGE = __doc__ + """
   run      Rasa server (`rasa run` arguments) with the hardening of server.patches applied.
+           Production mode by default: start-up stops if any of it cannot be applied
+           (HARDENING_MODE=development allows it, with a warning; see server.hardening).
            With --enable-api, the API token comes from --auth-token or $RASA_AUTH_TOKEN, or JWT
            from --jwt-secret or $RASA_JWT_SECRET (+ $RASA_JWT_METHOD); the API is never served
            without one.  Secrets taken from the environment never appear on the command line.
@@ -40,11 +42,14 @@ def rasa_run_args(args: Sequence[str], env: "os._Environ[str] | dict" = os.envir
 def run_rasa(args: Sequence[str]) -> None:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     full = rasa_run_args(args)
-    from server import patches
+    from server import hardening
     from server.settings import settings
 
-    applied = patches.apply(settings())
-    print(f">> hardening: {', '.join(applied) or 'NONE'}", file=sys.stderr, flush=True)
+    try:
+        report = hardening.apply(settings())
+    except hardening.HardeningRefused as refused:
+        raise SystemExit(str(refused)) from None
+    print(f">> hardening: {report.summary()}", file=sys.stderr, flush=True)
     sys.argv = ["rasa", "run", *full]
     from rasa.__main__ import main
 

@@ -1,0 +1,23 @@
+"""Hardening patches applied to Rasa Open Source before it starts (``python -m server run``).
+
+One module per concern, each registered in :data:`REGISTRY` under its step name with the
+Rasa members it touches (see :mod:`server.patches.registry`):
+
+| step | module | what |
+|---|---|---|
+| ``actions`` | :mod:`server.patches.actions` | action calls capped, failed actions answered politely |
+| ``app`` | :mod:`server.patches.app` | REST access control, ``X-Degraded``, no-silence (:mod:`server.middleware`) |
+| ``lock_store`` | :mod:`server.patches.lock_store` | atomic Redis conversation lock |
+| ``logging`` | :mod:`server.patches.logs` | personal data masked in logs (:mod:`server.log_masking`) |
+| ``processor`` | :mod:`server.patches.processor` | no silent turn; failed turns answered |
+| ``tracker_store`` | :mod:`server.patches.tracker_store` | explicit store failures, masking at rest, SQLite WAL |
+
+When they are applied and what stops start-up: :mod:`server.hardening`.
+``python -m server.patches`` lists the steps and the Rasa members each touches.
+"""
+from __future__ import annotations
+
+from server.patches import actions, app, lock_store, logs, processor, tracker_store  # noqa: F401 - registration
+from server.patches.registry import APPLIED, REGISTRY, How, Member, Patch
+
+__all__ = ["APPLIED", "REGISTRY", "How", "Member", "Patch"]
