@@ -5,13 +5,15 @@
 
 Retention periods come from :mod:`server.settings` (environment, documented defaults):
 
-| data | where | period (default) |
-|---|---|---|
-| conversations: tracker events | tracker store (``endpoints.yml`` or ``TRACKER_STORE_URL``) | ``RETENTION_CONVERSATIONS_DAYS`` (180) |
-| hand-off summaries, identity-check audit, SMS outbox | loan database (``DATABASE_URL``) | ``RETENTION_CONVERSATIONS_DAYS`` (180) |
-| tickets, risk events | loan database | ``RETENTION_TICKETS_DAYS`` (1095) |
-| export files | ``EXPORT_PATTERNS`` under ``EXPORT_DIR`` (default ``review_*.xlsx``/``.csv`` in ``var/ops``) | ``RETENTION_EXPORTS_DAYS`` (30) |
-| one-time codes, verifications | loan database | ``RETENTION_CREDENTIALS_DAYS`` (1) after they expired |
+* conversations (tracker events), in the tracker store (``endpoints.yml`` or
+  ``TRACKER_STORE_URL``): ``RETENTION_CONVERSATIONS_DAYS`` (180);
+* hand-off summaries, identity-check audit, SMS outbox, in the loan database
+  (``DATABASE_URL``): ``RETENTION_CONVERSATIONS_DAYS`` (180);
+* tickets, risk events, in the loan database: ``RETENTION_TICKETS_DAYS`` (1095);
+* export files, ``EXPORT_PATTERNS`` under ``EXPORT_DIR`` (default ``review_*.xlsx``/``.csv``
+  in ``var/ops``): ``RETENTION_EXPORTS_DAYS`` (30);
+* one-time codes, verifications, in the loan database: ``RETENTION_CREDENTIALS_DAYS`` (1)
+  after they expired.
 
 Tracker events: a conversation whose last event is older than the cutoff is deleted
 whole; in a conversation still going on, the events older than the cutoff are deleted
@@ -203,7 +205,8 @@ def forget_conversation(conversation_id: str, dry_run: bool = False, database_ur
             with loan_engine.begin() as conn:
                 where = model.sender_id == conversation_id
                 if dry_run:
-                    deleted[name] = int(conn.execute(select(func.count()).select_from(model).where(where)).scalar() or 0)
+                    count = select(func.count()).select_from(model).where(where)
+                    deleted[name] = int(conn.execute(count).scalar() or 0)
                 else:
                     deleted[name] = int(conn.execute(delete(model).where(where)).rowcount or 0)
     finally:

@@ -1,18 +1,26 @@
 """Production settings, read from the environment in one place (secrets never come from files).
 
-| variable | default | meaning |
-|---|---|---|
-| ``ACTION_TIMEOUT_S`` | 5 | cap on one call from Rasa to the action server (Rasa's own default is 300 s) |
-| ``ACTION_HOST`` | 127.0.0.1 | interface the action server binds (``python -m server actions``) |
-| ``REST_AUTH_TOKEN`` | unset | bearer token the REST channel requires; unset: loopback callers only |
-| ``RASA_AUTH_TOKEN`` / ``RASA_JWT_SECRET`` (+ ``RASA_JWT_METHOD``) | unset | Rasa HTTP API protection; ``--enable-api`` without either is refused |
-| ``RETENTION_CONVERSATIONS_DAYS`` | 180 | tracker events, hand-offs, verification audit, SMS outbox |
-| ``RETENTION_TICKETS_DAYS`` | 1095 | tickets and risk events (3 years) |
-| ``RETENTION_EXPORTS_DAYS`` | 30 | export files under ``EXPORT_DIR`` |
-| ``RETENTION_CREDENTIALS_DAYS`` | 1 | expired one-time codes and verifications (kept a day after expiry) |
-| ``EXPORT_DIR`` | ``var/ops`` | where ops exports are written (``python -m ops export``; relative to the project root) |
-| ``EXPORT_PATTERNS`` | ``review_*.xlsx,review_*.csv`` | which files there are exports (others, e.g. lock files, are never purged) |
-| ``TRACKER_STORE_URL`` | from ``endpoints.yml`` | SQLAlchemy URL of the tracker store, for the purge command |
+Each variable, its default, and what it is for:
+
+* ``ACTION_TIMEOUT_S`` (5): cap on one call from Rasa to the action server (Rasa's own
+  default is 300 s);
+* ``ACTION_HOST`` (127.0.0.1): interface the action server binds (``python -m server actions``);
+* ``REST_AUTH_TOKEN`` (unset): bearer token the REST channel requires; unset: loopback callers only;
+* ``RASA_AUTH_TOKEN`` / ``RASA_JWT_SECRET`` (+ ``RASA_JWT_METHOD``) (unset): Rasa HTTP API
+  protection; ``--enable-api`` without either is refused;
+* ``RETENTION_CONVERSATIONS_DAYS`` (180): tracker events, hand-offs, verification audit, SMS outbox;
+* ``RETENTION_TICKETS_DAYS`` (1095): tickets and risk events (3 years);
+* ``RETENTION_EXPORTS_DAYS`` (30): export files under ``EXPORT_DIR``;
+* ``RETENTION_CREDENTIALS_DAYS`` (1): expired one-time codes and verifications (kept a day after expiry);
+* ``EXPORT_DIR`` (``var/ops``): where ops exports are written (``python -m ops export``;
+  relative to the project root);
+* ``EXPORT_PATTERNS`` (``review_*.xlsx,review_*.csv``): which files there are exports
+  (others, e.g. lock files, are never purged);
+* ``TRACKER_STORE_URL`` (from ``endpoints.yml``): SQLAlchemy URL of the tracker store, for
+  the purge command.
+
+How the hardening itself is allowed to start (``HARDENING_MODE``, ``HARDENING_DISABLE``):
+:mod:`server.hardening`.
 """
 from __future__ import annotations
 

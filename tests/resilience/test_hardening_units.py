@@ -267,7 +267,8 @@ def test_forget_deletes_one_conversation_only(tmp_path: Path) -> None:
         s.add(Ticket(number="TK202700001", kind="complaint", detail="x", sender_id="wx:a", status="open",
                      sla_hours=24, due_at=datetime(2027, 1, 1)))
         s.commit()
-    assert forget_conversation("wx:a", dry_run=True, database_url=db_url, tracker_url=tracker_url)["tracker_events"] == 2
+    dry = forget_conversation("wx:a", dry_run=True, database_url=db_url, tracker_url=tracker_url)
+    assert dry["tracker_events"] == 2
     deleted = forget_conversation("wx:a", database_url=db_url, tracker_url=tracker_url)
     assert deleted["tracker_events"] == 2 and deleted["handoffs"] == 1
     with Session(engine) as s:
