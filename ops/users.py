@@ -8,6 +8,7 @@ Five wrong passwords in a row lock the account for 15 minutes (an admin can unlo
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -81,7 +82,9 @@ def check_password(password: str) -> None:
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()
+    """bcrypt, cost 12 (OPS_BCRYPT_ROUNDS may lower it for the test suite only, never below 4)."""
+    rounds = max(4, min(15, int(os.environ.get("OPS_BCRYPT_ROUNDS") or 12)))
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=rounds)).decode()
 
 
 def get(project: Project, username: str) -> Optional[User]:
