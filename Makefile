@@ -4,7 +4,8 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 RASA  := $(VENV)/bin/rasa
 
-.PHONY: run test venv sysdeps scale-deps lint unit validate train model-dev rasa-test e2e bench bench-perf load scaleout purge fuzz seed lock clean
+.PHONY: run test venv sysdeps scale-deps lint unit validate train rasa-test e2e bench bench-perf fuzz load scaleout \
+        purge seed lock clean
 
 run:
 	scripts/run.sh
@@ -19,8 +20,9 @@ sysdeps scale-deps:
 lint: venv
 	$(VENV)/bin/ruff check .
 
+# Unit tests, plus the project checks: no import cycle, the model cache key, the Makefile itself.
 unit: venv
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit tests/project -q
 
 validate: venv
 	$(RASA) data validate --config config.yml --domain domain --data data --fail-on-warnings
@@ -57,7 +59,7 @@ load: venv
 
 # Two Rasa servers behind nginx + Redis lock store + PostgreSQL tracker store (about 1-2 min).
 scaleout: venv sysdeps
-	$(PY) -m deploy.scaleout
+	$(PY) -m bench.scaleout
 
 # Delete conversations, tickets and exports past their retention period (server/settings.py).
 purge: venv

@@ -36,7 +36,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,19 +45,17 @@ import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bench.load import FLOWS, LoadResult, missing_turns, percentiles, report, run_load
+from bench.machine import machine_facts
+from harness.moodbot import MoodbotStack, moodbot_model
+from harness.paths import RASA, ROOT
+from harness.rasa import base_env
+from harness.stacks import AssistantStack
+from harness.wechat_api import WeChatApiStandIn
+from ops.model_cache import dev_model
 
-from bench.load import FLOWS, LoadResult, percentiles, run_load  # noqa: E402
-from bench.machine import machine_facts  # noqa: E402
-from deploy import procs  # noqa: E402
-
-MOODBOT = ROOT / "bench" / "moodbot"
-BENCH_MODELS = ROOT / "models" / "bench"
 DOCS = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- perf:start -->", "<!-- perf:end -->"
-TOKEN = "bench-rasa-token"
 OUR_FLOW = {"progress": FLOWS["progress"]}
 MOOD_FLOW = {"mood": [("hello", None), ("I am sad", None), ("yes", None)]}
 WECHAT_ENV = {
@@ -69,133 +66,20 @@ WECHAT_ENV = {
 PASSIVE_LIMIT_S = 4.5
 
 
-# --------------------------------------------------------------------------- models
-
-
-def dev_model() -> Path:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from model import dev_model as project_dev_model
-
-    return project_dev_model()
-
-
-def moodbot_model() -> Path:
-    """The moodbot model, trained once per content of bench/moodbot (cached)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in MOODBOT.rglob("*.yml") if p.is_file()):
-        digest.update(str(path.relative_to(MOODBOT)).encode())
-        digest.update(path.read_bytes())
-    target = BENCH_MODELS / f"moodbot-{digest.hexdigest()[:12]}.tar.gz"
-    if target.exists():
-        return target
-    BENCH_MODELS.mkdir(parents=True, exist_ok=True)
-    print(f">> training the moodbot ({target.name}) ...", file=sys.stderr, flush=True)
-    with tempfile.TemporaryDirectory(prefix="moodbot-") as tmp:
-        # `rasa train` rewrites config.yml (assistant id, auto-configured defaults): train a copy
-        project = Path(tmp) / "moodbot"
-        shutil.copytree(MOODBOT, project)
-        subprocess.run([str(procs.VENV_BIN / "rasa"), "train", "--config", "config.yml", "--domain", "domain.yml",
-                        "--data", "data", "--out", str(BENCH_MODELS), "--fixed-model-name", target.name[:-7]],
-                       cwd=project, env=procs.base_env(), check=True, stdout=sys.stderr)
-    return target
-
-
 def time_training(out: Path) -> Dict[str, Any]:
     """A full `rasa train` of the assistant (no cache), timed."""
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     # --force and an empty cache directory: every component is trained, nothing restored
-    subprocess.run([str(procs.VENV_BIN / "rasa"), "train", "--force", "--config", "config.yml", "--domain", "domain",
-                    "--data", "data", "--out", str(out), "--fixed-model-name", "timed"],
-                   cwd=ROOT, env=procs.base_env(RASA_CACHE_DIRECTORY=str(out / "cache")), check=True,
+    subprocess.run([RASA, "train", "--force", "--config", "config.yml", "--domain", "domain", "--data", "data",
+                    "--out", str(out), "--fixed-model-name", "timed"],
+                   cwd=ROOT, env=base_env(RASA_CACHE_DIRECTORY=str(out / "cache")), check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seconds = time.monotonic() - started
     model = out / "timed.tar.gz"
     return {"train_seconds": round(seconds, 1), "model_mb": round(model.stat().st_size / 2**20, 1),
             "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
-
-
-# --------------------------------------------------------------------------- servers
-
-
-def rss_mb(pid: int) -> Dict[str, float]:
-    values: Dict[str, float] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, rest = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                values["rss_mb" if key == "VmRSS" else "peak_mb"] = round(int(rest.split()[0]) / 1024, 1)
-    except OSError:
-        pass
-    return values
-
-
-class AssistantStack:
-    """Our assistant: action server + hardened Rasa server, SQLite loan DB and tracker store."""
-
-    def __init__(self, model: Path, wechat_api_base: Optional[str] = None, hardened: bool = True) -> None:
-        self.model = model
-        self.workdir = Path(tempfile.mkdtemp(prefix="bench-assistant-"))
-        self.action_port, self.port = procs.free_port(), procs.free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.tracker_url = f"sqlite:///{self.workdir / 'tracker.db'}"
-        self.env = procs.base_env(DATABASE_URL=f"sqlite:///{self.workdir / 'credit.db'}",
-                                  **({**WECHAT_ENV, "WECHAT_API_BASE": wechat_api_base} if wechat_api_base else {}))
-        self.hardened = hardened
-        self.actions: Optional[procs.Proc] = None
-        self.rasa: Optional[procs.Proc] = None
-
-    def start(self) -> "AssistantStack":
-        procs.seed(self.env)
-        endpoints = procs.write_endpoints(self.workdir / "endpoints.yml",
-                                          f"http://127.0.0.1:{self.action_port}/webhook",
-                                          procs.sqlite_tracker(self.workdir / "tracker.db"))
-        self.actions = procs.start_action_server(self.action_port, self.env, self.workdir / "actions.log")
-        self.rasa = procs.start_rasa(self.model, self.port, endpoints, self.env, self.workdir / "rasa.log", TOKEN,
-                                     hardened=self.hardened)
-        return self
-
-    def rss_mb(self) -> Dict[str, Dict[str, float]]:
-        out = {}
-        if self.rasa:
-            out["rasa_server"] = rss_mb(self.rasa.pid)
-        if self.actions:
-            out["action_server"] = rss_mb(self.actions.pid)
-        return out
-
-    def stop(self) -> None:
-        for proc in (self.rasa, self.actions):
-            if proc is not None:
-                proc.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-class MoodbotStack:
-    """The bare moodbot on plain `rasa run`: REST, SQLite tracker store, no action server."""
-
-    def __init__(self, model: Path, hardened: bool = False) -> None:
-        self.model = model
-        self.workdir = Path(tempfile.mkdtemp(prefix="bench-moodbot-"))
-        self.port = procs.free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.hardened = hardened
-        self.rasa: Optional[procs.Proc] = None
-
-    def start(self) -> "MoodbotStack":
-        endpoints = procs.write_endpoints(self.workdir / "endpoints.yml", None,
-                                          procs.sqlite_tracker(self.workdir / "tracker.db"))
-        self.rasa = procs.start_rasa(self.model, self.port, endpoints, procs.base_env(), self.workdir / "rasa.log",
-                                     TOKEN, hardened=self.hardened, credentials=MOODBOT / "credentials.yml")
-        return self
-
-    def rss_mb(self) -> Dict[str, Dict[str, float]]:
-        return {"rasa_server": rss_mb(self.rasa.pid)} if self.rasa else {}
-
-    def stop(self) -> None:
-        if self.rasa is not None:
-            self.rasa.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- phases
@@ -379,8 +263,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.sequential_conversations, args.concurrent_conversations = 4, 20
         args.concurrency, args.rounds, args.wechat_conversations, args.load_conversations = 10, 1, 10, 10
 
-    from tests.standins.wechat_api import WeChatApiStandIn
-
     results: Dict[str, Any] = {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
                                "machine": machine_facts(),
                                "command": "python bench/latency.py " + " ".join(argv or sys.argv[1:]),
@@ -390,7 +272,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         "moodbot_size_mb": round(mood_model.stat().st_size / 2**20, 1)}
     wechat_api = WeChatApiStandIn(app_id=WECHAT_ENV["WECHAT_APP_ID"], app_secret=WECHAT_ENV["WECHAT_APP_SECRET"])
     api_base = wechat_api.start()
-    ours = AssistantStack(ours_model, wechat_api_base=api_base)
+    ours = AssistantStack(ours_model, env={**WECHAT_ENV, "WECHAT_API_BASE": api_base})
     mood = MoodbotStack(mood_model)
     try:
         print(">> starting both assistants ...", file=sys.stderr, flush=True)
@@ -415,15 +297,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                                     "p99": ratio(a["p99_ms"], b["p99_ms"]),
                                                     "tps": ratio(a["turns_per_second"], b["turns_per_second"])}
         if args.load_conversations:
-            from bench.load import FLOWS as ALL_FLOWS
-            from bench.load import missing_turns, report
-
             print(f">> load: {args.load_conversations} mixed conversations, {args.concurrency} at a time",
                   file=sys.stderr, flush=True)
-            load = asyncio.run(run_load(ours.url, args.load_conversations, args.concurrency, flows=ALL_FLOWS,
+            load = asyncio.run(run_load(ours.url, args.load_conversations, args.concurrency, flows=FLOWS,
                                         prefix="bload", max_seconds=1800))
             results["load"] = {**report(load, missing_turns(ours.tracker_url, load)),
-                               "concurrency": args.concurrency, "flows": sorted(ALL_FLOWS)}
+                               "concurrency": args.concurrency, "flows": sorted(FLOWS)}
         print(">> WeChat phase", file=sys.stderr, flush=True)
         results["wechat"] = {**asyncio.run(wechat_phase(ours.url, args.wechat_conversations, args.concurrency)),
                              "concurrency": args.concurrency}

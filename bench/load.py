@@ -26,13 +26,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import aiohttp
 
-import aiohttp  # noqa: E402
-
-from credit.masking import mask_pii  # noqa: E402
+from credit.masking import mask_pii
+from harness.rasa import conversation_id
 
 # (customer text, a word the reply must contain or None); every flow uses custom actions.
 Flow = List[Tuple[str, Optional[str]]]
@@ -174,11 +171,6 @@ async def run_load(url: str, conversations: int, concurrency: int, flows: Dict[s
     return result
 
 
-def conversation_id(sender: str) -> str:
-    credentials = (ROOT / "credentials.yml").read_text()
-    return f"rest:{sender}" if "NamespacedRestInput" in credentials else sender
-
-
 def missing_turns(tracker_url: str, result: LoadResult) -> List[str]:
     """Turns sent (and answered) that are not in the tracker store, in order, per conversation."""
     from sqlalchemy import create_engine, text
@@ -219,13 +211,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
 
-
     headers = {"Authorization": f"Bearer {args.rest_token}"} if args.rest_token else None
     stack = None
     if args.url:
         url, tracker = args.url, args.tracker_db
     else:
-        from bench.latency import AssistantStack, dev_model
+        from harness.stacks import AssistantStack
+        from ops.model_cache import dev_model
 
         stack = AssistantStack(dev_model()).start()
         url, tracker = stack.url, stack.tracker_url

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from model import ROOT, dev_model  # noqa: E402
-
-RASA = str(ROOT / ".venv" / "bin" / "rasa")
+from harness.paths import RASA, ROOT
+from ops.model_cache import dev_model
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """Telephone channels against a running Rasa server: Twilio (TwiML, X-Twilio-Signature) and
 the JSON IVR webhook (X-IVR-Signature, OpenAPI conformance via hypothesis-jsonschema), whole calls
-played by scripts/simulate_call.py, DTMF digit entry, hostile input."""
+played by harness/calls.py (scripts/simulate_call.py), DTMF digit entry, hostile input."""
 from __future__ import annotations
 
 import json
@@ -20,12 +20,11 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from connectors.ivr.signature import sign as ivr_sign
+from harness import calls as simulate_call
 from tests.channels.http_util import assert_clean_error, post, user_texts
 from tests.channels.openapi_util import OpenApi
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-import simulate_call  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -29,7 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credit.masking import mask_pii
-from deploy import procs
+from harness.http import Response, http
+from harness.rasa import conversation_id, tracker_path
 
 pytestmark = pytest.mark.slow
 
@@ -54,26 +55,20 @@ JSON_VALUE = st.recursive(
     max_leaves=12)
 
 
-def assert_clean(response: procs.Response) -> None:
+def assert_clean(response: Response) -> None:
     assert response.status < 500, (response.status, response.text[:300])
     for leak in LEAKS:
         assert leak not in response.text, response.text[:300]
 
 
-def conversation_id(prefix_free_rest_sender: str) -> str:
-    credentials = (procs.ROOT / "credentials.yml").read_text()
-    return f"rest:{prefix_free_rest_sender}" if "NamespacedRestInput" in credentials else prefix_free_rest_sender
-
-
 def user_texts(stack: Any, conversation: str) -> List[str]:
-    sid = urllib.parse.quote(conversation, safe=":@+=")  # Sanic does not unquote path parameters
-    tracker = procs.http("GET", f"{stack.rasa_url}/conversations/{sid}/tracker?token=test-rasa-token"
-                                f"&include_events=ALL").json()
+    tracker = http("GET", f"{stack.rasa_url}{tracker_path(conversation)}?token=test-rasa-token"
+                          f"&include_events=ALL").json()
     return [e.get("text") for e in tracker.get("events", []) if e.get("event") == "user"]
 
 
 def channel_enabled(stack: Any, path: str) -> bool:
-    return procs.http("GET", f"{stack.rasa_url}{path.rsplit('/', 1)[0]}/").status == 200
+    return http("GET", f"{stack.rasa_url}{path.rsplit('/', 1)[0]}/").status == 200
 
 
 # --------------------------------------------------------------------------- REST
@@ -90,7 +85,7 @@ def test_rest_accepted_messages_are_answered_and_never_lost(stack: Any) -> None:
         body: Dict[str, Any] = {"sender": sender, "message": message}
         if metadata is not None:
             body["metadata"] = metadata
-        response = procs.http("POST", f"{stack.rasa_url}/webhooks/rest/webhook", body)
+        response = http("POST", f"{stack.rasa_url}/webhooks/rest/webhook", body)
         assert_clean(response)
         if response.status != 200:
             assert user_texts(stack, conversation_id(sender)) == [], "a refused request leaves no turn"
@@ -117,8 +112,8 @@ def test_rest_accepted_messages_are_answered_and_never_lost(stack: Any) -> None:
     st.just(b"[" * 5000 + b"]" * 5000),
 ), content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded", ""]))
 def test_rest_malformed_bodies_never_break_the_server(stack: Any, raw: bytes, content_type: str) -> None:
-    response = procs.http("POST", f"{stack.rasa_url}/webhooks/rest/webhook", raw=raw,
-                          headers={"Content-Type": content_type} if content_type else {})
+    response = http("POST", f"{stack.rasa_url}/webhooks/rest/webhook", raw=raw,
+                    headers={"Content-Type": content_type} if content_type else {})
     assert_clean(response)
 
 
@@ -187,8 +182,8 @@ def test_wechat_signed_hostile_text_is_answered_and_recorded(stack: Any) -> None
     def check(content: str) -> None:
         body = _wechat_text(openid, content)
         query = urllib.parse.urlencode(_wechat_signed(stack.env["WECHAT_TOKEN"], body))
-        response = procs.http("POST", f"{stack.rasa_url}{WECHAT_PATH}?{query}", raw=body,
-                              headers={"Content-Type": "text/xml"})
+        response = http("POST", f"{stack.rasa_url}{WECHAT_PATH}?{query}", raw=body,
+                        headers={"Content-Type": "text/xml"})
         assert_clean(response)
         if response.status == 200:
             assert response.text.strip(), "WeChat needs a reply body ('success' or XML)"
@@ -211,8 +206,8 @@ def test_wechat_garbage_never_breaks_the_server(stack: Any, body: bytes, signed:
         pytest.skip("WeChat channel not enabled in credentials.yml")
     query = urllib.parse.urlencode(_wechat_signed(stack.env["WECHAT_TOKEN"], body) if signed else
                                    {"signature": "0" * 40, "timestamp": "1", "nonce": "n"})
-    response = procs.http("POST", f"{stack.rasa_url}{WECHAT_PATH}?{query}", raw=body,
-                          headers={"Content-Type": "text/xml"})
+    response = http("POST", f"{stack.rasa_url}{WECHAT_PATH}?{query}", raw=body,
+                    headers={"Content-Type": "text/xml"})
     assert_clean(response)
     assert "root:" not in response.text  # no external entity expansion
 
@@ -239,8 +234,8 @@ def test_ivr_signed_hostile_events_never_break_the_server(stack: Any, event: Dic
     if not channel_enabled(stack, IVR_PATH):
         pytest.skip("IVR channel not enabled in credentials.yml")
     body = json.dumps(event, ensure_ascii=False).encode()
-    response = procs.http("POST", f"{stack.rasa_url}{IVR_PATH}", raw=body,
-                          headers=_ivr_headers(stack.env["IVR_SHARED_SECRET"], body))
+    response = http("POST", f"{stack.rasa_url}{IVR_PATH}", raw=body,
+                    headers=_ivr_headers(stack.env["IVR_SHARED_SECRET"], body))
     assert_clean(response)
 
 
@@ -264,9 +259,9 @@ def test_twilio_hostile_forms_never_break_the_server(stack: Any, params: Dict[st
     params = {k: v.replace("\x00", "") for k, v in params.items()}
     url = f"{stack.rasa_url}{TWILIO_PATH}" + (f"?event={urllib.parse.quote(event)}" if event else "")
     signature = RequestValidator(stack.env["TWILIO_AUTH_TOKEN"]).compute_signature(url, params) if signed else "bad"
-    response = procs.http("POST", url, raw=urllib.parse.urlencode(params).encode(),
-                          headers={"Content-Type": "application/x-www-form-urlencoded",
-                                   "X-Twilio-Signature": signature})
+    response = http("POST", url, raw=urllib.parse.urlencode(params).encode(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded",
+                             "X-Twilio-Signature": signature})
     assert_clean(response)
     if not signed:
         assert response.status in (401, 403)
@@ -283,6 +278,6 @@ def test_twilio_hostile_forms_never_break_the_server(stack: Any, params: Dict[st
 def test_api_without_the_token_is_refused_cleanly(stack: Any, path: str, method: str, token: Any,
                                                   body: Any) -> None:
     query = f"?token={urllib.parse.quote(token)}" if token is not None and token != "test-rasa-token" else ""
-    response = procs.http(method, f"{stack.rasa_url}{path}{query}", body=body)
+    response = http(method, f"{stack.rasa_url}{path}{query}", body=body)
     assert_clean(response)
     assert response.status in (401, 403, 404, 405), (path, method, response.status)

@@ -5,17 +5,13 @@ import csv
 import json
 import shutil
 import sqlite3
-import sys
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from ops.project import Project, tree_digest  # noqa: E402
+from harness.paths import ROOT as ROOT  # re-exported: the ops tests run the real project from here
+from ops.project import Project, tree_digest
 
 FIXTURE = Path(__file__).resolve().parent / "fixture"
 
@@ -39,7 +35,8 @@ def write_csv_sheet(path: Path, rows: Sequence[Sequence[object]], header: Sequen
     return path
 
 
-def write_xlsx_sheet(path: Path, rows: Iterable[Sequence[object]], header: Sequence[str] = ("文本", "正确意图")) -> Path:
+def write_xlsx_sheet(path: Path, rows: Iterable[Sequence[object]],
+                     header: Sequence[str] = ("文本", "正确意图")) -> Path:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)

@@ -18,7 +18,18 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-from deploy import procs
+from harness.http import Response, http
+from harness.procs import Proc, free_port
+from harness.rasa import (
+    base_env,
+    conversation_id,
+    seed,
+    start_action_server,
+    start_rasa,
+    wait_rasa,
+    write_endpoints,
+)
+from harness.services import Postgres, postgres_bin
 from server import guard
 
 pytestmark = pytest.mark.slow
@@ -60,40 +71,38 @@ class FaultStack:
     def __init__(self, workdir: Path, model: Path) -> None:
         self.workdir = workdir
         self.model = model
-        self.pg = procs.Postgres()
+        self.pg = Postgres()
         self.pg.start()
-        self.action_port = procs.free_port()
-        self.rasa_port = procs.free_port()
+        self.action_port = free_port()
+        self.rasa_port = free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
         self.db_url = f"sqlite:///{workdir / 'credit.db'}"
-        self.env = procs.base_env(
+        self.env = base_env(
             DATABASE_URL=self.db_url, REST_AUTH_TOKEN=REST_TOKEN, ACTION_TIMEOUT_S=str(ACTION_TIMEOUT_S),
             IVR_SHARED_SECRET="fault-ivr-secret")
-        procs.seed(self.env)
-        self.endpoints = procs.write_endpoints(
+        seed(self.env)
+        self.endpoints = write_endpoints(
             workdir / "endpoints.yml", f"http://127.0.0.1:{self.action_port}/webhook",
             {"type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "port": self.pg.port,
              "db": "postgres", "username": "postgres"})
-        self.actions: Optional[procs.Proc] = None
-        self.rasa: Optional[procs.Proc] = None
+        self.actions: Optional[Proc] = None
+        self.rasa: Optional[Proc] = None
         self.restarts = 0
 
     # processes -------------------------------------------------------------------
     def start_actions(self, **env: str) -> None:
         self.stop_actions()
-        self.actions = procs.start_action_server(self.action_port, {**self.env, **env},
-                                                 self.workdir / "actions.log")
+        self.actions = start_action_server(self.action_port, {**self.env, **env}, self.workdir / "actions.log")
 
     def stop_actions(self) -> None:
         if self.actions is not None:
             self.actions.stop()
             self.actions = None
 
-    def start_rasa(self, wait: bool = True) -> procs.Proc:
+    def start_rasa(self, wait: bool = True) -> Proc:
         # --debug: Rasa logs user text, slots and events; the masking must hold even then
-        self.rasa = procs.start_rasa(self.model, self.rasa_port, self.endpoints, self.env,
-                                     self.workdir / f"rasa-{self.restarts}.log", TOKEN, wait=wait,
-                                     extra_args=["--debug"])
+        self.rasa = start_rasa(self.model, self.rasa_port, self.endpoints, self.env,
+                               self.workdir / f"rasa-{self.restarts}.log", TOKEN, wait=wait, extra_args=["--debug"])
         self.restarts += 1
         return self.rasa
 
@@ -104,10 +113,10 @@ class FaultStack:
         self.pg.cleanup()
 
     # conversation ----------------------------------------------------------------
-    def say(self, sender: str, text: str, token: Optional[str] = REST_TOKEN, timeout: float = 60) -> procs.Response:
+    def say(self, sender: str, text: str, token: Optional[str] = REST_TOKEN, timeout: float = 60) -> Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return procs.http("POST", f"{self.url}/webhooks/rest/webhook", {"sender": sender, "message": text},
-                          headers=headers, timeout=timeout)
+        return http("POST", f"{self.url}/webhooks/rest/webhook", {"sender": sender, "message": text},
+                    headers=headers, timeout=timeout)
 
     def texts(self, sender: str, text: str) -> str:
         response = self.say(sender, text)
@@ -117,15 +126,10 @@ class FaultStack:
         return "\n".join(m.get("text", "") for m in messages)
 
     def tracker(self, sender: str) -> Dict:
-        return procs.http("GET", f"{self.url}/conversations/{conversation_id(sender)}/tracker?token={TOKEN}").json()
+        return http("GET", f"{self.url}/conversations/{conversation_id(sender)}/tracker?token={TOKEN}").json()
 
 
-def conversation_id(sender: str) -> str:
-    credentials = (procs.ROOT / "credentials.yml").read_text()
-    return f"rest:{sender}" if "NamespacedRestInput" in credentials else sender
-
-
-def _assert_polite(response: procs.Response) -> None:
+def _assert_polite(response: Response) -> None:
     """Never silence, never a trace."""
     body = response.text
     assert "Traceback" not in body and 'File "' not in body
@@ -139,7 +143,7 @@ def _events(tracker: Dict, kind: str) -> List[Dict]:
 
 @pytest.fixture(scope="module")
 def faults(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
-    if procs.postgres_bin() is None:
+    if postgres_bin() is None:
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
     stack = FaultStack(tmp_path_factory.mktemp("faults"), model_path)
     try:
@@ -231,7 +235,7 @@ def test_hung_action_server_is_capped_at_a_few_seconds(faults: FaultStack, sende
 
 
 def test_loan_database_down_gets_a_polite_reply(faults: FaultStack, sender: str) -> None:
-    closed = procs.free_port()
+    closed = free_port()
     faults.start_actions(DATABASE_URL=f"postgresql+psycopg2://nobody@127.0.0.1:{closed}/credit")
     try:
         replies = [faults.texts(sender, text) for text in ("查进度", "SQ202611200001", "1234")]
@@ -282,7 +286,7 @@ def test_rasa_restart_mid_form_resumes_even_with_its_database_down_at_start(faul
         assert rasa.alive(), rasa.tail()  # waits for its tracker store: no crash loop
     finally:
         faults.pg.start()
-    procs.wait_rasa(faults.url, TOKEN, rasa)
+    wait_rasa(faults.url, TOKEN, rasa)
     reply = faults.texts(sender, "1234")
     assert "审批中" in reply
     tracker = faults.tracker(sender)

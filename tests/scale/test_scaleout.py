@@ -2,7 +2,7 @@
 PostgreSQL tracker store and loan database, one action server (Debian packages, loopback).
 One conversation alternating between the servers stays consistent (forms, slots, order),
 simultaneous messages of one conversation on two servers are serialised, and concurrent
-conversations lose nothing.  About 1-2 minutes; the same check is `python -m deploy.scaleout`.
+conversations lose nothing.  About 1-2 minutes; the same check is `python -m bench.scaleout`.
 """
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import shutil
 
 import pytest
 
-from deploy import procs
-from deploy.scaleout import run_scaleout
+from bench.scaleout import run_scaleout
+from harness.services import postgres_bin
 
 pytestmark = pytest.mark.slow
 
 
 def test_two_rasa_servers_behind_nginx_stay_consistent(model_path) -> None:
-    missing = [name for name, found in (("postgresql", procs.postgres_bin()), ("redis-server", shutil.which("redis-server")),
+    missing = [name for name, found in (("postgresql", postgres_bin()), ("redis-server", shutil.which("redis-server")),
                                         ("nginx", shutil.which("nginx") or os.path.exists("/usr/sbin/nginx") or None))
                if not found]
     if missing:

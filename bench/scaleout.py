@@ -3,8 +3,8 @@ nginx, sharing a Redis lock store and a PostgreSQL tracker store, one action ser
 loan database on PostgreSQL — all from Debian packages (postgresql, redis-server, nginx),
 on loopback, in a temporary directory, stopped afterwards.
 
-    .venv/bin/python -m deploy.scaleout                 # 2 Rasa servers (about 3 minutes on 2 cores)
-    .venv/bin/python -m deploy.scaleout --servers 3 --conversations 40
+    .venv/bin/python -m bench.scaleout                 # 2 Rasa servers (about 3 minutes on 2 cores)
+    .venv/bin/python -m bench.scaleout --servers 3 --conversations 40
 
 Checks (exit code 0 only if all hold):
 1. one conversation through nginx (round robin: consecutive turns land on different
@@ -30,11 +30,13 @@ import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from deploy import procs  # noqa: E402
+from bench.load import missing_turns, report, run_load
+from harness.http import Response, http
+from harness.nginx import Nginx
+from harness.procs import Proc, free_port
+from harness.rasa import base_env, conversation_id, seed, start_action_server, start_rasa, wait_rasa, write_endpoints
+from harness.services import Postgres, Redis
+from ops.model_cache import dev_model
 
 TOKEN = "scaleout-rasa-token"
 REST_TOKEN = "scaleout-rest-token"
@@ -51,29 +53,17 @@ FORM_WITH_INTERRUPTIONS = [
 ]
 
 
-def dev_model() -> Path:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from model import dev_model as project_dev_model
-
-    return project_dev_model()
-
-
-def conversation_id(sender: str) -> str:
-    credentials = (ROOT / "credentials.yml").read_text()
-    return f"rest:{sender}" if "NamespacedRestInput" in credentials else sender
-
-
 class ScaleOut:
     def __init__(self, model: Path, servers: int = 2, workdir: Optional[Path] = None) -> None:
         self.model = model
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="scaleout-"))
-        self.pg = procs.Postgres()
-        self.redis = procs.Redis()
-        self.action_port = procs.free_port()
-        self.rasa_ports = [procs.free_port() for _ in range(servers)]
-        self.nginx: Optional[procs.Nginx] = None
-        self.actions: Optional[procs.Proc] = None
-        self.rasa: List[procs.Proc] = []
+        self.pg = Postgres()
+        self.redis = Redis()
+        self.action_port = free_port()
+        self.rasa_ports = [free_port() for _ in range(servers)]
+        self.nginx: Optional[Nginx] = None
+        self.actions: Optional[Proc] = None
+        self.rasa: List[Proc] = []
         self.log: List[str] = []
 
     def say(self, line: str) -> None:
@@ -86,37 +76,27 @@ class ScaleOut:
         started = time.monotonic()
         self.pg.start()
         self.redis.start()
-        self._create_database("credit")
-        loan_db = self.pg.url("credit")
-        env = procs.base_env(DATABASE_URL=loan_db, REST_AUTH_TOKEN=REST_TOKEN, SANIC_WORKERS="1")
-        procs.seed(env)
+        loan_db = self.pg.create_database("credit")
+        env = base_env(DATABASE_URL=loan_db, REST_AUTH_TOKEN=REST_TOKEN, SANIC_WORKERS="1")
+        seed(env)
         self.say(f"PostgreSQL :{self.pg.port} (tracker store db 'rasa', loan db 'credit'), Redis :{self.redis.port}")
-        endpoints = procs.write_endpoints(
+        endpoints = write_endpoints(
             self.workdir / "endpoints.yml", f"http://127.0.0.1:{self.action_port}/webhook",
             {"type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "port": self.pg.port, "db": "rasa",
              "login_db": "postgres", "username": "postgres"},
             {"type": "redis", "url": "127.0.0.1", "port": self.redis.port, "db": 1, "key_prefix": "credit"})
-        self.actions = procs.start_action_server(self.action_port, env, self.workdir / "actions.log")
+        self.actions = start_action_server(self.action_port, env, self.workdir / "actions.log")
         self.say(f"action server :{self.action_port}")
         for i, port in enumerate(self.rasa_ports):
-            self.rasa.append(procs.start_rasa(self.model, port, endpoints, env, self.workdir / f"rasa-{i}.log", TOKEN,
+            self.rasa.append(start_rasa(self.model, port, endpoints, env, self.workdir / f"rasa-{i}.log", TOKEN,
                                               wait=False))
         for port, proc in zip(self.rasa_ports, self.rasa, strict=True):
-            procs.wait_rasa(f"http://127.0.0.1:{port}", TOKEN, proc, timeout=600)
+            wait_rasa(f"http://127.0.0.1:{port}", TOKEN, proc, timeout=600)
         self.say(f"Rasa servers {', '.join(f':{p}' for p in self.rasa_ports)} (hardened launcher)")
-        self.nginx = procs.Nginx(self.rasa_ports).start()
+        self.nginx = Nginx(self.rasa_ports).start()
         self.say(f"nginx :{self.nginx.port} -> round robin over {len(self.rasa_ports)} Rasa servers "
                  f"(all up after {time.monotonic() - started:.0f} s)")
         return self
-
-    def _create_database(self, name: str) -> None:
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(self.pg.url(), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
 
     def stop(self) -> None:
         if self.nginx:
@@ -137,12 +117,12 @@ class ScaleOut:
     def backend(self, i: int) -> str:
         return f"http://127.0.0.1:{self.rasa_ports[i % len(self.rasa_ports)]}"
 
-    def turn(self, base: str, sender: str, text: str) -> procs.Response:
-        return procs.http("POST", f"{base}/webhooks/rest/webhook", {"sender": sender, "message": text},
+    def turn(self, base: str, sender: str, text: str) -> Response:
+        return http("POST", f"{base}/webhooks/rest/webhook", {"sender": sender, "message": text},
                           headers=AUTH, timeout=60)
 
     def tracker(self, base: str, sender: str) -> Dict[str, Any]:
-        return procs.http("GET", f"{base}/conversations/{conversation_id(sender)}/tracker?token={TOKEN}").json()
+        return http("GET", f"{base}/conversations/{conversation_id(sender)}/tracker?token={TOKEN}").json()
 
     def upstreams(self, since: int) -> List[str]:
         assert self.nginx is not None
@@ -212,10 +192,10 @@ class ScaleOut:
         for r in range(rounds):
             sender = f"so-lock-{uuid.uuid4().hex[:8]}"
             self.turn(self.backend(0), sender, "你好")
-            results: Dict[int, procs.Response] = {}
+            results: Dict[int, Response] = {}
             barrier = threading.Barrier(2)
 
-            def send(i: int, sender: str = sender, results: Dict[int, procs.Response] = results,
+            def send(i: int, sender: str = sender, results: Dict[int, Response] = results,
                      barrier: threading.Barrier = barrier) -> None:
                 barrier.wait(timeout=30)
                 results[i] = self.turn(self.backend(i), sender, texts[i])
@@ -244,8 +224,6 @@ class ScaleOut:
         return {"rounds": rounds, "problems": problems}
 
     def concurrent_load(self, conversations: int, concurrency: int) -> Dict[str, Any]:
-        from bench.load import missing_turns, report, run_load
-
         result = asyncio.run(run_load(self.nginx_url, conversations, concurrency, headers=AUTH, prefix="so",
                                       max_seconds=600))
         missing = missing_turns(self.pg.url("rasa"), result)
