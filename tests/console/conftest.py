@@ -17,12 +17,10 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from tests.console.client import Client
+from tests.ops.conftest import FIXTURE, Conversation, make_tracker_db
 
-from tests.console.client import Client  # noqa: E402
-from tests.ops.conftest import FIXTURE, Conversation, make_tracker_db  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 PASSWORD = "Console-pass-2026"
 os.environ.setdefault("OPS_BCRYPT_ROUNDS", "4")  # cheap hashes for the test accounts (production: 12)
