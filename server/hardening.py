@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional
 
 from server.patches import APPLIED, REGISTRY, Patch
+from server.patches.registry import unassigned
 from server.settings import Settings
 
 logger = logging.getLogger("server.hardening")
@@ -143,6 +144,9 @@ def apply(settings: Settings, env: Optional[Mapping[str, str]] = None, patches: 
 def _apply_one(patch: Patch, settings: Settings, mode: Mode, problems: List[Problem]) -> None:
     try:
         patch.apply(settings)
+        left = ", ".join(member.key for member in unassigned(patch))
+        if left:
+            raise LookupError(f"{left} not replaced")
     except Exception as error:
         failure = Problem(f"加固步骤 {patch.name} 失败：{type(error).__name__}",
                           f"hardening step {patch.name} failed: {type(error).__name__}: {error}")

@@ -105,6 +105,11 @@ def original(member: Member) -> Any:
     return _ORIGINALS[member.key] if member.key in _ORIGINALS else member.current()
 
 
+def unassigned(patch: Patch) -> Tuple[Member, ...]:
+    """Members ``patch`` declares as assigned but has not replaced (a patch left half done)."""
+    return tuple(m for m in patch.members if m.assigned and m.key not in _ORIGINALS)
+
+
 def replace(member: Member, new: Any) -> Any:
     """Put ``new`` in place of ``member``; returns the original.  Only declared members."""
     if not declared(member) or not member.assigned:

@@ -16,7 +16,7 @@ import pytest
 
 from credit.catalogue import load_catalogue
 from server import guard, hardening
-from server.patches import APPLIED, Patch
+from server.patches import APPLIED, How, Member, Patch
 from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +44,14 @@ def _fakes(calls: List[str], failing: str = "") -> List[Patch]:
         return Patch(name, f"fake {name}", apply, ())
 
     return [step("fake_one"), step("fake_two"), step("fake_three")]
+
+
+def test_a_patch_that_leaves_a_declared_member_unreplaced_is_a_failed_patch(applied: List[str]) -> None:
+    half_done = Patch("half_done", "declares a member it never replaces", lambda _: None,
+                      (Member("rasa.core.processor", "MessageProcessor.handle_message", How.REPLACED, "0" * 64),))
+    with pytest.raises(hardening.HardeningRefused, match="hardening step half_done failed: LookupError: "
+                       "rasa.core.processor:MessageProcessor.handle_message not replaced"):
+        hardening.apply(SETTINGS, env={}, patches=[half_done], rasa_version=hardening.RASA_VERSION)
 
 
 def test_the_guard_is_pinned_to_the_rasa_the_lock_installs() -> None:
