@@ -225,3 +225,58 @@ def test_rejects_missing_and_malformed_files(tmp_path: Path) -> None:
     bad.write_text("- just a list", encoding="utf-8")
     with pytest.raises(CatalogueError, match="映射"):
         load_catalogue(bad)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        # unknown fields are refused, wherever they are
+        (lambda r: r["products"]["anjia"].update(colour="red"), "products.anjia 有未知字段 colour"),
+        (lambda r: r["stages"]["reviewing"].update(colour="red"), "stages.reviewing 有未知字段 colour"),
+        (lambda r: r.update(extra=1), "catalogue 有未知字段 extra"),
+        (lambda r: r["products"]["anjia"].update(code="anjia"), "不能再写 code"),
+        # nothing is coerced: true is not 1, "24" is not 24, a list of pairs is not a mapping
+        (lambda r: r["products"]["anjia"].update(secured=1), "products.anjia.secured 应为 true/false"),
+        (lambda r: r["stages"]["reviewing"].update(final="false"), "stages.reviewing.final 应为 true/false"),
+        (lambda r: r.update(version=True), "version 应为整数"),
+        (lambda r: r["slas"]["complaint"].update(reply_hours="24"), "slas.complaint.reply_hours 应为整数"),
+        (lambda r: r["products"]["anjia"].update(terms=[6, True]), "terms 中的 True 不是正整数月数"),
+        (lambda r: r["products"]["anjia"].update(terms=["12"]), "terms 中的 '12' 不是正整数月数"),
+        (lambda r: r["products"]["anjia"].update(amount_min=True), "products.anjia.amount_min 应为数字"),
+        (lambda r: r.update(hotline=[["number", "400-820-8820"]]), "hotline 应为映射"),
+        (lambda r: r["products"]["anjia"].update(aliases=["装修贷", 5]), "aliases 中有空的或非文本的条目: 5"),
+        # written but empty is missing; codes must be codes
+        (lambda r: r["slas"]["complaint"].update(resolve_days=None), "slas.complaint 缺少 resolve_days"),
+        (lambda r: r["stages"].update(Bad=r["stages"]["reviewing"]), "stages.Bad: 代码 'Bad'"),
+        (lambda r: r["overdue"].update(penalty_multiplier=0), "overdue.penalty_multiplier 必须大于 0"),
+    ],
+)
+def test_rejects_unknown_fields_and_coercible_values(tmp_path: Path, mutate, expected: str) -> None:
+    raw = _raw()
+    mutate(raw)
+    with pytest.raises(CatalogueError, match=expected):
+        load_catalogue(_write(tmp_path, raw))
+
+
+def test_optional_lists_may_be_empty_or_left_out(tmp_path: Path) -> None:
+    raw = _raw()
+    raw["products"]["anjia"]["aliases"] = None
+    raw["products"]["anjia"].pop("eligibility")
+    raw["products"]["anjia"]["materials"] = []
+    anjia = load_catalogue(_write(tmp_path, raw)).product("anjia")
+    assert (anjia.aliases, anjia.eligibility, anjia.materials) == ((), (), ())
+
+
+def test_every_problem_is_reported_with_its_path(tmp_path: Path) -> None:
+    raw = _raw()
+    raw["products"]["anjia"]["terms"] = []
+    raw["hotline"]["number"] = "110"
+    with pytest.raises(CatalogueError) as exc:
+        load_catalogue(_write(tmp_path, raw))
+    assert "products.anjia.terms 不能为空" in str(exc.value)
+    assert "hotline.number '110'" in str(exc.value)
+
+
+def test_catalogue_is_immutable(cat: Catalogue) -> None:
+    with pytest.raises(TypeError):
+        cat.product("anjia").apr_max = Decimal("0.3")  # type: ignore[misc]
