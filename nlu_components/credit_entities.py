@@ -1,6 +1,6 @@
 """Rule-based entity extractor for the credit assistant (regex + cn2an).
 
-Works on the raw message text (see :mod:`credit.numbers`), so it is immune to
+Works on the raw message text (see :mod:`credit.entities`), so it is immune to
 jieba's tokenisation ("借1万分12期" -> 借/1/万分/12/期).
 
 config.yml::
@@ -31,7 +31,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from credit.numbers import extract_all
+from credit.entities import extract_all
 
 ENTITY_TYPES = (
     "application_id",

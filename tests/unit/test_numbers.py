@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from credit import numbers
+from credit import entities
+from credit.entities import extract_all
 from credit.numbers import (
     Span,
-    extract_all,
     extract_application_id,
     extract_id_last4,
     extract_otp,
@@ -19,6 +19,7 @@ from credit.numbers import (
     parse_amount,
     parse_term,
 )
+from credit.product_match import ProductMatcher
 
 
 def ents(text: str) -> list[tuple[str, str]]:
@@ -378,7 +379,7 @@ def test_extract_all_products_from_catalogue():
 
 def test_extract_all_products_with_patched_table(monkeypatch):
     # independent of catalogue contents: the alias table is the only input
-    monkeypatch.setattr(numbers, "_product_table", lambda: (("测试贷", "test"), ("xyz", "x")))
+    monkeypatch.setattr(entities, "product_matcher", lambda: ProductMatcher({"测试贷": "test", "xyz": "x"}))
     assert ents("测试贷怎么样") == [("product", "test")]
     assert ents("xyz") == [("product", "x")]
     assert ents("axyzb") == []  # latin aliases are whole words only

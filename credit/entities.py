@@ -1,0 +1,53 @@
+"""Every entity in a message: numbers and identifiers, products, complaint categories.
+
+This is what :class:`nlu_components.credit_entities.CreditEntityExtractor` adds to a
+parsed message.  Each kind has its own finder (:mod:`credit.numbers`, the catalogue's
+:class:`credit.product_match.ProductMatcher`, :mod:`credit.complaint_categories`) and
+:func:`credit.spans.extract` settles overlaps between them.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache, partial
+
+from credit.catalogue import load_catalogue
+from credit.complaint_categories import complaint_candidates, unique_categories
+from credit.numbers import NumberMode, number_candidates
+from credit.product_match import ProductMatcher
+from credit.spans import Candidate, Priority, Span, extract
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Span", "extract_all", "product_matcher"]
+
+
+@lru_cache(maxsize=1)
+def product_matcher() -> ProductMatcher:
+    """The packaged catalogue's matcher; an empty one if the catalogue cannot be loaded."""
+    try:
+        return load_catalogue().product_matcher
+    except Exception:  # noqa: BLE001 - a broken catalogue must not break NLU
+        logger.exception("could not load the product catalogue; product entities disabled")
+        return ProductMatcher({})
+
+
+def product_candidates(t: str) -> list[Candidate]:
+    """Every product name, alias or code in the folded text ``t``."""
+    return [
+        (Priority.PRODUCT, Span("product", code, start, end, t[start:end]))
+        for start, end, code in product_matcher().spans(t)
+    ]
+
+
+def extract_all(text: str | None) -> list[Span]:
+    """All entities, non-overlapping, in text order.
+
+    id_last4 only with ID context (身份证/证件/后四位/尾号 not preceded by
+    手机/电话) or when the message essentially *is* the 4-char code;
+    phone_last4 only with 手机/电话 context; otp_code with 验证码/code context
+    or a message that is just 6 digits; amount needs a currency unit, a
+    magnitude (万/千/k/w) or money context (借/贷/额度…).
+    """
+    finders = [partial(number_candidates, mode=NumberMode()), product_candidates, complaint_candidates]
+    return unique_categories(extract(text, finders))
