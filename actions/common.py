@@ -13,7 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from credit.catalogue import Catalogue, load_catalogue
 from credit.db import get_engine, init_db
-from credit.service import LoanService, ServiceUnavailable
+from credit.errors import ServiceUnavailable
+from credit.service import LoanService
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,8 @@ def polite_on_failure(func: Handler) -> Handler:
     """A failing action would give the customer no reply at all: answer and log instead."""
 
     @functools.wraps(func)
-    async def wrapper(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def wrapper(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         try:
             return await func(self, dispatcher, tracker, domain)
         except ServiceUnavailable:

@@ -14,8 +14,8 @@ from rasa_sdk.types import DomainDict
 from actions.common import catalogue, channel_of, polite_on_failure, say, service
 from actions.validation_base import CreditFormValidation
 from credit import answers
+from credit.errors import RateLimited, ServiceUnavailable
 from credit.numbers import extract_otp
-from credit.service import RateLimited, ServiceUnavailable
 
 OPERATION_BY_INTENT = {
     "cancel_loan": "cancel",

@@ -9,8 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import service
+from credit.errors import ServiceUnavailable
 from credit.numbers import extract_application_id, extract_id_last4
-from credit.service import ServiceUnavailable
 
 
 class CreditFormValidation(FormValidationAction):

@@ -108,6 +108,14 @@ def _mask_value(kind: str, value: str) -> str:
     return f"{digits[:4]} **** **** {digits[-4:]}"
 
 
+def mask_phone(phone: str) -> str:
+    """A phone number we hold, for display: '13800005678' → '138****5678'."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
 def mask_pii(text: str) -> str:
     """Mask every ID number, mobile, bank card and OTP code in ``text``.
 

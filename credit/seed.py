@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from credit.catalogue import format_apr, load_catalogue
+from credit.catalogue_lookups import method_label, stage_info
 from credit.db import (
     Application,
     Customer,
@@ -30,7 +31,8 @@ from credit.db import (
     utcnow,
     wipe_all,
 )
-from credit.service import book_loan, mask_phone, method_label, stage_info
+from credit.loans import book_loan
+from credit.masking import mask_phone
 
 DEMO_OPENID = "o_demo_openid_5678"
 

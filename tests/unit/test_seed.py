@@ -22,8 +22,9 @@ from credit.db import (
     init_db,
     session_scope,
 )
+from credit.loans import due_date
+from credit.policy import CHINA_TZ
 from credit.seed import DEMO_OPENID, main, seed
-from credit.service import CHINA_TZ, due_date
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from credit import service as service_module
+from credit import policy, tickets
 from credit.calculators import build_schedule
 from credit.db import (
     Application,
@@ -28,21 +28,14 @@ from credit.db import (
     init_db,
     session_scope,
 )
+from credit.errors import InvalidInput, NotFound, NotVerified, RateLimited, ServiceUnavailable
+from credit.inputs import normalise_application_id, normalise_id_last4
+from credit.loans import due_date
+from credit.policy import CHINA_TZ
 from credit.seed import seed
-from credit.service import (
-    CHINA_TZ,
-    InvalidInput,
-    LoanService,
-    NotFound,
-    NotVerified,
-    RateLimited,
-    ServiceUnavailable,
-    VerifyResult,
-    due_date,
-    normalise_application_id,
-    normalise_id_last4,
-)
+from credit.service import LoanService
 from credit.sms import OutboxSmsGateway, SmsGateway, UnknownSmsGateway, get_sms_gateway
+from credit.views import VerifyResult
 
 START = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
 
@@ -482,7 +475,7 @@ def test_ticket_number_date_is_china_date(svc, clock):
 
 def test_ticket_number_collision_is_retried(svc, monkeypatch):
     draws = iter([7, 7, 8])
-    monkeypatch.setattr(service_module.secrets, "randbelow", lambda n: next(draws))
+    monkeypatch.setattr(tickets.secrets, "randbelow", lambda n: next(draws))
     assert svc.create_ticket("rest:a", "complaint", "a").number == "TK202611210007"
     assert svc.create_ticket("rest:a", "complaint", "b").number == "TK202611210008"
 
@@ -687,7 +680,7 @@ def test_control_characters_are_removed_from_free_text(svc, engine):
 
 def test_long_free_text_is_truncated_not_rejected(svc):
     ticket = svc.create_ticket("rest:a", "complaint", "很慢" * 5000, contact="😀" * 500)
-    assert len(ticket.detail) == service_module.MAX_TEXT_CHARS
+    assert len(ticket.detail) == policy.MAX_TEXT_CHARS
     assert len(ticket.contact or "") <= 200
 
 

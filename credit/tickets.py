@@ -1,0 +1,158 @@
+"""Tickets, handoffs to a human queue, and the risk-event log.
+
+Tickets get a number ``TK`` + China date + four random digits and a first-reply SLA
+from the catalogue; every free text (detail, contact, summary, risk text) is stored
+masked.  A sender sees only their own tickets.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from credit import inputs
+from credit.catalogue_lookups import sla_hours_for
+from credit.db import TICKET_KINDS, Handoff, RiskEvent, Ticket
+from credit.errors import InvalidInput, ServiceUnavailable
+from credit.policy import CHINA_TZ
+from credit.store import Store
+from credit.views import HandoffView, RiskEventView, TicketView
+
+
+def new_ticket(
+    session: Session,
+    now: datetime,
+    sender: str,
+    kind: str,
+    detail: str,
+    contact: str | None,
+    category: str | None,
+    application_id: str | None,
+) -> Ticket:
+    """Insert a ticket with a fresh number (inputs already cleaned and masked)."""
+    hours = sla_hours_for(kind)
+    prefix = f"TK{now.astimezone(CHINA_TZ):%Y%m%d}"
+    for _ in range(50):
+        number = f"{prefix}{secrets.randbelow(10_000):04d}"
+        taken = session.execute(select(Ticket.id).where(Ticket.number == number)).first()
+        if taken is not None:
+            continue
+        ticket = Ticket(
+            number=number,
+            kind=kind,
+            category=category,
+            detail=detail,
+            contact=contact,
+            sender_id=sender,
+            application_id=application_id,
+            status="open",
+            sla_hours=hours,
+            due_at=now + timedelta(hours=hours),
+            created_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(ticket)
+        except IntegrityError:  # same number inserted concurrently
+            continue
+        return ticket
+    raise ServiceUnavailable("暂时无法生成工单号，请稍后再试")
+
+
+def ticket_view(t: Ticket) -> TicketView:
+    return TicketView(
+        number=t.number,
+        kind=t.kind,
+        category=t.category,
+        status=t.status,
+        sla_hours=t.sla_hours,
+        due_at=t.due_at,
+        created_at=t.created_at,
+        application_id=t.application_id,
+        detail=t.detail,
+        contact=t.contact,
+    )
+
+
+def add_risk_event(session: Session, now: datetime, sender: str, kind: str, text: str) -> RiskEvent:
+    """Log a risk signal in the caller's transaction (text stored masked)."""
+    event = RiskEvent(sender_id=sender, kind=kind, text=inputs.free_text(text, "内容"), created_at=now)
+    session.add(event)
+    return event
+
+
+class Tickets:
+    """Tickets, handoffs and risk events for the conversation's sender."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create_ticket(
+        self,
+        sender_id: Any,
+        kind: Any,
+        detail: Any,
+        contact: Any = None,
+        category: Any = None,
+        application_id: Any = None,
+    ) -> TicketView:
+        """Open a ticket; detail and contact are stored masked, SLA from the catalogue."""
+        sender = inputs.sender(sender_id)
+        if kind not in TICKET_KINDS:
+            raise InvalidInput(f"未知的工单类型：{str(kind)[:40]}")
+        app_id = inputs.APPLICATION_ID.require(application_id) if application_id is not None else None
+        cat = inputs.code(category, "问题分类") if category is not None else None
+        masked_detail = inputs.free_text(detail, "问题描述")
+        masked_contact = inputs.free_text(contact, "联系方式")[:200] or None
+        with self.store.session() as session:
+            ticket = new_ticket(
+                session, self.store.now(), sender, kind, masked_detail, masked_contact, cat, app_id
+            )
+            return ticket_view(ticket)
+
+    def list_tickets(self, sender_id: Any) -> list[TicketView]:
+        """The sender's own tickets, newest first."""
+        sender = inputs.sender(sender_id)
+        with self.store.session() as session:
+            rows = session.execute(
+                select(Ticket)
+                .where(Ticket.sender_id == sender)
+                .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            ).scalars()
+            return [ticket_view(t) for t in rows]
+
+    def ticket_status(self, sender_id: Any, number: Any) -> TicketView | None:
+        """One of the sender's own tickets by number; None if absent or someone else's."""
+        sender = inputs.sender(sender_id)
+        normalised = inputs.TICKET_NUMBER.require(number)
+        with self.store.session() as session:
+            ticket = session.execute(
+                select(Ticket).where(Ticket.number == normalised, Ticket.sender_id == sender)
+            ).scalar_one_or_none()
+            return ticket_view(ticket) if ticket is not None else None
+
+    def record_handoff(self, sender_id: Any, channel: Any, queue: Any, summary: Any) -> HandoffView:
+        """Log a transfer to a human queue (summary stored masked)."""
+        sender = inputs.sender(sender_id)
+        chan = inputs.code(channel, "渠道")
+        q = inputs.code(queue, "队列")
+        text = inputs.free_text(summary, "摘要")
+        with self.store.session() as session:
+            row = Handoff(sender_id=sender, channel=chan, queue=q, summary=text, created_at=self.store.now())
+            session.add(row)
+            session.flush()
+            return HandoffView(id=row.id, channel=chan, queue=q, created_at=row.created_at)
+
+    def record_risk_event(self, sender_id: Any, kind: Any, text: Any) -> RiskEventView:
+        """Log a risk signal (urgent_need, fraud_report, …); text stored masked."""
+        sender = inputs.sender(sender_id)
+        code = inputs.code(kind, "风险类型")
+        with self.store.session() as session:
+            event = add_risk_event(session, self.store.now(), sender, code, text if isinstance(text, str) else "")
+            session.flush()
+            return RiskEventView(id=event.id, kind=code, created_at=event.created_at)
