@@ -33,7 +33,8 @@ def conversation_summary(tracker: Tracker, limit: int = 6) -> str:
 
 
 def queue_for(tracker: Tracker) -> str:
-    intents = [(e.get("parse_data") or {}).get("intent", {}).get("name") for e in tracker.events if e.get("event") == "user"]
+    intents = [(e.get("parse_data") or {}).get("intent", {}).get("name")
+               for e in tracker.events if e.get("event") == "user"]
     for intent in reversed(intents):
         if intent in QUEUE_BY_INTENT:
             return QUEUE_BY_INTENT[intent]

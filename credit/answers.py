@@ -17,6 +17,7 @@ from credit.calculators import build_schedule, format_yuan, payment_range, prepa
 from credit.catalogue import Catalogue, Product, format_apr, format_apr_range, format_percent
 from credit.compliance import FRAUD_WARNING, RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
 from credit.masking import mask_pii
+from credit.views import CancelResult, LoanView, ProgressView, SettlementResult, TicketView
 
 DEFAULT_EXAMPLE_AMOUNT = 10_000
 DEFAULT_EXAMPLE_TERM = 12
@@ -50,7 +51,7 @@ def rate_answer(cat: Catalogue, product_code: Optional[str], amount: Optional[in
     """Annualised range, a worked example on the customer's own figures, and the disclaimer.
 
     `voice=True` gives the short form for the phone: one product, one example, short disclaimer."""
-    product = _product(cat, product_code)
+    product = cat.find_product(product_code or "")
     if voice:
         return _rate_answer_voice(cat, product or cat.product(cat.demo_loan.product), amount, term)
     if product is None:
@@ -89,7 +90,8 @@ def _worked_example(product: Product, amount: int, term: int, own_figures: bool)
     method = product.repayment_methods[0]
     method_name = product.method_names[0]
     if not product.amount_in_range(amount):
-        return f"{product.name}的可借金额为{product.format_amount_range()}，{_wan(amount)}不在范围内，您可以调整金额后再算。"
+        return (f"{product.name}的可借金额为{product.format_amount_range()}，{_wan(amount)}不在范围内，"
+                "您可以调整金额后再算。")
     if not product.supports_term(term):
         return f"{product.name}可选期限为{product.format_terms()}，暂不支持{term}期，您可以换个期数再算。"
     low, high = payment_range(product, amount, term, method)
@@ -101,20 +103,12 @@ def _worked_example(product: Product, amount: int, term: int, own_figures: bool)
             f"总利息{format_yuan(high.total_interest)}")
 
 
-def _product(cat: Catalogue, code_or_name: Optional[str]) -> Optional[Product]:
-    if not code_or_name:
-        return None
-    if code_or_name in cat.product_codes:
-        return cat.product(code_or_name)
-    return cat.find_product(code_or_name)
-
-
 # ---------------------------------------------------------------- prepayment
 
 def prepayment_answer(cat: Catalogue, product_code: Optional[str], amount: Optional[int],
                       term: Optional[int]) -> Reply:
     """Rules by product, how to apply, and a calculation when the customer gave figures."""
-    product = _product(cat, product_code)
+    product = cat.find_product(product_code or "")
     products = [product] if product else list(cat.products)
     lines = ["提前还款可以全部结清，也可以部分还款，规则是这样的："]
     lines.append(_numbered([
@@ -141,7 +135,7 @@ def _prepayment_example(product: Product, amount: int, term: int) -> str:
             f"比按期还完少付利息{format_yuan(quote.interest_saved)}。")
 
 
-def loan_prepayment_answer(cat: Catalogue, loan) -> Reply:  # loan: credit.service.LoanView
+def loan_prepayment_answer(cat: Catalogue, loan: LoanView) -> Reply:
     product = cat.product(loan.product)
     schedule = build_schedule(loan.principal, loan.annual_rate, loan.term_months, loan.method)
     if loan.paid_periods >= loan.term_months:
@@ -163,7 +157,7 @@ def loan_prepayment_answer(cat: Catalogue, loan) -> Reply:  # loan: credit.servi
     return Reply("\n".join(lines))
 
 
-def _days_since(loan, today: Optional[date] = None) -> int:
+def _days_since(loan: LoanView, today: Optional[date] = None) -> int:
     """Days since the last paid due date (or disbursement): interest accrues from there."""
     today = today or date.today()
     if loan.paid_periods and loan.next_due_date:
@@ -175,7 +169,7 @@ def _days_since(loan, today: Optional[date] = None) -> int:
 
 # ------------------------------------------------------------------- progress
 
-def progress_answer(view) -> Reply:  # view: credit.service.ProgressView
+def progress_answer(view: ProgressView) -> Reply:
     lines = [
         f"已为您查到申请 {view.application_id}（{view.product_name}）：",
         _numbered([
@@ -200,7 +194,7 @@ def loan_operation_intro(cat: Catalogue, operation: str) -> str:
     return f"好的，我来帮您{what}。为保护您的资金安全，需要先核实身份，再做一次短信验证。"
 
 
-def loan_details_answer(cat: Catalogue, loan) -> Reply:
+def loan_details_answer(cat: Catalogue, loan: LoanView) -> Reply:
     lines = [
         f"您的借款 {loan.application_id}（{loan.product_name}）：",
         _numbered([
@@ -215,14 +209,14 @@ def loan_details_answer(cat: Catalogue, loan) -> Reply:
     return Reply("\n".join(lines), (_button("了解提前还款", "ask_prepayment"), _button("转人工客服", "request_human")))
 
 
-def cancel_answer(cat: Catalogue, result) -> Reply:  # result: credit.service.CancelResult
+def cancel_answer(cat: Catalogue, result: CancelResult) -> Reply:
     text = result.message
     if result.suggestion:
         text += "\n" + result.suggestion
     return Reply(text)
 
 
-def settlement_answer(cat: Catalogue, result) -> Reply:  # result: credit.service.SettlementResult
+def settlement_answer(cat: Catalogue, result: SettlementResult) -> Reply:
     lines = [result.message]
     if result.ticket is not None:
         lines.append(f"{cat.settlement_certificate.delivery}费用：{cat.settlement_certificate.fee}。")
@@ -325,7 +319,7 @@ def fraud_answer(cat: Catalogue) -> Reply:
 
 # ------------------------------------------------------------------- tickets
 
-def ticket_answer(cat: Catalogue, ticket, contact: Optional[str] = None) -> Reply:  # ticket: TicketView
+def ticket_answer(cat: Catalogue, ticket: TicketView, contact: Optional[str] = None) -> Reply:
     sla = cat.sla(ticket.kind)
     if contact in (None, "registered"):
         how = "我们会通过您的注册手机号联系您"

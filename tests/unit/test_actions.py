@@ -106,7 +106,8 @@ def test_third_failure_locks_and_form_ends(svc):
     result = form.validate_id_last4("0000", CollectingDispatcher(), tracker, DOMAIN)
     assert result["verify_status"] == "locked"
     locked = make_tracker(sender="rest:lock", slots={"verify_status": "locked"})
-    assert asyncio.run(form.required_slots(["application_id", "id_last4"], CollectingDispatcher(), locked, DOMAIN)) == []
+    slots = ["application_id", "id_last4"]
+    assert asyncio.run(form.required_slots(slots, CollectingDispatcher(), locked, DOMAIN)) == []
 
 
 @pytest.mark.parametrize("hostile", ["", "abcd", "12", "12345", "SQ12", "' OR 1=1 --", "😡😡😡😡", "x" * 10000,
@@ -123,7 +124,8 @@ def test_form_slots_reject_hostile_input_with_a_message(svc, hostile):
     dispatcher = CollectingDispatcher()
     assert ValidateLoanForm().validate_otp_code(hostile, dispatcher, tracker, DOMAIN)["otp_code"] is None
     dispatcher = CollectingDispatcher()
-    assert ValidateComplaintForm().validate_contact_phone(hostile, dispatcher, tracker, DOMAIN) == {"contact_phone": None}
+    complaint_form = ValidateComplaintForm()
+    assert complaint_form.validate_contact_phone(hostile, dispatcher, tracker, DOMAIN) == {"contact_phone": None}
 
 
 def test_slot_reset_by_an_action_is_not_answered_as_bad_input(svc):
