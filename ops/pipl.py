@@ -148,7 +148,7 @@ def _set(project: Project, request_id: int, state: str, by: str, result: str) ->
 def decide(project: Project, request_id: int, approve: bool, by: str, tracker_url: str, credit_url: str) -> str:
     request = get(project, request_id)
     if request.state != "pending":
-        raise OpsError(f"这条申请已经{STATES.get(request.state, request.state)}，不能再次处理。")
+        raise OpsError(f"这条申请的状态是「{STATES.get(request.state, request.state)}」，不能再次处理。")
     if request.requested_by == by:
         raise OpsError("四眼原则：申请人不能批准自己的申请，请由另一位审批人处理。")
     if not approve:

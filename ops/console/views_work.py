@@ -91,7 +91,7 @@ async def inbox_mark(request: web.Request) -> web.StreamResponse:
         return await _inbox(request, error=str(e), status=400)
     action = "inbox_flag" if decision == inbox.FLAG else "inbox_skip"
     audit.record(s.project, me, action, texts[0][:80] if texts else "", {"rows": count}, client_ip(request))
-    return await _inbox(request, notice=f"已{inbox.DECISIONS[decision]}：{count} 条。")
+    return await _inbox(request, notice=f"{'已标记为新需求' if decision == inbox.FLAG else '已跳过'}：{count} 条。")
 
 
 # --------------------------------------------------------------------------- training data

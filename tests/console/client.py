@@ -38,6 +38,7 @@ class Client:
     def request(self, method: str, path: str, fields: Optional[Fields] = None,
                 headers: Optional[Dict[str, str]] = None) -> Reply:
         data = None if fields is None else urllib.parse.urlencode(fields).encode()
+        path = urllib.parse.quote(path, safe="/?&=:%+,;@")
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers or {})
         if data is not None:
             req.add_header("Content-Type", "application/x-www-form-urlencoded")

@@ -194,3 +194,27 @@ def test_status_lists_batches_and_candidates(live: Project, rasa: FakeRasa, caps
     assert main(["status", "--project", str(live.root)]) == 0
     out = capsys.readouterr().out
     assert "未经 ops 上线的模型" in out and "cand1" in out and "评估通过" in out
+
+
+def _importer_of_batch(project: Project, batch: int, who: str) -> None:
+    from ops.ledger import Correction, locked, write_ledger
+
+    with locked(project):
+        write_ledger(project, [Correction(batch, "greet", f"你好呀{batch}", "", who, "2026-11-30T10:00:00+08:00")],
+                     {"action": "import", "batch": batch, "by": who, "at": "2026-11-30T10:00:00+08:00", "rows": 1})
+
+
+def test_four_eyes_trainer_and_importer_cannot_approve(live: Project, rasa: FakeRasa,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    candidate = fake_candidate(live, "cand1", "new-one", batch=1)
+    meta = json.loads((live.candidates_dir / "cand1.json").read_text())
+    (live.candidates_dir / "cand1.json").write_text(json.dumps({**meta, "by": "tina"}))
+    _importer_of_batch(live, 1, "ian")
+    for who, why in (("tina", "训练了这个候选模型"), ("ian", "导入了它包含的第 1 批数据")):
+        with pytest.raises(OpsError, match=f"四眼原则：{who} {why}"):
+            run_promote(live, candidate, by=who)
+        assert main(["promote", "--project", str(live.root), "--by", who]) == 1
+        assert "四眼原则" in capsys.readouterr().err
+    assert rasa.puts == [] and not live.manifest.exists()
+    run_promote(live, candidate, by="alice")
+    assert rasa.model_id == "new-one"

@@ -1,0 +1,145 @@
+"""Inbox, training data, PIPL requests and the `python -m ops user` verbs, over real HTTP and the real CLI."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sqlite3
+
+from ops.inbox import Item, group
+from ops.ledger import read_ledger, read_log
+from ops.project import Project
+from tests.console.conftest import APPLICATION, PHONE, PII_RAW, Console
+
+SINCE = (dt.date.today() - dt.timedelta(days=5)).isoformat()
+
+
+def _group_fields(page: str, text: str, intent: str) -> list:
+    """The form fields the inbox page holds for the group showing `text`, with `intent` chosen."""
+    for row in re.findall(r'<tr class="group" data-group="(\w+)">(.*?)</tr>', page, re.S):
+        gid, body = row
+        if text in body:
+            texts = re.findall(rf'name="text-{gid}" value="([^"]*)"', body)
+            import html
+
+            return [("group", gid), (f"intent-{gid}", intent)] + [(f"text-{gid}", html.unescape(t)) for t in texts]
+    raise AssertionError(f"{text} not in the inbox")
+
+
+def test_similar_messages_form_one_group() -> None:
+    items = [Item(str(i), t, "x", 0.3, [], 1, ["rest"]) for i, t in enumerate(["我的申请进度呢", "我的申请进度呢？？",
+                                                                              "申请进度查一下", "你们利息多少"])]
+    groups = group(items)
+    assert [len(g.items) for g in groups] == [2, 1, 1] or [len(g.items) for g in groups] == [3, 1]
+
+
+def test_inbox_labels_go_through_the_ledger_and_contradictions_are_shown(console: Console) -> None:
+    anno = console.client("anno")
+    page = anno.get(f"/inbox?since={SINCE}").text
+    assert "单子过了没有" in page and "138****5678" in page
+    for raw in PII_RAW:
+        assert raw not in page
+    # a contradiction with the training data: refused like `ops import` refuses it, nothing written
+    project = Project.at(console.root)
+    known = next(e for e in project.training_examples() if e.intent == "greet")
+    conflict = anno.post(f"/inbox/label?since={SINCE}", [("group", "g1"), ("intent-g1", "complain"),
+                                                         ("text-g1", known.text)])
+    assert conflict.status == 400 and "与现有训练数据矛盾" in conflict.text and "没有写入任何数据" in conflict.text
+    assert read_ledger(project) == []
+    fields = _group_fields(page, "单子过了没有", "check_progress") + _group_fields(page, "这钱要几个点",
+                                                                               "ask_interest_rate")
+    ok = anno.post(f"/inbox/label?since={SINCE}", fields)
+    assert ok.status == 200 and "已导入第 1 批：2 条" in ok.text
+    ledger = read_ledger(project)
+    assert {(c.text, c.intent, c.by) for c in ledger} == {("单子过了没有", "check_progress", "anno"),
+                                                         ("这钱要几个点", "ask_interest_rate", "anno")}
+    assert read_log(project)[-1]["origin"] == "console"
+    assert (console.root / "data" / "nlu" / "ops" / "check_progress.yml").exists()
+    # skip and "new need" take a group out of the inbox
+    page = anno.get(f"/inbox?since={SINCE}").text
+    assert "单子过了没有</span>" not in page
+    flagged = anno.post(f"/inbox/mark?since={SINCE}", [("decision", "new_need"), ("text", "揪个小姐姐出来")])
+    assert "已标记为新需求：1 条" in flagged.text and "揪个小姐姐出来</span>" not in flagged.text
+    skipped = anno.post(f"/inbox/mark?since={SINCE}", [("decision", "skip"), ("text", "能不能跟活人聊")])
+    assert "已跳过：1 条" in skipped.text and "能不能跟活人聊</span>" not in skipped.text
+    audit = console.client("auditor").get("/audit").text
+    assert "标注消息" in audit and "标记新需求" in audit and "跳过消息" in audit
+
+
+def test_training_data_add_retire_and_history(console: Console) -> None:
+    anno = console.client("anno")
+    page = anno.get("/data?intent=greet").text
+    assert "人工编写" in page and 'id="intent-counts"' in page
+    added = anno.post("/data/add", {"text": "早上好呀各位", "intent": "greet"})
+    assert "已新增（第 1 批）" in added.text
+    found = anno.get("/data?q=早上好呀").text
+    assert "早上好呀各位" in found and "运营导入 · 第 1 批 · anno" in found
+    retired = anno.post("/data/retire", {"text": "早上好呀各位", "intent": "greet"})
+    assert "已下线" in retired.text
+    project = Project.at(console.root)
+    assert read_ledger(project) == [] and [e["action"] for e in read_log(project)] == ["import", "retire"]
+    history = anno.get("/data").text
+    assert "下线样本" in history and "导入" in history
+    handwritten = next(e for e in project.training_examples() if e.intent == "greet")
+    refused = anno.post("/data/retire", {"text": handwritten.text, "intent": "greet"})
+    assert refused.status == 400 and "人工编写的样本" in refused.text
+    trainer = console.client("trainer")
+    assert trainer.get("/data").status == 200 and "只有标注员" in trainer.get("/data").text
+
+
+def test_pipl_request_needs_a_second_approver(console: Console) -> None:
+    approver, second = console.client("approver"), console.client("approver2")
+    found = approver.post("/pipl/search", {"lookup": APPLICATION})
+    assert found.status == 200 and "wx:c3" in found.text and "王某" in found.text and "王小明" not in found.text
+    by_phone = approver.post("/pipl/search", {"lookup": PHONE})
+    assert "wx:c3" in by_phone.text and PHONE not in by_phone.text
+    unverified = approver.post("/pipl/request", {"lookup": APPLICATION, "kind": "export", "reason": "客户来电"})
+    assert unverified.status == 400 and "核实" in unverified.text
+    filed = approver.post("/pipl/request", {"lookup": APPLICATION, "kind": "export", "reason": "客户来电 TK1",
+                                            "verified": "yes"})
+    assert "已提交第 1 号申请" in filed.text
+    own = approver.post("/pipl/decide", {"id": "1", "decision": "approve"})
+    assert own.status == 400 and "申请人不能批准自己的申请" in own.text
+    done = second.post("/pipl/decide", {"id": "1", "decision": "approve"})
+    assert "已导出 2 段对话" in done.text
+    bundle = second.get("/pipl/1.json").text
+    assert "wx:c3" in bundle and "138****5678" in bundle
+    for raw in PII_RAW + [PHONE]:
+        assert raw not in bundle
+    json.loads(bundle)
+    # delete: the conversations leave the tracker store, after a second approver
+    approver.post("/pipl/request", {"lookup": PHONE, "kind": "delete", "reason": "客户要求删除", "verified": "yes"})
+    count = (lambda: sqlite3.connect(console.tracker).execute(  # noqa: E731
+        "SELECT count(*) FROM events WHERE sender_id IN ('wx:c3', 'wx:c4')").fetchone()[0])
+    assert count() > 0
+    assert "已删除 2 段对话" in second.post("/pipl/decide", {"id": "2", "decision": "approve"}).text
+    assert count() == 0
+    again = second.post("/pipl/decide", {"id": "2", "decision": "approve"})
+    assert again.status == 400 and "已经已完成" not in again.text and "不能再次处理" in again.text
+    audit = console.client("auditor").get("/audit").text
+    for action in ("个人信息查询", "个人信息申请", "批准个人信息申请", "下载个人信息"):
+        assert action in audit
+    assert APPLICATION not in audit or "SQ" in audit
+
+
+def test_user_cli_first_admin_roles_and_clear_errors(console: Console) -> None:
+    added = console.ops("user", "add", "boss", "--roles", "admin", "--name", "老板", "--password-stdin",
+                        stdin="Boss-password-1\n")
+    assert "已新增用户 boss（管理员）" in added.stdout
+    boss = console.client()
+    boss.login("boss", "Boss-password-1")
+    assert boss.get("/users").status == 200 and "老板" in boss.get("/users").text
+    listed = console.ops("user", "list").stdout
+    assert re.search(r"both\tboth\t训练员、审批人\t正常", listed)
+    bad_role = console.ops("user", "add", "eve", "--roles", "root", "--password-stdin", stdin="Eve-password-1\n",
+                           expect=1)
+    assert "没有角色「root」" in bad_role.stderr
+    short = console.ops("user", "add", "eve", "--roles", "auditor", "--password-stdin", stdin="short\n", expect=1)
+    assert "密码太短" in short.stderr
+    console.ops("user", "roles", "eve2", "--roles", "auditor", expect=1)
+    console.ops("user", "disable", "both")
+    fresh = console.client(follow=False)
+    fresh.get("/login")
+    assert "已停用" in fresh.post("/login", {"username": "both", "password": "Console-pass-2026"}).text
+    audit = console.client("auditor").get("/audit").text
+    assert "cli:" in audit and "新增用户" in audit and "停用用户" in audit
