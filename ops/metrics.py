@@ -178,7 +178,8 @@ def read_credit(credit_url: Optional[str], since: dt.date, until: dt.date, chann
                 empty["complaint_senders"].add(t.sender_id)
                 empty["categories"][COMPLAINT_LABELS.get(t.category, t.category or "未分类")] += 1
         horizon = now + dt.timedelta(hours=NEAR_DEADLINE_HOURS)
-        for t in session.query(Ticket).filter(Ticket.status == "open", Ticket.due_at <= horizon).order_by(Ticket.due_at):
+        near = session.query(Ticket).filter(Ticket.status == "open", Ticket.due_at <= horizon)
+        for t in near.order_by(Ticket.due_at):
             if keep(t.sender_id):
                 hours = (t.due_at - now).total_seconds() / 3600
                 empty["near"].append({"number": t.number, "kind": t.kind, "category": t.category or "",

@@ -49,7 +49,12 @@ def settings(request: web.Request) -> Settings:
 
 
 def client_ip(request: web.Request) -> str:
-    return request.remote or ""
+    """The caller's address for the audit log; X-Real-IP only from the proxy named in OPS_CONSOLE_TRUSTED_PROXY."""
+    remote = request.remote or ""
+    trusted = settings(request).extra.get("trusted_proxy") or ""
+    if trusted and remote == trusted and request.headers.get("X-Real-IP"):
+        return request.headers["X-Real-IP"][:64]
+    return remote
 
 
 def cookie_args(request: web.Request) -> Dict[str, Any]:

@@ -5,6 +5,8 @@ Configuration (arguments override the environment):
   loopback and put nginx with HTTPS in front, see docs/deployment.md);
 * OPS_CONSOLE_SECURE_COOKIES=1 — mark cookies Secure (required behind HTTPS);
 * OPS_CONSOLE_IDLE_MINUTES — idle session timeout (default 30);
+* OPS_CONSOLE_TRUSTED_PROXY — the proxy's address (e.g. 127.0.0.1) whose X-Real-IP the audit log records;
+* OPS_CONSOLE_DB — the console's own database (default var/ops/console.db);
 * RASA_URL / RASA_AUTH_TOKEN — the Rasa servers promote and rollback notify (as for the CLI);
 * DATABASE_URL — the credit database (tickets, handoffs, risk events, PIPL look-ups);
 * the tracker store comes from endpoints.yml, like `ops export` (or --db-url).
@@ -36,7 +38,8 @@ def make_settings(project: Project, db_url: Optional[str] = None, credit_url: Op
     idle = float(os.environ.get("OPS_CONSOLE_IDLE_MINUTES") or 30) * 60
     return Settings(project, tracker, credit_url or None, os.environ.get("RASA_URL", ""),
                     os.environ.get("RASA_AUTH_TOKEN", ""), idle,
-                    os.environ.get("OPS_CONSOLE_SECURE_COOKIES", "") in ("1", "true", "yes"))
+                    os.environ.get("OPS_CONSOLE_SECURE_COOKIES", "") in ("1", "true", "yes"),
+                    {"trusted_proxy": os.environ.get("OPS_CONSOLE_TRUSTED_PROXY", "")})
 
 
 def make_app(settings: Settings) -> web.Application:
