@@ -22,6 +22,7 @@ KINDS = {"train": "训练并评估", "evaluate": "评估", "promote": "上线", 
 STATES = {"running": "进行中", "done": "成功", "failed": "失败"}
 TIMEOUT_S = 3 * 3600
 _RUNNING: Dict[str, threading.Thread] = {}
+_CHILDREN: Dict[int, subprocess.Popen] = {}
 _GUARD = threading.Lock()
 
 
@@ -141,13 +142,16 @@ def _run(project: Project, job_id: int, steps: List[List[str]], env: Dict[str, s
             for cmd in steps:
                 log.write(("$ python -m ops " + " ".join(cmd[3:4]) + "\n").encode())
                 log.flush()
-                proc = subprocess.Popen(cmd, cwd=CODE_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                # same process group as the console: stopping the console stops its job too
+                proc = subprocess.Popen(cmd, cwd=CODE_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                _CHILDREN[job_id] = proc
                 try:
                     code = proc.wait(timeout=TIMEOUT_S)
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     code = proc.wait()
+                finally:
+                    _CHILDREN.pop(job_id, None)
                 if code != 0:
                     break
     finally:
@@ -169,3 +173,14 @@ def wait(project: Project, job_id: int, timeout: float) -> Job:
 
 def log_path(project: Project, job: Job) -> Path:
     return project.root / job.log
+
+
+def stop_all(timeout: float = 20) -> None:
+    """Terminate running job processes (the console is shutting down); they are recorded as failed."""
+    for proc in list(_CHILDREN.values()):
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()

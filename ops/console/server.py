@@ -48,7 +48,16 @@ def make_app(settings: Settings) -> web.Application:
     for module in (views_main, views_work, views_models, views_records):
         app.add_routes(module.routes)
     app.router.add_static("/static", STATIC, show_index=False, follow_symlinks=False)
+    app.on_shutdown.append(_stop_jobs)
     return app
+
+
+async def _stop_jobs(app: web.Application) -> None:
+    import asyncio
+
+    from ops import jobs
+
+    await asyncio.to_thread(jobs.stop_all)
 
 
 def serve(project: Project, host: Optional[str] = None, port: Optional[int] = None, db_url: Optional[str] = None,

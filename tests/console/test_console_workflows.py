@@ -143,3 +143,18 @@ def test_user_cli_first_admin_roles_and_clear_errors(console: Console) -> None:
     assert "已停用" in fresh.post("/login", {"username": "both", "password": "Console-pass-2026"}).text
     audit = console.client("auditor").get("/audit").text
     assert "cli:" in audit and "新增用户" in audit and "停用用户" in audit
+
+
+def test_inbox_shows_the_same_selection_as_ops_export(console: Console) -> None:
+    import html
+
+    from openpyxl import load_workbook
+
+    until = dt.date.today().isoformat()
+    console.ops("export", "--since", SINCE, "--until", until, "--out", str(console.root / "var" / "ops" / "week"))
+    sheet = load_workbook(console.root / "var" / "ops" / "week.xlsx")["待标注"]
+    exported = {row[1].lstrip("'") if row[1].startswith("'") and row[1][1:2] in "=+-@" else row[1]
+                for row in sheet.iter_rows(min_row=2, values_only=True)}
+    page = console.client("anno").get(f"/inbox?since={SINCE}&until={until}").text
+    shown = {html.unescape(t) for t in re.findall(r'<span class="text">([^<]*)</span>', page)}
+    assert shown == exported and len(shown) >= 10
