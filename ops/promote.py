@@ -28,7 +28,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ops.gate import load_gate
 from ops.ledger import current_user, locked, now_iso, read_ledger, read_log
@@ -137,7 +137,7 @@ def check_four_eyes(project: Project, candidate: Candidate, live_batch: int, app
     made = authors(project, candidate, live_batch)
     if approver in made:
         raise OpsError(f"四眼原则：{approver} {made[approver]}，不能自己批准上线，拒绝上线。"
-                       "请由另一位有审批权限的同事（--by 其账号）执行上线。")
+                       "请由另一位有审批权限的同事上线（命令行：--by 其账号）。")
 
 
 def run_promote(project: Project, candidate_path: Optional[Path] = None, by: Optional[str] = None,
@@ -152,9 +152,8 @@ def run_rollback(project: Project, by: Optional[str] = None, offline: bool = Fal
         return _rollback(project, by, offline, urls, to)
 
 
-def _promote(project: Project, candidate_path: Optional[Path], by: Optional[str], offline: bool,
-             urls: Optional[str]) -> Dict[str, Any]:
-    candidate = load_candidate(project, candidate_path)
+def check_promotable(project: Project, candidate: Candidate, user: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Every refusal of promote, without touching anything: (gate record, live production entry)."""
     gate = load_gate(candidate.path)
     if gate is None:
         raise OpsError(f"候选模型 {candidate.name} 还没有评估，拒绝上线。请先运行 python -m ops evaluate。")
@@ -167,8 +166,15 @@ def _promote(project: Project, candidate_path: Optional[Path], by: Optional[str]
     live = current_production(project)
     if gate.get("production_sha256") != live["sha256"]:
         raise OpsError("评估之后生产模型已经变了（别人上线或回滚过），请重新运行 python -m ops evaluate。")
-    user = current_user(by)
     check_four_eyes(project, candidate, int(live.get("batch") or 0), user)
+    return gate, live
+
+
+def _promote(project: Project, candidate_path: Optional[Path], by: Optional[str], offline: bool,
+             urls: Optional[str]) -> Dict[str, Any]:
+    candidate = load_candidate(project, candidate_path)
+    user = current_user(by)
+    gate, live = check_promotable(project, candidate, user)
     servers = [] if offline else servers_from_env(urls)
     manifest = load_manifest(project)
     outgoing = archive_current(project, live, "promoted-over")

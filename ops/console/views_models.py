@@ -12,7 +12,7 @@ from ops.console.render import render
 from ops.console.security import client_ip, current, guard, settings
 from ops.gate import load_gate
 from ops.project import OpsError, Project
-from ops.promote import check_four_eyes
+from ops.promote import check_promotable
 from ops.store import current_production, load_manifest, summary
 from ops.train import Candidate, load_candidate
 
@@ -119,8 +119,7 @@ async def promote(request: web.Request) -> web.StreamResponse:
     try:
         path = await _candidate_path(request)
         candidate = load_candidate(s.project, Path(path) if path else None)
-        live = current_production(s.project)
-        check_four_eyes(s.project, candidate, int(live.get("batch") or 0), me)
+        check_promotable(s.project, candidate, me)  # the same refusals as the CLI, before any job starts
         job = _start(request, "promote", str(candidate.path))
     except OpsError as e:
         audit.record(s.project, me, "promote_refused", "", str(e)[:300], client_ip(request))

@@ -158,3 +158,31 @@ def test_inbox_shows_the_same_selection_as_ops_export(console: Console) -> None:
     page = console.client("anno").get(f"/inbox?since={SINCE}&until={until}").text
     shown = {html.unescape(t) for t in re.findall(r'<span class="text">([^<]*)</span>', page)}
     assert shown == exported and len(shown) >= 10
+
+
+def test_a_refused_gate_shows_its_reasons_and_cannot_be_promoted(console: Console) -> None:
+    import hashlib
+
+    project = Project.at(console.root)
+    project.candidates_dir.mkdir(parents=True)
+    model = project.candidates_dir / "cand-bad.tar.gz"
+    model.write_bytes(b"not really a model")
+    (project.candidates_dir / "cand-bad.json").write_text(json.dumps({"batch": 1, "by": "trainer"}))
+    report = project.results_dir / "cand-bad" / "report.md"
+    report.parent.mkdir(parents=True)
+    report.write_text("# 评估报告\n\n## 各意图 F1\n\n| 意图 | 生产 F1 | 候选 F1 |\n|---|---:|---:|\n"
+                      "| check_progress | 95.0 | 60.0 |\n| <b>x</b> \\| y | 1 | 2 |\n", encoding="utf-8")
+    gate = {"passed": False, "reasons": ["业务意图 check_progress 变差：F1 从 95.0 降到 60.0"], "notes": [],
+            "macro_f1": {"production": 0.95, "candidate": 0.6}, "report": project.rel(report),
+            "regression_set": {"n": 35, "judged_batches": [1]},
+            "candidate_sha256": hashlib.sha256(model.read_bytes()).hexdigest()}
+    (project.candidates_dir / "cand-bad.gate.json").write_text(json.dumps(gate, ensure_ascii=False))
+    page = console.client("trainer").get("/models?candidate=cand-bad").text
+    assert "未通过评估闸门，拒绝上线" in page and "业务意图 check_progress 变差" in page
+    assert "<td>check_progress</td><td>95.0</td><td>60.0</td>" in page and "&lt;b&gt;x&lt;/b&gt; | y" in page
+    approver = console.client("approver")
+    assert "btn-promote" not in approver.get("/models").text  # no button for a refused candidate
+    refused = approver.post("/models/promote", {"candidate": "cand-bad"})
+    assert refused.status == 400 and "没有通过评估闸门，拒绝上线" in refused.text.split("<h1>")[0]
+    bad_name = approver.post("/models/promote", {"candidate": "../../etc/passwd"})
+    assert bad_name.status == 400 and "不合法" in bad_name.text
