@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
@@ -134,6 +135,9 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
             response = _refuse(request, e.status, "页面不存在。" if e.status == 404 else e.reason)
         else:
             raise _secure(e) from None
+    except Exception:  # a bug must not leak a traceback to the page; the log has it (masked)
+        logging.getLogger(__name__).exception("console error on %s %s", request.method, request.path)
+        response = _refuse(request, 500, "系统内部错误，操作可能没有完成。请稍后重试，或把时间告诉管理员查看日志。")
     return _secure(response)
 
 

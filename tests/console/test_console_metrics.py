@@ -6,7 +6,10 @@ import datetime as dt
 import json
 import sqlite3
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any, Dict, List, Set
+
+import pytest
 
 from tests.console.conftest import Console
 
@@ -114,3 +117,47 @@ def test_dashboard_equals_an_independent_count(console: Console) -> None:
     reasons = dict(map(tuple, tables["handoff_reasons"]["rows"]))
     assert sum(reasons.values()) == sum(everything["handoffs"].values())
     assert reasons["客户要求转人工"] == 7  # c2, c5 and the five new phrasings
+
+
+@pytest.mark.postgres
+def test_metrics_are_the_same_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    """The same seeded conversations and credit rows in PostgreSQL give the same figures as in SQLite."""
+    import uuid
+
+    import sqlalchemy as sa
+    from sqlalchemy.engine.url import make_url
+
+    from ops import metrics
+    from tests.console.conftest import seed_credit, seed_tracker
+
+    tracker = tmp_path / "tracker.db"
+    seed_tracker(tracker)
+    credit_sqlite = f"sqlite:///{tmp_path / 'credit.db'}"
+    seed_credit(credit_sqlite)
+    name = f"console_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    pg_url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    engine = sa.create_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE events (id SERIAL PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+                                 "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                                 "action_name VARCHAR(255), data TEXT)"))
+            rows = sqlite3.connect(tracker).execute("SELECT sender_id, type_name, timestamp, intent_name, "
+                                                    "action_name, data FROM events ORDER BY id").fetchall()
+            conn.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                                 "VALUES (:s, :t, :ts, :i, :a, :d)"),
+                         [dict(zip(("s", "t", "ts", "i", "a", "d"), r, strict=True)) for r in rows])
+        seed_credit(pg_url)
+        since, until = dt.date.today() - dt.timedelta(days=6), dt.date.today()
+        now = dt.datetime.now(dt.timezone.utc)
+        on_pg = metrics.tables(metrics.compute(pg_url, pg_url, since, until, now=now))
+        on_sqlite = metrics.tables(metrics.compute(f"sqlite:///{tracker}", credit_sqlite, since, until, now=now))
+        assert on_pg == on_sqlite and on_pg["daily"][1][-1][1] == 14
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
