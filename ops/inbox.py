@@ -104,6 +104,16 @@ def load(project: Project, since: dt.date, until: dt.date, db_url: Optional[str]
     return group(items[:limit]), hidden
 
 
+def new_needs(project: Project, limit: int = 100) -> List[Dict[str, object]]:
+    """Messages flagged as a "new need" (something the assistant does not cover yet), newest first."""
+    conn = connect(project)
+    try:
+        rows = conn.execute("SELECT * FROM inbox_decisions WHERE decision = ? ORDER BY at DESC LIMIT ?", (FLAG, limit))
+        return [{**dict(r), "when": dt.datetime.fromtimestamp(r["at"]).strftime("%Y-%m-%d %H:%M")} for r in rows]
+    finally:
+        conn.close()
+
+
 def _decide(project: Project, rows: Sequence[Tuple[str, str, str, str]], decision: str, by: str,
             batch: int = 0) -> None:
     conn = connect(project)

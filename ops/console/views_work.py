@@ -33,7 +33,7 @@ async def _inbox(request: web.Request, error: str = "", notice: str = "", report
                  client_ip(request))
     project = s.project
     return render(request, "inbox.html", {
-        "groups": groups, "hidden": hidden, "since": since, "until": until, "intents": project.intents(),
+        "groups": groups, "hidden": hidden, "new_needs": inbox.new_needs(project), "since": since, "until": until, "intents": project.intents(),
         "labels": project.intent_labels(), "report": report, "error": error, "notice": notice}, status)
 
 

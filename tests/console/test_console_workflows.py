@@ -60,6 +60,7 @@ def test_inbox_labels_go_through_the_ledger_and_contradictions_are_shown(console
     assert "单子过了没有</span>" not in page
     flagged = anno.post(f"/inbox/mark?since={SINCE}", [("decision", "new_need"), ("text", "揪个小姐姐出来")])
     assert "已标记为新需求：1 条" in flagged.text and "揪个小姐姐出来</span>" not in flagged.text
+    assert re.search(r'id="new-needs".*<td>揪个小姐姐出来</td><td>anno</td>', flagged.text, re.S)
     skipped = anno.post(f"/inbox/mark?since={SINCE}", [("decision", "skip"), ("text", "能不能跟活人聊")])
     assert "已跳过：1 条" in skipped.text and "能不能跟活人聊</span>" not in skipped.text
     audit = console.client("auditor").get("/audit").text
