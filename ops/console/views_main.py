@@ -182,6 +182,8 @@ async def users_post(request: web.Request) -> web.StreamResponse:
             audit.record(s.project, me, "user_add", name, {"roles": roles}, client_ip(request))
             notice = f"已新增用户 {name}。"
         elif op == "roles":
+            if name == me and "admin" not in roles:
+                raise OpsError("不能去掉自己的管理员角色（请由另一位管理员操作），以免没有人能管理账号。")
             users.set_roles(s.project, name, roles)
             sessions.destroy_user(s.project, name)
             audit.record(s.project, me, "user_roles", name, {"roles": roles}, client_ip(request))

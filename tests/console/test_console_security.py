@@ -77,6 +77,8 @@ def test_state_changing_requests_need_the_csrf_token(console: Console) -> None:
     assert "mallory" not in admin.get("/users").text
     ok = admin.post("/users", fields)
     assert ok.status == 200 and "已新增用户 mallory" in ok.text
+    own = admin.post("/users", {"op": "roles", "username": "admin", "roles": "auditor"})
+    assert own.status == 400 and "不能去掉自己的管理员角色" in own.text
     # the login form has its own token too
     fresh = console.client(follow=False)
     fresh.get("/login")
