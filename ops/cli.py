@@ -114,7 +114,8 @@ def build_parser() -> ZhParser:
     p = sub.add_parser("promote", help="上线通过评估的候选模型", description=(
         "只有通过评估闸门的候选模型才能上线。先把当前生产模型存入历史，再替换 "
         "models/production/model.tar.gz，并向 RASA_URL（多个副本用逗号分隔）发送带令牌 RASA_AUTH_TOKEN "
-        "的 PUT /model，服务器加载完成前旧模型继续服务，不停机。任何一台失败都会恢复原模型。"))
+        "的 PUT /model，服务器加载完成前旧模型继续服务，不停机。任何一台失败都会恢复原模型。"
+        "四眼原则：上线人（--by，默认当前系统用户）不能是训练这个候选模型或导入它所含批次的人。"))
     _common(p)
     _by(p)
     p.add_argument("--candidate", type=Path, help="候选模型文件（默认：最新的候选模型）")
