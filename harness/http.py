@@ -5,11 +5,13 @@ assert on a 4xx; ``http_json`` is for calls that must succeed and raises ``HttpE
 """
 from __future__ import annotations
 
+import io
 import json
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from http.client import HTTPMessage
 from typing import Any, Dict, Mapping, Optional
 
 
@@ -32,11 +34,17 @@ class Response:
         return self.headers.get("content-type", "")
 
 
-class HttpError(OSError):
-    """An HTTP error status where success was required (an OSError, so waits retry it)."""
+class HttpError(urllib.error.HTTPError):
+    """An HTTP error status where success was required. It is urllib's own HTTPError (``.code``,
+    ``.headers``, ``.read()``), so callers and tests that expect urllib's error get it, and
+    ``wait_until`` retries it like any other OSError."""
 
     def __init__(self, method: str, url: str, response: Response) -> None:
-        super().__init__(f"{method} {url} -> HTTP {response.status}: {response.text[:300]}")
+        headers = HTTPMessage()
+        for name, value in response.headers.items():
+            headers[name] = value
+        super().__init__(url, response.status, f"{method} {url} -> {response.text[:300]}", headers,
+                         io.BytesIO(response.body))
         self.response = response
 
 
