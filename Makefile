@@ -68,8 +68,11 @@ purge: venv
 seed: venv
 	$(PY) -m credit.seed --reset
 
+LOCK_HEADER := \# Full lock of the tested environment (pip freeze, Python 3.10). Regenerate with: make lock
+
+# The project itself is installed editable and left out (--exclude-editable).
 lock: venv
-	$(PY) -m pip freeze --exclude-editable | sed '1i # Full lock of the tested environment (pip freeze, Python 3.10). Regenerate with: make lock' > constraints.txt
+	$(PY) -m pip freeze --exclude-editable | sed '1i $(LOCK_HEADER)' > constraints.txt
 
 clean:
 	rm -rf models/dev results .pytest_cache
