@@ -7,12 +7,16 @@ against a real Rasa server:
 4. that user is refused when promoting their own candidate — in the page and with `python -m ops promote`;
 5. a different approver promotes; 6. the running Rasa serves the new model; 7. rollback.
 Customer markup stays inert on every page (no script runs), nothing is fetched from outside the
-console, and the screenshots for the README are written to docs/img/console-*.png.
+console. The README screenshots are taken on the way (docs/img/console-*.png when
+OPS_CONSOLE_SCREENSHOTS=1, otherwise into the test's tmp dir):
+
+    OPS_CONSOLE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/console/test_console_browser_e2e.py
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -44,7 +48,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 TOKEN = "console-e2e-token"
 CACHE = ROOT / "models" / "ops-fixture"
-IMG = ROOT / "docs" / "img"
+# README screenshots: OPS_CONSOLE_SCREENSHOTS=1 writes them to docs/img (otherwise to the test's tmp dir)
+DOCS_IMG = ROOT / "docs" / "img"
 LABELS: Dict[str, str] = {
     "单子过了没有": "check_progress", "我那笔单子咋样了": "check_progress", "能不能跟活人聊": "request_human",
     "揪个小姐姐出来": "request_human", "这钱要几个点": "ask_interest_rate",
@@ -58,7 +63,7 @@ def _first_model(project: Project) -> None:
         CACHE.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml",
                         "--data", "data", "--out", str(CACHE), "--fixed-model-name", cached.name[:-len(".tar.gz")]],
-                       cwd=project.root, env={**__import__("os").environ, "PYTHONHASHSEED": "0"}, check=True,
+                       cwd=project.root, env={**os.environ, "PYTHONHASHSEED": "0"}, check=True,
                        capture_output=True, timeout=900)
     project.production_model.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(cached, project.production_model)
@@ -131,7 +136,8 @@ def test_label_train_refuse_promote_rollback_in_a_real_browser(stack: Console, t
     _rasa(rasa_url, "/webhooks/rest/webhook", {"sender": "xss", "message": "转人工"})
     before = {t: _rasa(rasa_url, f"/model/parse?token={TOKEN}", {"text": t})["intent"]["name"] for t in LABELS}
     assert all(before[t] != i for t, i in LABELS.items()), before
-    IMG.mkdir(parents=True, exist_ok=True)
+    img = DOCS_IMG if os.environ.get("OPS_CONSOLE_SCREENSHOTS") == "1" else tmp_path / "img"
+    img.mkdir(parents=True, exist_ok=True)
     outside: List[str] = []
     dialogs: List[str] = []
 
@@ -146,7 +152,7 @@ def test_label_train_refuse_promote_rollback_in_a_real_browser(stack: Console, t
             page.goto(f"{base}/inbox")
             for text, intent in LABELS.items():
                 page.locator("tr.group", has_text=text).locator("select.intent").select_option(intent)
-            page.screenshot(path=str(IMG / "console-inbox.png"), full_page=True)
+            page.screenshot(path=str(img / "console-inbox.png"), full_page=True)
             page.click("#save-labels")
             page.wait_for_selector(".msg.notice")
             assert "已导入第 1 批：5 条" in page.inner_text(".msg.notice")
@@ -167,13 +173,13 @@ def test_label_train_refuse_promote_rollback_in_a_real_browser(stack: Console, t
             assert "通过评估闸门" in page.inner_text("#gate-verdict")
             assert page.locator("#gate-report table.report-table").count() >= 2
             assert page.locator("#gate-report img").count() == 2
-            page.screenshot(path=str(IMG / "console-gate-report.png"), full_page=True)
+            page.screenshot(path=str(img / "console-gate-report.png"), full_page=True)
 
             # 4. ... but cannot promote their own candidate: in the page ...
             page.click(".btn-promote")
             page.wait_for_selector(".msg.error")
             assert "四眼原则" in page.inner_text(".msg.error")
-            page.screenshot(path=str(IMG / "console-four-eyes.png"))
+            page.screenshot(path=str(img / "console-four-eyes.png"))
             assert _rasa(rasa_url, f"/status?token={TOKEN}")["model_id"] == first_id
             # ... nor on the command line
             refused = stack.ops("promote", "--by", "both", expect=1)
@@ -196,7 +202,7 @@ def test_label_train_refuse_promote_rollback_in_a_real_browser(stack: Console, t
             assert _wait_job(page) == "done", page.inner_text("#job-log")
             assert _rasa(rasa_url, f"/status?token={TOKEN}")["model_id"] == first_id
             page.goto(f"{base}/models")
-            page.screenshot(path=str(IMG / "console-models.png"), full_page=True)
+            page.screenshot(path=str(img / "console-models.png"), full_page=True)
 
             # the auditor sees the dashboard (charts drawn by the vendored ECharts), transcripts, the audit log
             page = _login(context, base, "auditor")
@@ -204,12 +210,12 @@ def test_label_train_refuse_promote_rollback_in_a_real_browser(stack: Console, t
             page.goto(f"{base}/dashboard?since={since}")
             page.wait_for_selector("body[data-charts=ready]")
             assert page.locator(".chart canvas").count() >= 3
-            page.screenshot(path=str(IMG / "console-dashboard.png"), full_page=True)
+            page.screenshot(path=str(img / "console-dashboard.png"), full_page=True)
             page.goto(f"{base}/conversations?since={since}")
             page.click("a[href='/conversations/view?id=xss']")
             page.wait_for_selector("#transcript")
             assert "onerror" in page.inner_text("#transcript") and page.evaluate("() => window.__xss") is None
-            page.screenshot(path=str(IMG / "console-conversation.png"), full_page=True)
+            page.screenshot(path=str(img / "console-conversation.png"), full_page=True)
             page.goto(f"{base}/audit")
             audit_text = page.inner_text("#audit")
             for action in ("标注消息", "启动任务", "上线被拒", "上线", "回滚", "查看对话"):
