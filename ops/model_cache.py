@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = ROOT / "models" / "production" / "model.tar.gz"
 DEV_DIR = ROOT / "models" / "dev"
 # Training inputs that are data, not code (folders are hashed whole).
-DATA_INPUTS = ("config.yml", "domain", "data", "credit/catalogue.yml")
+DATA_INPUTS = ("config.yml", "domain", "domain.yml", "data", "credit/catalogue.yml")  # domain.yml: one-file projects
 
 
 def custom_components(config: Path) -> List[str]:

@@ -17,13 +17,11 @@ from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 import yaml
 
+from ops.model_cache import project_hash
+
 CODE_ROOT = Path(__file__).resolve().parent.parent
 _BASICS_MARKERS = ("dialogue basics", "对话基础")
 # Same list as scripts/model.py INPUTS: everything that changes what a trained model does.
-HASH_INPUTS = ("config.yml", "domain", "domain.yml", "data", "nlu_components", "credit/catalogue.yml",
-               "credit/numbers.py")
-
-
 class OpsError(Exception):
     """A problem the operator can fix; the message is Chinese and shown as is."""
 
@@ -214,19 +212,10 @@ class Project:
         return read_nlu_file(self.heldout) if self.heldout.exists() else []
 
     def fingerprint(self) -> str:
-        """Hash of everything that shapes a trained model (same inputs as scripts/model.py)."""
-        digest = hashlib.sha256()
-        for name in HASH_INPUTS:
-            path = self.root / name
-            if not path.exists():
-                continue
-            files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-            for file in files:
-                if file.suffix == ".pyc":
-                    continue
-                digest.update(str(file.relative_to(self.root)).encode())
-                digest.update(file.read_bytes())
-        return digest.hexdigest()[:16]
+        """Hash of everything that shapes a trained model: the same key as the dev model cache
+        (:func:`ops.model_cache.project_hash`: config, domain, data, catalogue and every project module the
+        custom NLU components import), so moving code can never leave a stale candidate."""
+        return project_hash(self.root)
 
 
 _ENTITY_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
