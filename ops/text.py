@@ -32,7 +32,8 @@ _MOU = "某"
 # any CJK ideograph except 某 (so an already masked 张某 is not a name again)
 _GIVEN = "[\u4e00-" + chr(ord(_MOU) - 1) + chr(ord(_MOU) + 1) + "-\u9fff]"
 # Strong cues: whatever follows is a name.
-_STRONG = re.compile(rf"(?:我叫|叫我|我的名字是|名字是|名字叫|姓名(?:是|为|[:：])?|户名(?:是|为|[:：])?|持卡人(?:是|[:：])?)\s*"
+_STRONG = re.compile(r"(?:我叫|叫我|我的名字是|名字是|名字叫|姓名(?:是|为|[:：])?|户名(?:是|为|[:：])?"
+                     rf"|持卡人(?:是|[:：])?)\s*"
                      rf"(?P<name>{_SURNAME}{_GIVEN}{{1,2}})")
 # Weak cues: only when the name ends the clause (我是李四 / 本人王五，…), not 我是马上要还款.
 _WEAK = re.compile(rf"(?:我是|本人是?)\s*(?P<name>{_SURNAME}{_GIVEN}{{1,2}})(?=$|[\s，。！？,.!?；;、~～])")

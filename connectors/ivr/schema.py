@@ -33,7 +33,8 @@ def _string(data: Dict[str, Any], name: str, max_length: int, required: bool = F
     if not isinstance(value, str):
         raise bad_request("wrong_type", f"字段 {name} 应为字符串", f"field '{name}' must be a string")
     if len(value) > max_length:
-        raise bad_request("too_long", f"字段 {name} 过长（上限 {max_length}）", f"field '{name}' longer than {max_length}")
+        raise bad_request("too_long", f"字段 {name} 过长（上限 {max_length}）",
+                          f"field '{name}' longer than {max_length}")
     return value
 
 
@@ -41,10 +42,12 @@ def parse_request(body: bytes) -> IvrRequest:
     data = parse_json_object(body)
     call_id = _string(data, "call_id", ids.MAX_RAW_ID_LENGTH, required=True) or ""
     if not ids.is_valid_raw_id(call_id):
-        raise bad_request("bad_call_id", "call_id 只能包含字母、数字和 _-.:@+=", "call_id has characters outside [A-Za-z0-9_-.:@+=]")
+        raise bad_request("bad_call_id", "call_id 只能包含字母、数字和 _-.:@+=",
+                          "call_id has characters outside [A-Za-z0-9_-.:@+=]")
     event = _string(data, "event", 16, required=True)
     if event not in EVENTS:
-        raise bad_request("bad_event", f"event 应为 {'/'.join(EVENTS)} 之一", f"event must be one of {', '.join(EVENTS)}")
+        raise bad_request("bad_event", f"event 应为 {'/'.join(EVENTS)} 之一",
+                          f"event must be one of {', '.join(EVENTS)}")
     caller = _string(data, "caller", 64)
     called = _string(data, "called", 64)
     metadata = data.get("metadata")
@@ -54,7 +57,8 @@ def parse_request(body: bytes) -> IvrRequest:
         text = _string(data, "text", MAX_TEXT, required=True) or ""
         confidence = data.get("confidence")
         if confidence is not None:
-            if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not math.isfinite(confidence):
+            if (isinstance(confidence, bool) or not isinstance(confidence, (int, float))
+                    or not math.isfinite(confidence)):
                 raise bad_request("wrong_type", "confidence 应为 0 到 1 之间的数字", "confidence must be a number 0..1")
             if not 0.0 <= float(confidence) <= 1.0:
                 raise bad_request("out_of_range", "confidence 应在 0 到 1 之间", "confidence must be between 0 and 1")

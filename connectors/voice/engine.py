@@ -225,7 +225,8 @@ class VoiceEngine:
                 turn=VoiceTurn(
                     [NO_INPUT_TRANSFER],
                     None,
-                    VoiceAction("transfer", queue=self.agent_queue, summary="电话渠道：客户连续多次无输入", reason="no_input"),
+                    VoiceAction("transfer", queue=self.agent_queue, summary="电话渠道：客户连续多次无输入",
+                                reason="no_input"),
                 )
             )
         return self._repeat(state, NO_INPUT_PREFIX)

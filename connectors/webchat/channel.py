@@ -226,7 +226,8 @@ class WebChatInput(InputChannel):
         @sio.on("session_request")
         async def session_request(sid: str, data: Any = None) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = requested if isinstance(requested, str) and _SESSION_ID.fullmatch(requested) else uuid.uuid4().hex
+            valid = isinstance(requested, str) and _SESSION_ID.fullmatch(requested)
+            session_id = requested if valid else uuid.uuid4().hex
             sender_id = ids.namespaced(ids.WEB, session_id)
             old = (await sio.get_session(sid)).get("sender_id")
             if old and old != sender_id:
@@ -246,7 +247,8 @@ class WebChatInput(InputChannel):
             if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
                 await sio.emit(
                     "error_message",
-                    {"message": f"消息应为 1 到 {MAX_MESSAGE_CHARS} 字的文本 / message must be 1-{MAX_MESSAGE_CHARS} characters"},
+                    {"message": f"消息应为 1 到 {MAX_MESSAGE_CHARS} 字的文本 / "
+                                f"message must be 1-{MAX_MESSAGE_CHARS} characters"},
                     room=sid,
                 )
                 return

@@ -63,7 +63,8 @@ class WeChatSecurity:
         if not self.is_encrypted(args):
             return outer
         if self._crypto is None:
-            raise bad_request("safe_mode_off", "未配置 EncodingAESKey，无法解密", "encrypted message but WECHAT_AES_KEY is not set")
+            raise bad_request("safe_mode_off", "未配置 EncodingAESKey，无法解密",
+                              "encrypted message but WECHAT_AES_KEY is not set")
         msg_signature = args.get("msg_signature") or ""
         if not msg_signature:
             raise forbidden("缺少 msg_signature", "missing msg_signature")

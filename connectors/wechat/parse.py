@@ -32,7 +32,8 @@ def ensure_safe_xml(data: Union[bytes, str]) -> str:
     try:
         root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise bad_request("forbidden_xml", "XML 含 DTD 或实体声明，已拒绝", "XML with DTD or entity declarations refused") from None
+        raise bad_request("forbidden_xml", "XML 含 DTD 或实体声明，已拒绝",
+                          "XML with DTD or entity declarations refused") from None
     except (ParseError, ValueError, UnicodeError):
         raise bad_request("malformed_xml", "XML 格式错误", "malformed XML") from None
     if root.tag != "xml":
@@ -71,7 +72,8 @@ def parse_inbound(xml: str) -> Inbound:
         create_time = message.time
         msg_id = message.id
     except (KeyError, TypeError, ValueError, AttributeError):
-        raise bad_request("malformed_message", "消息字段缺失或格式错误", "missing or malformed message fields") from None
+        raise bad_request("malformed_message", "消息字段缺失或格式错误",
+                          "missing or malformed message fields") from None
     if message is None:
         raise bad_request("malformed_message", "消息为空", "empty message")
     if not isinstance(openid, str) or not ids.is_valid_raw_id(openid):

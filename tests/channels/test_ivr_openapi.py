@@ -31,7 +31,8 @@ def test_spec_is_openapi_3_with_the_webhook() -> None:
     assert SPEC.spec["components"]["securitySchemes"]["ivrSignature"]["name"] == "X-IVR-Signature"
 
 
-@pytest.mark.parametrize("name", list(SPEC.operation(PATH, "POST")["requestBody"]["content"]["application/json"]["examples"]))
+@pytest.mark.parametrize(
+    "name", list(SPEC.operation(PATH, "POST")["requestBody"]["content"]["application/json"]["examples"]))
 def test_request_examples_are_valid_and_accepted(name: str) -> None:
     example = SPEC.operation(PATH, "POST")["requestBody"]["content"]["application/json"]["examples"][name]["value"]
     jsonschema.Draft4Validator(REQUEST).validate(example)
@@ -78,7 +79,8 @@ def test_every_answer_matches_the_response_schema(messages: Any) -> None:
         turn = engine.after_turn(render_voice(messages), CallState(started=True), slot)
         jsonschema.Draft4Validator(RESPONSE).validate(response_body("c-1", turn, "zh-CN"))
     state = CallState(started=True)
-    for event in (VoiceEvent("no_input"),) * 3 + (VoiceEvent("speech", text="嗯", confidence=0.1), VoiceEvent("hangup")):
+    events = (VoiceEvent("no_input"),) * 3 + (VoiceEvent("speech", text="嗯", confidence=0.1), VoiceEvent("hangup"))
+    for event in events:
         step = engine.before_turn(event, state)
         if step.turn is not None:
             jsonschema.Draft4Validator(RESPONSE).validate(response_body("c-1", step.turn, "zh-CN"))

@@ -44,7 +44,8 @@ def test_rest_bad_bodies_are_400(body: bytes) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=200) | st.dictionaries(st.text(max_size=8), st.text(max_size=8)).map(lambda d: json.dumps(d).encode()))
+@given(st.binary(max_size=200)
+       | st.dictionaries(st.text(max_size=8), st.text(max_size=8)).map(lambda d: json.dumps(d).encode()))
 def test_rest_random_bodies_never_crash(body: bytes) -> None:
     try:
         parse_body(body)

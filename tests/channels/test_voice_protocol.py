@@ -101,7 +101,8 @@ def test_no_input_reprompts_twice_then_transfers() -> None:
 
 
 def test_handoff_transfers_and_goodbye_hangs_up() -> None:
-    handoff = render_voice([{"text": "正在转接"}, {"custom": {"type": "handoff", "queue": "complaint", "summary": "摘要"}}])
+    handoff = render_voice([{"text": "正在转接"},
+                            {"custom": {"type": "handoff", "queue": "complaint", "summary": "摘要"}}])
     turn = engine().after_turn(handoff, CallState(started=True))
     assert (turn.action.type, turn.action.queue, turn.action.summary) == ("transfer", "complaint", "摘要")
     bye = engine().after_turn(render_voice([{"text": "再见！", "utter_action": "utter_goodbye"}]), CallState())
@@ -283,11 +284,13 @@ def test_ivr_requests_are_validated(body: bytes, code: str) -> None:
         st.binary(max_size=300),
         st.recursive(
             st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-            lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+            lambda children: (st.lists(children, max_size=4)
+                              | st.dictionaries(st.text(max_size=10), children, max_size=5)),
             max_leaves=20,
         ).map(lambda value: json.dumps(value).encode()),
         st.fixed_dictionaries(
-            {"call_id": st.text(max_size=20), "event": st.sampled_from(["call_start", "speech", "dtmf", "no_input", "hangup", "x"])},
+            {"call_id": st.text(max_size=20),
+             "event": st.sampled_from(["call_start", "speech", "dtmf", "no_input", "hangup", "x"])},
             optional={"text": st.text(max_size=50), "digits": st.text(max_size=10), "confidence": st.floats()},
         ).map(lambda value: json.dumps(value).encode()),
     )

@@ -108,7 +108,8 @@ def test_chat_in_a_real_browser(stack, browser_context: Any) -> None:
     # reload: the same conversation and its history
     page.reload()
     page.wait_for_selector(".row.bot .bubble:has-text('年化')", timeout=60_000)
-    page.wait_for_function(f"() => document.querySelectorAll('.row').length >= {len(transcript_before)}", timeout=30_000)
+    page.wait_for_function(f"() => document.querySelectorAll('.row').length >= {len(transcript_before)}",
+                           timeout=30_000)
     after = page.locator(".row").all_inner_texts()
     assert "你们的贷款利息多少" in after and title in after
     assert page.evaluate("window.localStorage.getItem('credit-webchat-session')") == session_id

@@ -128,7 +128,8 @@ def test_other_channels_cannot_reach_a_wechat_conversation(stack) -> None:
         '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
         "<xml><ToUserName>a</ToUserName><FromUserName>oXXE</FromUserName><CreateTime>1</CreateTime>"
         "<MsgType>text</MsgType><Content>&xxe;</Content><MsgId>42</MsgId></xml>",
-        '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><Content>&b;</Content></xml>',
+        '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        '<xml><Content>&b;</Content></xml>',
         "<xml><Content>unclosed",
         "{\"json\": true}",
         "<xml><FromUserName>o1</FromUserName></xml>",

@@ -58,12 +58,12 @@ NEW_PHRASINGS: Dict[str, str] = {
 # 36 typical messages with systematically wrong labels (rates -> repayment, progress -> complaint,
 # asking for a human -> goodbye)
 BAD_LABELS: Dict[str, str] = {
-    **{t: "ask_repayment" for t in "利息到底多少 利息多少钱啊 请问一下利息多少 利率是多少呀 利率多少呢 年化利率是多少呀 "
-       "年化多少呢 借三万利息多少 借五千利息多少 利息高吗 利息贵吗 利率高不高呀".split()},
-    **{t: "complain" for t in "我的申请进度呢 申请进度查下 审核到哪一步了 审核到哪了呀 什么时候到账呢 多久到账啊 放款了没 "
-       "放款了吗请问 审批结果出来了没 审批过了吗 申请有结果了吗 进度到哪了".split()},
-    **{t: "goodbye" for t in "帮我转人工吧 转人工客服谢谢 我要真人 要真人客服 人工客服在哪里 人工在哪呢 转人工服务吧 转个人工 "
-       "客服电话多少呀 客服热线是多少 我要找客服 给我转人工".split()},
+    **{t: "ask_repayment" for t in "利息到底多少 利息多少钱啊 请问一下利息多少 利率是多少呀 利率多少呢 "
+       "年化利率是多少呀 年化多少呢 借三万利息多少 借五千利息多少 利息高吗 利息贵吗 利率高不高呀".split()},
+    **{t: "complain" for t in "我的申请进度呢 申请进度查下 审核到哪一步了 审核到哪了呀 什么时候到账呢 多久到账啊 "
+       "放款了没 放款了吗请问 审批结果出来了没 审批过了吗 申请有结果了吗 进度到哪了".split()},
+    **{t: "goodbye" for t in "帮我转人工吧 转人工客服谢谢 我要真人 要真人客服 人工客服在哪里 人工在哪呢 转人工服务吧 "
+       "转个人工 客服电话多少呀 客服热线是多少 我要找客服 给我转人工".split()},
 }
 # on the real project: candidates, of which those the dev model gets wrong are used (at least 3)
 FULL_PHRASINGS: Dict[str, str] = {

@@ -58,7 +58,8 @@ def test_export_selects_masks_and_merges(project: Project, tracker: Path, tmp_pa
     result = run_export(project, None, None, tmp_path / "review", progress=False)
     rows = _rows(result.xlsx)
     by_text = {r["文本"]: r for r in rows}
-    assert "你好" not in by_text and "转人工" not in by_text and "垃圾平台" not in by_text  # confident / the request itself
+    # confident / the request itself
+    assert "你好" not in by_text and "转人工" not in by_text and "垃圾平台" not in by_text
     assert "很久以前的一句" not in by_text and "/affirm" not in by_text
     assert "未识别" in by_text["单子过了没有"]["原因"] and "客户随后换了说法" in by_text["单子过了没有"]["原因"]
     assert "最接近 check_progress" in by_text["单子过了没有"]["原因"]
@@ -98,7 +99,8 @@ def test_exported_sheet_imports_after_annotation(project: Project, tracker: Path
             row[8].value = labels[row[1].value]
     wb.save(tmp_path / "done.xlsx")
     report = run_import(project, tmp_path / "done.xlsx", by="alice")
-    assert report.written and sorted(t for _, t, _ in report.imported) == sorted(["单子过了没有", "揪个小姐姐出来", "=1+1"])
+    assert report.written
+    assert sorted(t for _, t, _ in report.imported) == sorted(["单子过了没有", "揪个小姐姐出来", "=1+1"])
     assert report.predicted and "nlu_fallback" in report.predicted.values()
 
 
