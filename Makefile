@@ -4,8 +4,8 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 RASA  := $(VENV)/bin/rasa
 
-.PHONY: run test venv sysdeps scale-deps lint unit validate train rasa-test e2e bench bench-perf fuzz load scaleout \
-        purge seed lock clean
+.PHONY: run test venv sysdeps scale-deps lint unit validate train rasa-test e2e bench bench-perf profile fuzz load \
+        scaleout purge seed lock clean
 
 run:
 	scripts/run.sh
@@ -35,7 +35,7 @@ rasa-test: venv
 
 # End-to-end on running servers, plus the short fault, fuzz, load and scale-out tests.
 e2e: venv sysdeps
-	$(PY) -m pytest tests/e2e tests/channels tests/ops tests/resilience tests/fuzz tests/scale -q
+	$(PY) -m pytest tests/e2e tests/channels tests/ops tests/console tests/resilience tests/fuzz tests/scale -q
 
 # CI order: lint -> action/unit tests -> data validate -> train (cached) -> rasa test (stories + NLU) -> end-to-end.
 test: sysdeps lint unit validate train rasa-test e2e
@@ -44,10 +44,15 @@ test: sysdeps lint unit validate train rasa-test e2e
 bench: venv
 	$(PY) bench/nlu_bench.py
 
-# REST latency p50/p95/p99 at 1 and 50 concurrent conversations next to a bare `rasa init` bot,
-# WeChat passive-reply share, memory; rewrites the perf section of docs/benchmarks.md (~10 min).
+# Per-turn cost next to a bare `rasa init` bot in the same run (issue 14): p50/p95/p99 and throughput
+# at 1, 20 and 50 concurrent mixed conversations, turn 10 vs turn 200 of one long conversation,
+# a burst from one sender, load, RSS, cold start; rewrites the perf section of docs/benchmarks.md (~12 min).
 bench-perf: venv
 	$(PY) bench/latency.py --write-docs
+
+# py-spy flame graphs of the Rasa server and the action server under the mixed load -> docs/perf/ (~2 min).
+profile: venv
+	$(PY) -m bench.flamegraphs
 
 # Long fuzz run of every HTTP entry point (the suite runs 25 examples per property).
 fuzz: venv

@@ -20,7 +20,12 @@ else
 fi
 .venv/bin/python -m server actions --actions actions --port "${ACTION_PORT:-5055}" &
 actions_pid=$!
-trap 'kill $actions_pid 2>/dev/null || true' EXIT INT TERM
+# ops web console (python -m ops serve), loopback unless OPS_CONSOLE_HOST says otherwise
+RASA_URL="${RASA_URL:-http://localhost:${RASA_PORT:-5005}}" .venv/bin/python -m ops serve \
+  --host "${OPS_CONSOLE_HOST:-127.0.0.1}" --port "${OPS_CONSOLE_PORT:-5010}" &
+console_pid=$!
+trap 'kill $actions_pid $console_pid 2>/dev/null || true' EXIT INT TERM
+echo ">> 运营控制台: http://${OPS_CONSOLE_HOST:-127.0.0.1}:${OPS_CONSOLE_PORT:-5010}/（首个管理员：.venv/bin/python -m ops user add <用户名> --roles admin）"
 echo ">> 动作服务器: http://${ACTION_HOST:-127.0.0.1}:${ACTION_PORT:-5055}  Rasa: http://localhost:${RASA_PORT:-5005}"
 .venv/bin/python -m server run --model "$model" --enable-api \
   --port "${RASA_PORT:-5005}" --interface "${RASA_INTERFACE:-0.0.0.0}" \
