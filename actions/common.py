@@ -74,6 +74,15 @@ def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
     return next(tracker.get_latest_entity_values(name), None)
 
 
+def other_lenders_named(tracker: Tracker) -> List[str]:
+    """Other lenders' products named in the latest message (entity other_lender), each once."""
+    names: List[str] = []
+    for value in tracker.get_latest_entity_values("other_lender"):
+        if isinstance(value, str) and value not in names:
+            names.append(value)
+    return names
+
+
 Handler = Callable[..., Awaitable[List[Dict[Text, Any]]]]
 
 

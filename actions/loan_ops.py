@@ -11,9 +11,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import catalogue, channel_of, polite_on_failure, say, service
+from actions.common import catalogue, channel_of, other_lenders_named, polite_on_failure, say, service
 from actions.validation_base import CreditFormValidation
-from credit import answers
+from credit import answers, lender_replies
 from credit.errors import RateLimited, ServiceUnavailable
 from credit.numbers import extract_otp
 
@@ -116,7 +116,8 @@ class ActionPrepareLoanOp(Action):
 
 
 def prepare_loan_form(dispatcher: CollectingDispatcher, tracker: Tracker, operation: str) -> List[EventType]:
-    dispatcher.utter_message(text=answers.loan_operation_intro(catalogue(), operation))
+    intro = answers.Reply(answers.loan_operation_intro(catalogue(), operation))
+    say(dispatcher, lender_replies.with_not_us(catalogue(), intro, other_lenders_named(tracker)))
     events: List[EventType] = [SlotSet("otp_code", None), SlotSet("verify_status", None), SlotSet("id_last4", None)]
     app_id = tracker.get_slot("verified_application")
     if app_id and service().is_verified(tracker.sender_id, app_id, level="basic"):

@@ -7,9 +7,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, latest_entity, polite_on_failure, say
+from actions.common import catalogue, latest_entity, other_lenders_named, polite_on_failure, say
 from actions.rates import _int
-from credit import answers
+from credit import answers, lender_replies
 
 
 class ActionPrepaymentInfo(Action):
@@ -22,6 +22,7 @@ class ActionPrepaymentInfo(Action):
         product = latest_entity(tracker, "product") or tracker.get_slot("product")
         amount = _int(latest_entity(tracker, "amount"))
         term = _int(latest_entity(tracker, "term"))
-        say(dispatcher, answers.prepayment_answer(catalogue(), product, amount, term))
+        reply = answers.prepayment_answer(catalogue(), product, amount, term)
+        say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker)))
         # offer to compute on the customer's own loan (needs the stronger check)
         return [SlotSet("offer", "prepay_calc")]

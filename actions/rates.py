@@ -7,8 +7,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, is_voice, latest_entity, polite_on_failure, say
-from credit import answers
+from actions.common import catalogue, is_voice, latest_entity, other_lenders_named, polite_on_failure, say
+from credit import answers, lender_replies
 
 
 class ActionQuoteRate(Action):
@@ -22,7 +22,9 @@ class ActionQuoteRate(Action):
         amount = latest_entity(tracker, "amount") or tracker.get_slot("amount")
         term = latest_entity(tracker, "term") or tracker.get_slot("term")
         product = latest_entity(tracker, "product") or tracker.get_slot("product")
-        say(dispatcher, answers.rate_answer(catalogue(), product, _int(amount), _int(term), voice=is_voice(tracker)))
+        voice = is_voice(tracker)
+        reply = answers.rate_answer(catalogue(), product, _int(amount), _int(term), voice=voice)
+        say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker), voice=voice))
         return [SlotSet("offer", None)]
 
 

@@ -7,8 +7,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, polite_on_failure, say
-from credit import answers
+from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
+from credit import answers, lender_replies
 
 # what each topic can offer next (accepted with "好的"/affirm)
 OFFERS = {"ask_overdue": "negotiation", "ask_repayment": "loan_details"}
@@ -22,5 +22,7 @@ class ActionAnswerTopic(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent = tracker.latest_message.get("intent", {}).get("name", "")
-        say(dispatcher, answers.topic_answer(catalogue(), intent, tracker.latest_message.get("text") or ""))
+        reply = answers.topic_answer(catalogue(), intent, tracker.latest_message.get("text") or "")
+        say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker),
+                                                   voice=is_voice(tracker)))
         return [SlotSet("offer", OFFERS.get(intent))]

@@ -14,7 +14,14 @@ from credit.rate_wording import format_apr_range, format_percent
 
 def cross_section_problems(values: dict[str, Any]) -> list[str]:
     """Every broken cross-section rule in the validated sections ``values`` (empty when none)."""
-    return [*_product_rules(values), *_sla_references(values), *_demo_loan_rules(values)]
+    return [*_product_rules(values), *_sla_references(values), *_demo_loan_rules(values),
+            *_other_lender_rules(values)]
+
+
+def _other_lender_rules(values: dict[str, Any]) -> list[str]:
+    ours = {name.lower(): p.code for p in values["products"] for name in (*p.names, p.code)}
+    return [f"other_lenders.names.{lender.name}: {alias!r} 是我们的产品 {ours[alias.lower()]} 的名称或别名"
+            for lender in values["other_lenders"].names for alias in lender.names if alias.lower() in ours]
 
 
 def _product_rules(values: dict[str, Any]) -> list[str]:

@@ -33,6 +33,7 @@ from credit.catalogue_fields import (
     none_is_missing,
 )
 from credit.catalogue_rules import cross_section_problems
+from credit.other_lenders import OtherLenders
 from credit.product_match import ProductMatcher
 from credit.rate_wording import format_percent
 
@@ -324,6 +325,7 @@ class Catalogue(Schema):
     repayment: RepaymentRules
     settlement_certificate: SettlementCertificateProcess
     account_services: tuple[AccountProcedure, ...]
+    other_lenders: OtherLenders
     demo_loan: DemoLoan
 
     _matcher: Optional[ProductMatcher] = PrivateAttr(default=None)

@@ -1,8 +1,9 @@
-"""Every entity in a message: numbers and identifiers, products, complaint categories.
+"""Every entity in a message: numbers and identifiers, products, other lenders, complaint categories.
 
 This is what :class:`nlu_components.credit_entities.CreditEntityExtractor` adds to a
 parsed message.  Each kind has its own finder (:mod:`credit.numbers`, the catalogue's
-:class:`credit.product_match.ProductMatcher`, :mod:`credit.complaint_categories`) and
+:class:`credit.product_match.ProductMatcher` and :mod:`credit.other_lenders` lexicon,
+:mod:`credit.complaint_categories`) and
 :func:`credit.spans.extract` settles overlaps between them.
 """
 
@@ -14,12 +15,13 @@ from functools import lru_cache, partial
 from credit.catalogue import load_catalogue
 from credit.complaint_categories import complaint_candidates, unique_categories
 from credit.numbers import NumberMode, number_candidates
+from credit.other_lenders import OtherLenders
 from credit.product_match import ProductMatcher
 from credit.spans import Candidate, Priority, Span, extract
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Span", "extract_all", "product_matcher"]
+__all__ = ["Span", "extract_all", "other_lenders", "product_matcher"]
 
 
 @lru_cache(maxsize=1)
@@ -40,6 +42,27 @@ def product_candidates(t: str) -> list[Candidate]:
     ]
 
 
+@lru_cache(maxsize=1)
+def other_lenders() -> OtherLenders | None:
+    """The packaged catalogue's other-lender lexicon; None if the catalogue cannot be loaded."""
+    try:
+        return load_catalogue().other_lenders
+    except Exception:  # noqa: BLE001 - a broken catalogue must not break NLU
+        logger.exception("could not load the product catalogue; other_lender entities disabled")
+        return None
+
+
+def other_lender_candidates(t: str) -> list[Candidate]:
+    """Every other lender's product named in the folded text ``t`` (value: the canonical name)."""
+    lexicon = other_lenders()
+    if lexicon is None:
+        return []
+    return [
+        (Priority.OTHER_LENDER, Span("other_lender", name, start, end, t[start:end]))
+        for start, end, name in lexicon.spans(t)
+    ]
+
+
 def extract_all(text: str | None) -> list[Span]:
     """All entities, non-overlapping, in text order.
 
@@ -49,5 +72,6 @@ def extract_all(text: str | None) -> list[Span]:
     or a message that is just 6 digits; amount needs a currency unit, a
     magnitude (万/千/k/w) or money context (借/贷/额度…).
     """
-    finders = [partial(number_candidates, mode=NumberMode()), product_candidates, complaint_candidates]
+    finders = [partial(number_candidates, mode=NumberMode()), product_candidates, other_lender_candidates,
+               complaint_candidates]
     return unique_categories(extract(text, finders))

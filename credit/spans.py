@@ -1,6 +1,6 @@
 """Entity spans and the one rule that settles overlaps between them.
 
-Finders (numbers, products, complaint categories) each propose candidate spans on the
+Finders (numbers, products, other lenders, complaint categories) each propose candidate spans on the
 width-folded text with a :class:`Priority`; :func:`extract` keeps, in priority order
 (then longest, then earliest), every candidate that does not overlap one already kept.
 Because :func:`credit.halfwidth.normalize` is length-preserving, every kept span's
@@ -35,13 +35,14 @@ class Priority(IntEnum):
     APPLICATION_ID = 0
     PHONE = 1
     BARE_APPLICATION_ID = 2
-    TERM = 3
-    AMOUNT_WITH_UNIT = 4
-    OTP = 5
-    CODE4 = 6
-    AMOUNT_IN_CONTEXT = 7
-    PRODUCT = 8
-    COMPLAINT = 9
+    OTHER_LENDER = 3  # before numbers: "360借条" is a name, not an amount
+    TERM = 4
+    AMOUNT_WITH_UNIT = 5
+    OTP = 6
+    CODE4 = 7
+    AMOUNT_IN_CONTEXT = 8
+    PRODUCT = 9
+    COMPLAINT = 10
 
 
 Candidate = tuple[Priority, Span]

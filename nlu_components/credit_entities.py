@@ -42,6 +42,7 @@ ENTITY_TYPES = (
     "amount",
     "term",
     "product",
+    "other_lender",
     "complaint_category",
 )
 

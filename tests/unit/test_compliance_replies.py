@@ -91,3 +91,27 @@ def test_checker_catches_what_the_replies_must_never_say():
     assert check_text("保证您百分百通过，秒批到账")
     assert check_text("月利率只要0.8%")
     assert check_text("您的手机号13800005678已绑定")
+
+
+# --- other lenders named (credit/lender_replies.py) --------------------------------------------------
+
+LENDER_NAMES = [lender.name for lender in CAT.other_lenders.names]
+
+
+@pytest.mark.parametrize("lender", LENDER_NAMES)
+def test_other_lender_replies_are_compliant(lender):
+    from credit import lender_replies
+
+    named = [lender, LENDER_NAMES[0]]
+    texts = [lender_replies.not_us_note(CAT, named), lender_replies.not_us_note(CAT, named, voice=True),
+             lender_replies.identity_answer(CAT, [lender]).text,
+             lender_replies.identity_answer(CAT, [lender], voice=True).text,
+             lender_replies.progress_note(CAT, [lender])]
+    for voice in (False, True):
+        texts.append(lender_replies.with_not_us(CAT, answers.rate_answer(CAT, None, 20_000, 12, voice=voice),
+                                                [lender], voice=voice).text)
+    for intent in ("ask_repayment", "ask_overdue", "ask_loan_limit", "ask_eligibility", "account_service"):
+        texts.append(lender_replies.with_not_us(CAT, answers.topic_answer(CAT, intent, ""), [lender]).text)
+    for text in texts:
+        assert check_text(text) == [], text
+

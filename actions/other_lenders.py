@@ -1,0 +1,47 @@
+"""Other lenders named in a message (entity other_lender): who we are, and a progress check that says
+first that we cannot see the other platform.  The topic answers add the same note themselves."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
+from credit import lender_replies
+
+
+class ActionOutOfScope(Action):
+    """"你们是微粒贷吗" gets a clear no and who we are; anything else the out-of-scope menu."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        lenders = other_lenders_named(tracker)
+        if lenders:
+            say(dispatcher, lender_replies.identity_answer(catalogue(), lenders, voice=is_voice(tracker)))
+        else:
+            dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
+class ActionAskProgressApplicationId(Action):
+    """The progress form's question for the number; "借呗几天到账 你们呢" first hears that we are not 借呗
+    and how long things take with us."""
+
+    def name(self) -> Text:
+        return "action_ask_progress_form_application_id"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("requested_slot") != "application_id":  # not on a re-ask
+            note = lender_replies.progress_note(catalogue(), other_lenders_named(tracker))
+            if note:
+                dispatcher.utter_message(text=note)
+        dispatcher.utter_message(response="utter_ask_application_id")
+        return []
