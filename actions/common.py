@@ -23,7 +23,7 @@ _service: Optional[LoanService] = None
 # The one place that names intents for customers (fallback buttons, handoff summaries, menus).
 INTENT_LABELS: Dict[str, str] = {
     "ask_interest_rate": "利率与费用",
-    "complain": "投诉与建议",
+    "complain": "投诉",
     "ask_prepayment": "提前还款",
     "check_progress": "查询申请进度",
     "ask_repayment": "还款问题",
@@ -36,6 +36,7 @@ INTENT_LABELS: Dict[str, str] = {
     "request_settlement_certificate": "开具结清证明",
     "report_fraud": "举报诈骗",
     "urgent_need": "急需用钱",
+    "give_suggestion": "意见与建议",
 }
 
 

@@ -23,6 +23,7 @@ DEFAULT_SLA_HOURS = {
     "cancel_request": 24,
     "account_request": 24,
     "callback": 2,
+    "suggestion": 168,
 }
 
 

@@ -55,6 +55,7 @@ TICKET_KINDS = (
     "cancel_request",
     "account_request",
     "callback",
+    "suggestion",  # a customer's improvement idea for ops to review; not a complaint
 )
 VERIFICATION_LEVELS = ("basic", "strong")
 LOAN_STATUSES = ("active", "settled", "overdue")

@@ -93,7 +93,7 @@ def test_checker_catches_what_the_replies_must_never_say():
     assert check_text("您的手机号13800005678已绑定")
 
 
-# --- other lenders named (credit/lender_replies.py) --------------------------------------------------
+# --- other lenders named (credit/lender_replies.py) and suggestions (credit/suggestions.py) -------------
 
 LENDER_NAMES = [lender.name for lender in CAT.other_lenders.names]
 
@@ -115,3 +115,11 @@ def test_other_lender_replies_are_compliant(lender):
     for text in texts:
         assert check_text(text) == [], text
 
+
+@pytest.mark.parametrize("message", ["建议App加个还款提醒", "希望以后能支持信用卡还款", "给你们提个意见，字太小了",
+                                     "建议保证百分百通过", "我手机13812345678，建议加个提醒", ""])
+def test_suggestion_replies_are_compliant(message):
+    from credit.suggestions import suggestion_reply
+
+    for voice in (False, True):
+        assert check_text(suggestion_reply(CAT.suggestion, message, voice=voice)) == []
