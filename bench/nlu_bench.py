@@ -1,222 +1,150 @@
-"""NLU benchmark: ours (config.yml) vs two peers on the team held-out set.
+"""NLU benchmark: ours (config.yml) against a char TF-IDF + LR peer, today's foundation pipeline and the
+plain Rasa recipe, on the real-customer-style sets and the team held-out set.
 
     make bench                      # == .venv/bin/python bench/nlu_bench.py
-    .venv/bin/python bench/nlu_bench.py --ours-model path/to/model.tar.gz --no-write
+    .venv/bin/python bench/nlu_bench.py --no-write --quick   # no full trainings, print only
 
-Systems, all trained on data/nlu and scored on tests/nlu/heldout.yml with ops/nlu_eval.py:
-  ours       config.yml: the cached dev model (ops/model_cache.py, `scripts/model.py dev`; trained if missing)
-  tfidf_lr   TF-IDF character 1-3-grams + LogisticRegression (sklearn, random_state 42;
-             C picked by 5-fold CV on the training data only)
-  plain_rasa bench/configs/plain_rasa.yml (JiebaTokenizer + word CountVectors + DIET, no
-             FallbackClassifier), trained with `rasa train nlu` into a temporary directory
+Systems, all trained on data/nlu in this run and scored with ops/nlu_eval.py:
+  ours        config.yml (CreditIntentClassifier), `rasa train nlu`, random_seed 42 and 7
+  tfidf_lr    TF-IDF character 1-3-grams + LogisticRegression (C by 5-fold CV on the training data only),
+              random_state 42 and 7 (the CV split changes with it)
+  foundation  bench/configs/foundation.yml: the DIET pipeline before issue 9 (accuracy, parse time and
+              training time of "today's pipeline", measured in the same run)
+  plain_rasa  bench/configs/plain_rasa.yml (JiebaTokenizer + word CountVectors + DIET)
 
-Prints the results and rewrites the "NLU" section of docs/benchmarks.md (between
-<!-- nlu:start --> and <!-- nlu:end -->; the rest of the file is left alone).
+Sets: tests/nlu/wild_test.yml (frozen; scored only), tests/nlu/wild_dev.yml (where ours was tuned),
+tests/nlu/heldout.yml.  Cost: NLU parse time per message (one message at a time, after a warm-up) and the
+full `rasa train` wall time of ours and of the foundation.  Rewrites the "NLU" section of
+docs/benchmarks.md (between <!-- nlu:start --> and <!-- nlu:end -->).
 """
-
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import shlex
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
-from bench.machine import machine_facts
+import yaml
+
+from bench.nlu_report import Row, render, write_section
 from ops import model_cache
-from ops.nlu_eval import (
-    RasaPredictor,
-    Report,
-    confusion_table,
-    evaluate,
-    load_examples,
-    markdown_table,
-    overlaps,
-    per_intent_table,
-)
+from ops.nlu_eval import Labelled, RasaPredictor, SetScore, load_labelled, score_set
 
 ROOT = model_cache.ROOT
-HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+SETS = {"wild_test": ROOT / "tests/nlu/wild_test.yml", "wild_dev": ROOT / "tests/nlu/wild_dev.yml",
+        "heldout": ROOT / "tests/nlu/heldout.yml"}
 TRAIN_NLU = ROOT / "data" / "nlu"
-PLAIN_CONFIG = ROOT / "bench" / "configs" / "plain_rasa.yml"
-BENCH_DOC = ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- nlu:start -->", "<!-- nlu:end -->"
+CONFIGS = {"ours": ROOT / "config.yml", "foundation": ROOT / "bench/configs/foundation.yml",
+           "plain_rasa": ROOT / "bench/configs/plain_rasa.yml"}
 RASA = ROOT / ".venv" / "bin" / "rasa"
-SEED = 42
+SEEDS = (42, 7)
+NON_BUSINESS = {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope", "inform",
+                "give_suggestion"}
 
 
-def machine() -> str:
-    m = machine_facts()
-    load = ", ".join(f"{x:.1f}" for x in m["load_average_at_start"])
-    return (f"nproc {m['cores']}, {m['cpu']}, RAM {m['memory_gb']} GiB, load average at start {load} "
-            f"(shared machine), Python {m['python']}")
-
-def _versions() -> str:
-    import rasa
-    import sklearn
-
-    return f"rasa {rasa.__version__}, scikit-learn {sklearn.__version__}"
-
-
-def train_rasa_nlu(config: Path, out_dir: Path, name: str) -> Tuple[Path, float]:
-    """`rasa train nlu` into out_dir; returns (model path, wall seconds)."""
-    cmd = [str(RASA), "train", "nlu", "--config", str(config), "--nlu", str(TRAIN_NLU),
-           "--out", str(out_dir), "--fixed-model-name", name]
-    print(f">> {shlex.join(cmd)}", file=sys.stderr, flush=True)
+def _rasa(args: Sequence[str]) -> float:
+    print(">> rasa " + shlex.join(args), file=sys.stderr, flush=True)
     started = time.monotonic()
-    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    seconds = time.monotonic() - started
-    model = out_dir / f"{name}.tar.gz"
-    if not model.exists():
-        raise SystemExit(f"training finished but {model} is missing")
-    return model, seconds
+    subprocess.run([str(RASA), *args], cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.monotonic() - started
 
 
-def ours_model(explicit: Path | None, out_dir: Path, retrain: bool) -> Tuple[Path, str]:
-    if explicit:
-        return explicit, "given model (not trained in this run)"
-    if retrain:
-        model, seconds = train_rasa_nlu(ROOT / "config.yml", out_dir, "ours")
-        return model, f"{seconds:.0f} s (`rasa train nlu`)"
-    cached = model_cache.DEV_DIR / f"{model_cache.project_hash()}.tar.gz"
-    if cached.exists():
-        return cached, "cached dev model (not retrained in this run; see Pipeline experiments for NLU-only train times)"
-    started = time.monotonic()
-    path = model_cache.dev_model()
-    return path, f"{time.monotonic() - started:.0f} s (full `rasa train`, NLU + dialogue policies)"
+def seeded_config(config: Path, seed: int, out: Path) -> Path:
+    """A copy of ``config`` whose intent classifier (and DIET, if any) uses ``seed``."""
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for step in raw.get("pipeline", []):
+        if "random_seed" in step or step["name"].endswith(("CreditIntentClassifier", "DIETClassifier")):
+            step["random_seed"] = seed
+    out.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return out
 
 
-def tfidf_lr(train: List[Tuple[str, str]]):
-    """Fit the TF-IDF char 1-3-gram + LogisticRegression peer; returns (predict fn, train seconds, C)."""
+def train_nlu(config: Path, out_dir: Path, name: str) -> Tuple[Path, float]:
+    seconds = _rasa(["train", "nlu", "--config", str(config), "--nlu", str(TRAIN_NLU), "--out", str(out_dir),
+                     "--fixed-model-name", name])
+    return out_dir / f"{name}.tar.gz", seconds
+
+
+def train_full(config: Path, out_dir: Path, name: str) -> float:
+    return _rasa(["train", "--config", str(config), "--domain", "domain", "--data", "data", "--out", str(out_dir),
+                  "--fixed-model-name", name])
+
+
+def tfidf_lr(train: List[Tuple[str, str]], seed: int) -> Tuple[Callable[[List[str]], List[str]], float]:
+    """The peer: TF-IDF char 1-3-grams + LogisticRegression, C by 5-fold CV; returns (predict, C)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     from sklearn.pipeline import Pipeline
 
-    texts = [t for t, _ in train]
-    labels = [i for _, i in train]
-    pipe = Pipeline([
-        ("tfidf", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)),
-        ("lr", LogisticRegression(max_iter=5000, random_state=SEED)),
-    ])
+    pipe = Pipeline([("tfidf", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)),
+                     ("lr", LogisticRegression(max_iter=5000, random_state=seed))])
     search = GridSearchCV(pipe, {"lr__C": [1.0, 10.0, 100.0]}, scoring="f1_macro",
-                          cv=StratifiedKFold(5, shuffle=True, random_state=SEED), n_jobs=1)
-    started = time.monotonic()
-    search.fit(texts, labels)
-    seconds = time.monotonic() - started
+                          cv=StratifiedKFold(5, shuffle=True, random_state=seed), n_jobs=1)
+    search.fit([t for t, _ in train], [i for _, i in train])
     best = search.best_estimator_
-    return (lambda xs: list(best.predict(list(xs)))), seconds, search.best_params_["lr__C"]
+    return (lambda xs: [str(p) for p in best.predict(list(xs))]), float(search.best_params_["lr__C"])
 
 
-def render(reports: Dict[str, Report], timings: Dict[str, str], command: str, notes: List[str]) -> str:
-    ours = reports["ours"]
-    worst = sorted(ours.per_intent.items(), key=lambda kv: kv[1].f1)[:5]
-    lines = [
-        START,
-        "## NLU",
-        "",
-        f"- date: {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}",
-        f"- machine: {machine()}",
-        f"- versions: {_versions()}",
-        f"- command: `{command}`",
-        f"- held-out set: `tests/nlu/heldout.yml` ({ours.n} utterances, {len(ours.per_intent)} intents, "
-        "written independently of `data/`); training data: `data/nlu/`",
-        "- scoring: `ops/nlu_eval.py`; a prediction of `nlu_fallback` is a miss in every figure "
-        "(never dropped); macro-F1 = unweighted mean F1 over the gold intents",
-        "",
-        "| system | what | training wall time |",
-        "|---|---|---|",
-        f"| ours | `config.yml` (jieba + domain dict, entity extractor, regex/lexical/word/char n-gram "
-        f"featurizers, DIET, FallbackClassifier) | {timings['ours']} |",
-        f"| tfidf_lr | TF-IDF char 1–3-grams + LogisticRegression | {timings['tfidf_lr']} |",
-        f"| plain_rasa | `bench/configs/plain_rasa.yml`: JiebaTokenizer + word CountVectors + DIET "
-        f"(same epochs/seed), no FallbackClassifier | {timings['plain_rasa']} |",
-        "",
-        markdown_table(reports),
-        "",
-        "### Per-intent F1",
-        "",
-        per_intent_table(reports),
-        "",
-        "### Top confusions of ours (gold → predicted)",
-        "",
-        confusion_table(ours, 12),
-        "",
-        "Weakest intents of ours: " + ", ".join(f"{i} {s.f1:.2f}" for i, s in worst) + ".",
-    ]
-    if notes:
-        lines += [""] + [f"- {n}" for n in notes]
-    lines.append(END)
-    return "\n".join(lines)
+def parse_times(predictor: RasaPredictor, texts: Sequence[str]) -> List[float]:
+    """Milliseconds per message, one message at a time (as a live turn parses it)."""
+    predictor.parse(texts[:20])  # warm-up
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        predictor.parse([text])
+        times.append(1000 * (time.perf_counter() - started))
+    return times
 
 
-def write_section(section: str, path: Path = BENCH_DOC) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
+def scores(predict: Callable[[List[str]], List[str]], sets: Dict[str, List[Labelled]],
+           business: set) -> Dict[str, SetScore]:
+    return {name: score_set(examples, predict([e.text for e in examples]), business)
+            for name, examples in sets.items()}
 
 
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ours-model", type=Path, help="evaluate this model as 'ours' instead of the dev model")
-    parser.add_argument("--retrain-ours", action="store_true",
-                        help="train config.yml NLU-only into a temp dir (measures its training time)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--quick", action="store_true", help="skip the full `rasa train` timings and plain_rasa")
     args = parser.parse_args(argv)
     command = shlex.join([".venv/bin/python", "bench/nlu_bench.py", *(sys.argv[1:] if argv is None else argv)])
 
-    heldout = load_examples(HELDOUT)
-    train = load_examples(TRAIN_NLU)
-    texts = [t for t, _ in heldout]
-    gold = [g for _, g in heldout]
-    reports: Dict[str, Report] = {}
-    timings: Dict[str, str] = {}
-    notes: List[str] = [f"training examples: {len(train)} (data/nlu at run time)"]
-    exact, near = overlaps([t for t, _ in train], texts)
-    notes.append(
-        f"contamination check (`nlu_eval.overlaps`): {len(exact)} training example(s) equal to a held-out one after "
-        "normalisation (NFKC, lower-case, no spaces/punctuation/emoji)"
-        + (": " + "; ".join(f"「{t}」≈「{h}」" for t, h in exact) if exact else "")
-        + f"; {len(near)} near-duplicate pair(s) (char-trigram Jaccard ≥ 0.6, ≥ 6 chars)"
-        + (": " + "; ".join(f"「{t}」~「{h}」" for t, h, _ in near[:25]) if near else ""))
-
+    sets = {name: load_labelled(path) for name, path in SETS.items()}
+    train = [(e.text, e.gold) for e in load_labelled(TRAIN_NLU)]
+    business = {e.gold for examples in sets.values() for e in examples} - NON_BUSINESS
+    rows: List[Row] = []
+    costs: Dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="nlu_bench_") as tmp:
         tmpdir = Path(tmp)
-        # (a) ours
-        model, timings["ours"] = ours_model(args.ours_model, tmpdir, args.retrain_ours)
-        notes.append(f"ours model: `{model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}`")
-        started = time.monotonic()
+        for seed in SEEDS:
+            model, seconds = train_nlu(seeded_config(CONFIGS["ours"], seed, tmpdir / f"ours{seed}.yml"), tmpdir,
+                                       f"ours{seed}")
+            predictor = RasaPredictor(model)
+            rows.append(Row(f"ours (seed {seed})", scores(predictor.predict, sets, business), f"{seconds:.0f} s"))
+            if seed == SEEDS[0]:
+                ours_times = parse_times(predictor, [e.text for e in sets["wild_test"]])
+            predict, c = tfidf_lr(train, seed)
+            rows.append(Row(f"tfidf_lr (seed {seed})", scores(predict, sets, business), f"C={c:g} by 5-fold CV"))
+        model, seconds = train_nlu(CONFIGS["foundation"], tmpdir, "foundation")
         predictor = RasaPredictor(model)
-        loaded = time.monotonic()
-        predicted = predictor.predict(texts)
-        notes.append(f"ours: model load {loaded - started:.1f} s, "
-                     f"predict {len(texts)} texts {time.monotonic() - loaded:.1f} s")
-        reports["ours"] = evaluate(zip(gold, predicted, strict=True))
-
-        # (b) TF-IDF char n-grams + logistic regression
-        predict, seconds, c = tfidf_lr(train)
-        timings["tfidf_lr"] = f"{seconds:.1f} s (incl. 5-fold CV for C; chose C={c:g})"
-        reports["tfidf_lr"] = evaluate(zip(gold, predict(texts), strict=True))
-
-        # (c) plain Rasa Chinese recipe
-        model, seconds = train_rasa_nlu(PLAIN_CONFIG, tmpdir, "plain_rasa")
-        timings["plain_rasa"] = f"{seconds:.0f} s (`rasa train nlu`)"
-        reports["plain_rasa"] = evaluate(zip(gold, RasaPredictor(model).predict(texts), strict=True))
-
-    section = render(reports, timings, command, notes)
+        rows.append(Row("foundation", scores(predictor.predict, sets, business), f"{seconds:.0f} s"))
+        costs["parse_ours"], costs["parse_foundation"] = ours_times, parse_times(
+            predictor, [e.text for e in sets["wild_test"]])
+        if not args.quick:
+            model, seconds = train_nlu(CONFIGS["plain_rasa"], tmpdir, "plain_rasa")
+            rows.append(Row("plain_rasa", scores(RasaPredictor(model).predict, sets, business), f"{seconds:.0f} s"))
+            costs["train_ours"] = train_full(CONFIGS["ours"], tmpdir, "full_ours")
+            costs["train_foundation"] = train_full(CONFIGS["foundation"], tmpdir, "full_foundation")
+    section = render(rows, costs, command, len(train), {k: len(v) for k, v in sets.items()})
     print(section)
     if not args.no_write:
         write_section(section)
-        print(f"\n>> wrote {BENCH_DOC.relative_to(ROOT)}", file=sys.stderr)
+        print(">> wrote docs/benchmarks.md", file=sys.stderr)
     return 0
 
 

@@ -59,6 +59,57 @@ def load_examples(path: PathLike) -> List[Tuple[str, str]]:
     return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
 
 
+@dataclass(frozen=True)
+class Labelled:
+    """One evaluation message: its first label, every acceptable label, and its slice tags."""
+
+    text: str
+    gold: str
+    accept: Tuple[str, ...]
+    tags: Tuple[str, ...] = ()
+
+
+def load_labelled(path: PathLike) -> List[Labelled]:
+    """Examples with ``metadata.accept`` / ``metadata.tags`` (tests/nlu/wild_*.yml); plain sets work too."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    out = []
+    for m in load_data(str(path)).intent_examples:
+        meta = (m.get("metadata") or {}).get("example") or {}
+        gold = m.get("intent")
+        accept = tuple(dict.fromkeys([gold, *(meta.get("accept") or [])]))
+        out.append(Labelled(m.get("text"), gold, accept, tuple(meta.get("tags") or ())))
+    return out
+
+
+@dataclass(frozen=True)
+class SetScore:
+    """Figures of one system on one labelled set (nlu_fallback is a miss everywhere)."""
+
+    report: Report
+    accuracy_any: float  # prediction in the example's accepted labels
+    lost: float  # share of business-intent messages answered nlu_fallback or out_of_scope
+    slices: Dict[str, Tuple[float, int]]  # tag -> (first-label accuracy, n)
+
+
+def score_set(examples: Sequence[Labelled], predicted: Sequence[str], business: Iterable[str],
+              slices: Sequence[str] = ("typo", "other_lender", "voice", "long", "traditional", "emoticon")
+              ) -> SetScore:
+    if len(examples) != len(predicted):
+        raise ValueError("one prediction per example")
+    business = set(business)
+    report = evaluate((e.gold, p) for e, p in zip(examples, predicted, strict=True))
+    any_ok = sum(p in e.accept for e, p in zip(examples, predicted, strict=True)) / len(examples)
+    biz = [(e, p) for e, p in zip(examples, predicted, strict=True) if e.gold in business]
+    lost = _safe_div(sum(p in (FALLBACK_INTENT, "out_of_scope", NO_INTENT) for _, p in biz), len(biz))
+    by_tag: Dict[str, Tuple[float, int]] = {}
+    for tag in slices:
+        rows = [(e, p) for e, p in zip(examples, predicted, strict=True) if tag in e.tags]
+        if rows:
+            by_tag[tag] = (sum(e.gold == p for e, p in rows) / len(rows), len(rows))
+    return SetScore(report, any_ok, lost, by_tag)
+
+
 def _safe_div(a: float, b: float) -> float:
     return a / b if b else 0.0
 

@@ -18,8 +18,9 @@ from nlu_components.intent_features import Featurizer, char_ngrams
 from nlu_components.linear_model import LinearIntentModel
 
 CORPUS = [
-    ("利息怎么算", "ask_interest_rate"), ("年化利率多少", "ask_interest_rate"), ("借一万利息多少钱", "ask_interest_rate"),
-    ("利率高不高", "ask_interest_rate"), ("手续费收多少", "ask_interest_rate"),
+    ("利息怎么算", "ask_interest_rate"), ("年化利率多少", "ask_interest_rate"),
+    ("借一万利息多少钱", "ask_interest_rate"), ("利率高不高", "ask_interest_rate"),
+    ("手续费收多少", "ask_interest_rate"),
     ("额度有多少", "ask_loan_limit"), ("怎么提额", "ask_loan_limit"), ("额度为什么降了", "ask_loan_limit"),
     ("能借多少钱", "ask_loan_limit"), ("额度怎么是0", "ask_loan_limit"),
     ("SQ202611200001", "inform"), ("两万", "inform"), ("随心借", "inform"), ("12期", "inform"), ("装修用", "inform"),

@@ -60,7 +60,8 @@ def test_homophones_share_pinyin_features() -> None:
 @pytest.mark.parametrize(
     ("raw", "entity", "span", "value"),
     [
-        ("查一下ＳＱ２０２６１１２００００１進度😡😡", "application_id", "ＳＱ２０２６１１２００００１", "SQ202611200001"),
+        ("查一下ＳＱ２０２６１１２００００１進度😡😡", "application_id",
+         "ＳＱ２０２６１１２００００１", "SQ202611200001"),
         ("[发怒]借１万分１２期，利息多少？？？", "amount", "１万", "10000"),
         ("[发怒]借１万分１２期，利息多少？？？", "term", "１２期", "12"),
         ("😡😡我的申請號sq202611200001", "application_id", "sq202611200001", "SQ202611200001"),
