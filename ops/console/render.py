@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ops.console.context import current
 from ops.console.roles import NAV
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -17,8 +18,6 @@ ENV.filters["pct"] = lambda v: f"{float(v) * 100:.1f}%"
 
 def render(request: web.Request, template: str, context: Optional[Dict[str, Any]] = None,
            status: int = 200) -> web.Response:
-    from ops.console.security import current
-
     viewer = current(request)
     nav = [(path, label) for path, label, perm in NAV if viewer and viewer.can(perm)]
     base = {"viewer": viewer, "nav": nav, "path": request.path, "error": "", "notice": "",

@@ -1,52 +1,21 @@
-"""Request guards: who is logged in, what their roles allow, CSRF, security headers, audit of refusals."""
+"""Request guards: login and role checks, CSRF, security headers, audit of refusals."""
 from __future__ import annotations
 
 import functools
 import hmac
 import logging
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict
 
 from aiohttp import web
 
-from ops import audit, users
-from ops.console import sessions
-from ops.console.roles import allowed
-from ops.project import Project
+from ops import audit
+from ops.console.context import current, settings
+from ops.console.render import render
 
-SESSION_COOKIE = "ops_session"
 LOGIN_CSRF_COOKIE = "ops_login_csrf"
-SETTINGS: web.AppKey = web.AppKey("settings", object)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class Settings:
-    project: Project
-    tracker_url: str
-    credit_url: Optional[str]
-    rasa_urls: str = ""
-    rasa_token: str = ""
-    idle_s: float = 30 * 60
-    secure_cookies: bool = False
-    extra: Dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Viewer:
-    username: str
-    roles: List[str]
-    csrf: str
-    display: str = ""
-
-    def can(self, permission: str) -> bool:
-        return allowed(self.roles, permission)
-
-
-def settings(request: web.Request) -> Settings:
-    return request.app[SETTINGS]  # type: ignore[return-value]
 
 
 def client_ip(request: web.Request) -> str:
@@ -60,20 +29,6 @@ def client_ip(request: web.Request) -> str:
 
 def cookie_args(request: web.Request) -> Dict[str, Any]:
     return {"httponly": True, "samesite": "Strict", "path": "/", "secure": settings(request).secure_cookies}
-
-
-def current(request: web.Request) -> Optional[Viewer]:
-    if "viewer" in request:
-        return request["viewer"]
-    s = settings(request)
-    found = sessions.lookup(s.project, request.cookies.get(SESSION_COOKIE), s.idle_s)
-    viewer = None
-    if found:
-        user = users.get(s.project, found[0])
-        if user and user.active:
-            viewer = Viewer(user.username, user.roles, found[1], user.display)
-    request["viewer"] = viewer
-    return viewer
 
 
 def csrf_ok(sent: str, expected: str) -> bool:
@@ -91,8 +46,6 @@ async def sent_csrf(request: web.Request) -> str:
 
 
 def _refuse(request: web.Request, status: int, message: str) -> web.Response:
-    from ops.console.render import render
-
     return render(request, "error.html", {"message": message}, status=status)
 
 

@@ -20,7 +20,8 @@ from typing import Optional
 from aiohttp import web
 
 from ops.console import views_main, views_models, views_records, views_work
-from ops.console.security import SETTINGS, Settings, headers_middleware
+from ops.console.context import SETTINGS, Settings
+from ops.console.security import headers_middleware
 from ops.project import Project
 
 STATIC = Path(__file__).resolve().parent / "static"

@@ -10,18 +10,10 @@ from aiohttp import web
 
 from ops import audit, metrics, users
 from ops.console import sessions
+from ops.console.context import SESSION_COOKIE, current, settings
 from ops.console.render import render
 from ops.console.roles import NAV
-from ops.console.security import (
-    LOGIN_CSRF_COOKIE,
-    SESSION_COOKIE,
-    client_ip,
-    cookie_args,
-    csrf_ok,
-    current,
-    guard,
-    settings,
-)
+from ops.console.security import LOGIN_CSRF_COOKIE, client_ip, cookie_args, csrf_ok, guard
 from ops.export import CHANNELS
 from ops.project import OpsError
 

@@ -8,8 +8,9 @@ from typing import Any, Dict, List, Optional
 from aiohttp import web
 
 from ops import audit, jobs
+from ops.console.context import current, settings
 from ops.console.render import render
-from ops.console.security import client_ip, current, guard, settings
+from ops.console.security import client_ip, guard
 from ops.gate import load_gate
 from ops.project import OpsError, Project
 from ops.promote import check_promotable

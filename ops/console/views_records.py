@@ -6,8 +6,9 @@ import asyncio
 from aiohttp import web
 
 from ops import audit, conversations, pipl
+from ops.console.context import current, settings
 from ops.console.render import render
-from ops.console.security import client_ip, current, guard, settings
+from ops.console.security import client_ip, guard
 from ops.console.views_main import period
 from ops.export import CHANNELS
 from ops.project import OpsError

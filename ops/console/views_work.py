@@ -8,8 +8,9 @@ from typing import Dict, List, Tuple
 from aiohttp import web
 
 from ops import audit, inbox
+from ops.console.context import current, settings
 from ops.console.render import render
-from ops.console.security import client_ip, current, guard, settings
+from ops.console.security import client_ip, guard
 from ops.console.views_main import period
 from ops.importer import ImportReport
 from ops.ledger import read_ledger, read_log, retire_example
