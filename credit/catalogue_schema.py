@@ -36,7 +36,6 @@ from credit.catalogue_rules import cross_section_problems
 from credit.other_lenders import OtherLenders
 from credit.product_match import ProductMatcher
 from credit.rate_wording import format_percent
-from credit.suggestions import SuggestionTexts
 
 #: Repayment methods the calculators implement (code -> Chinese name).
 SUPPORTED_METHODS: Mapping[str, str] = {
@@ -306,6 +305,15 @@ class DemoLoan(Schema):
     annual_rate: Rate
     rate_type: Text
     method: Text
+
+
+
+class SuggestionTexts(Schema):
+    """Replies to a customer's suggestion (intent give_suggestion): thanks, never an apology."""
+
+    thanks: Text
+    thanks_restated: Text
+    thanks_voice: Text
 
 
 class Catalogue(Schema):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from credit.catalogue_fields import Schema, Text
+from credit.catalogue_schema import SuggestionTexts
+from credit.compliance import check_text
 from credit.masking import mask_pii
 
 MAX_RESTATED_CHARS = 40
@@ -18,12 +19,6 @@ _LEAD = re.compile(
     r"(?:小)?(?:建议|意见)?[哈啊吧呀]?(?:[,，:：\s]+)?(?:就是|是)?(?:[,，:：\s]+)?"
 )
 _TRAIL = re.compile(r"[\s,，.。!！?？~～…]+$")
-
-
-class SuggestionTexts(Schema):
-    thanks: Text
-    thanks_restated: Text
-    thanks_voice: Text
 
 
 def summarise(text: str | None) -> str:
@@ -36,8 +31,6 @@ def summarise(text: str | None) -> str:
 
 def suggestion_reply(texts: SuggestionTexts, message: str | None, voice: bool = False) -> str:
     """Thanks, restating the suggestion when it is short and compliant on its own (even unquoted)."""
-    from credit.compliance import check_text  # compliance reads the catalogue, which imports this module
-
     if voice:
         return texts.thanks_voice
     summary = summarise(message)
