@@ -259,7 +259,8 @@ def tables(f: Figures, top: int = 10) -> Dict[str, Tuple[List[str], List[List[An
         second = sum(f.intent_days[intent][d] for d in f.days[half:])
         trend.append([intent, f.intents[intent], first, second, second - first])
     return {
-        "daily": (["日期", "对话数", "有客户消息的对话", "自助解决对话", "自助解决率", "客户消息数", "兜底次数", "兜底率",
+        "daily": (["日期", "对话数", "有客户消息的对话", "自助解决对话", "自助解决率", "客户消息数", "兜底次数",
+                   "兜底率",
                    "转人工对话", "转人工率"], daily + [totals]),
         "channels": (["渠道", "对话数", "有客户消息的对话", "自助解决对话", "客户消息数", "兜底次数", "转人工对话"],
                      [[c, v["conversations"], v["engaged"], v["contained"], v["turns"], v["fallbacks"], v["handoffs"]]

@@ -34,7 +34,8 @@ async def _inbox(request: web.Request, error: str = "", notice: str = "", report
                  client_ip(request))
     project = s.project
     return render(request, "inbox.html", {
-        "groups": groups, "hidden": hidden, "new_needs": inbox.new_needs(project), "since": since, "until": until, "intents": project.intents(),
+        "groups": groups, "hidden": hidden, "new_needs": inbox.new_needs(project), "since": since, "until": until,
+        "intents": project.intents(),
         "labels": project.intent_labels(), "report": report, "error": error, "notice": notice}, status)
 
 
@@ -71,7 +72,8 @@ async def inbox_label(request: web.Request) -> web.StreamResponse:
                  {"rows": len(report.imported), "errors": len(report.errors), "skipped": len(report.skipped)},
                  client_ip(request))
     if report.errors:
-        return await _inbox(request, error="有错误的标注，本次没有写入任何数据（和 ops import 的规则相同）。请修改后重新提交。",
+        return await _inbox(request,
+                            error="有错误的标注，本次没有写入任何数据（和 ops import 的规则相同）。请修改后重新提交。",
                             report=report, status=400)
     notice = (f"已导入第 {report.batch} 批：{len(report.imported)} 条样本写入训练数据。" if report.written
               else "这些句子训练数据里已经有了，无需导入。")

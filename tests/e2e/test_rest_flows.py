@@ -150,7 +150,8 @@ def test_urgent_need_gets_no_shortcut_and_a_risk_event(stack, sender):
     reply = stack.texts(sender, "急用钱，利息高点没关系，快点给我批")
     assert "没有加急" in reply
     _assert_compliant(reply)
-    assert _rows(stack, "SELECT kind FROM risk_events WHERE sender_id = :s AND kind = 'urgent_need'", s=stack.rest_id(sender))
+    assert _rows(stack, "SELECT kind FROM risk_events WHERE sender_id = :s AND kind = 'urgent_need'",
+                 s=stack.rest_id(sender))
 
 
 def test_request_human_sends_channel_neutral_handoff_payload(stack, sender):
@@ -221,3 +222,44 @@ def test_overdue_question_states_consequences_and_offers_negotiation(stack, send
     _assert_compliant(reply)
     ticket = stack.texts(sender, "好的")
     assert re.search(r"TK\d+", ticket) and "48小时" in ticket
+
+
+# --- other lenders' products (entity other_lender) and suggestions -----------------------------------
+
+def _first_reply(stack, sender: str, text: str) -> str:
+    """The reply to a conversation's first message, without the privacy notice that opens every session."""
+    reply = stack.texts(sender, text)
+    return reply.split("\n", 1)[1] if reply.startswith("隐私提示") else reply
+
+
+def test_other_lender_limit_question_gets_not_us_then_our_limit_answer(stack, sender):
+    reply = _first_reply(stack, sender, "借呗额度怎么提")
+    assert reply.startswith("借呗不是我们的产品") and "看不到也改不了借呗" in reply
+    assert "关于额度" in reply and "提额" in reply  # then ours
+    _assert_compliant(reply)
+
+
+def test_traditional_text_names_the_lender_too(stack, sender):
+    reply = _first_reply(stack, sender, "京東金條的額度怎麼提")
+    assert reply.startswith("京东金条不是我们的产品") and "关于额度" in reply
+
+
+def test_are_you_another_lender_gets_a_clear_no(stack, sender):
+    reply = _first_reply(stack, sender, "你们是微粒贷吗")
+    assert reply.startswith("我们不是微粒贷") and "安信消费金融" in reply
+    _assert_compliant(reply)
+
+
+def test_progress_question_about_another_lender_gives_our_timing_then_asks_for_ours(stack, sender):
+    reply = _first_reply(stack, sender, "借呗几分钟就到账 你们一般多久")
+    assert reply.startswith("借呗不是我们的产品") and "申请编号" in reply
+    _assert_compliant(reply)
+
+
+def test_suggestion_is_thanked_and_recorded_not_apologised_for(stack, sender):
+    reply = _first_reply(stack, sender, "建议App加个还款提醒")
+    assert reply.startswith("谢谢您的建议") and "还款提醒" in reply
+    assert "抱歉" not in reply and "投诉" not in reply
+    _assert_compliant(reply)
+    rows = _rows(stack, "SELECT kind, detail FROM tickets WHERE sender_id = :s", s=stack.rest_id(sender))
+    assert [(kind, "还款提醒" in detail) for kind, detail in rows] == [("suggestion", True)]
