@@ -1,4 +1,9 @@
-"""A small HTTP client for the console tests: a cookie jar, login, CSRF-carrying forms (urllib only)."""
+"""A browser-like client for the console tests: a cookie jar, login, CSRF-carrying forms (urllib only).
+
+Not built on ``harness.http`` (the one client for JSON services): a console session needs a cookie
+jar, redirects that can be left unfollowed, and every ``Set-Cookie`` of a reply as the server sent
+it, where ``harness.http`` follows redirects and folds headers into one lower-case dict.
+"""
 from __future__ import annotations
 
 import http.cookiejar

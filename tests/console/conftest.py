@@ -5,22 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pytest
 
+from harness.http import http
+from harness.paths import ROOT
+from harness.procs import Proc, free_port, start, wait_until
 from tests.console.client import Client
 from tests.ops.conftest import FIXTURE, Conversation, make_tracker_db
-
-ROOT = Path(__file__).resolve().parents[2]
 
 PASSWORD = "Console-pass-2026"
 os.environ.setdefault("OPS_BCRYPT_ROUNDS", "4")  # cheap hashes for the test accounts (production: 12)
@@ -36,38 +33,6 @@ PII_RAW = ["张三丰", "110101199003071234", "13812345678", "622202123456789012
 FORMULA = ["=HYPERLINK(\"http://x\")", "+1+1 怎么还款", "-2+3 利率", "@SUM(A1) 还款"]
 APPLICATION = "SQ202611010001"
 PHONE = "13912345678"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
-
-
-def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: server exited early:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} not ready after {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def day_ts(days_ago: int, hour: int = 10) -> float:
@@ -148,7 +113,7 @@ class Console:
     tracker: Path
     credit_url: str
     env: Dict[str, str]
-    procs: List[subprocess.Popen] = field(default_factory=list)
+    procs: List[Proc] = field(default_factory=list)
 
     def client(self, account: Optional[str] = None, follow: bool = True) -> Client:
         client = Client(self.url, follow)
@@ -174,22 +139,20 @@ def make_project(tmp: Path) -> Console:
     (root / "var").mkdir()
     tracker = root / "var" / "tracker.db"
     credit_url = f"sqlite:///{root / 'var' / 'credit.db'}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": credit_url, "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "DATABASE_URL": credit_url, "PYTHONHASHSEED": "0"}  # the project is installed (editable)
     env.pop("OPS_CONSOLE_DB", None)
     return Console("", root, tracker, credit_url, env)
 
 
-def start_console(console: Console, tmp: Path, extra_env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
+def start_console(console: Console, tmp: Path, extra_env: Optional[Dict[str, str]] = None) -> Proc:
     port = free_port()
-    log = tmp / f"console-{port}.log"
-    env = {**console.env, **(extra_env or {})}
-    with open(log, "wb") as handle:
-        proc = subprocess.Popen([sys.executable, "-m", "ops", "serve", "--project", str(console.root), "--port",
-                                 str(port), "--host", "127.0.0.1"], cwd=ROOT, env=env, stdout=handle,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+    proc = start(f"console-{port}", [sys.executable, "-m", "ops", "serve", "--project", str(console.root), "--port",
+                                     str(port), "--host", "127.0.0.1"],
+                 {**console.env, **(extra_env or {})}, tmp / f"console-{port}.log", cwd=ROOT)
     console.procs.append(proc)
     console.url = f"http://127.0.0.1:{port}"
-    wait_http(console.url + "/login", proc, log, 60)
+    url = console.url + "/login"
+    wait_until(lambda: http("GET", url, timeout=5).status == 200, 60, url, proc, interval=0.3)
     return proc
 
 
@@ -213,4 +176,4 @@ def console(tmp_path: Path) -> Iterator[Console]:
         yield state
     finally:
         for proc in state.procs:
-            stop(proc)
+            proc.stop(timeout=15)

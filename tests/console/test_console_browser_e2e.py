@@ -15,31 +15,22 @@ OPS_CONSOLE_SCREENSHOTS=1, otherwise into the test's tmp dir):
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
 
+from harness.http import http_json
+from harness.paths import ROOT
+from harness.procs import free_port
+from harness.rasa import start_rasa, wait_rasa
 from ops.project import Project
 from ops.train import model_id
-from tests.console.conftest import (
-    PASSWORD,
-    ROOT,
-    XSS,
-    Console,
-    add_accounts,
-    free_port,
-    make_project,
-    start_console,
-    stop,
-    wait_http,
-)
+from tests.console.conftest import PASSWORD, XSS, Console, add_accounts, make_project, start_console
 
 pytestmark = pytest.mark.slow
 
@@ -70,11 +61,7 @@ def _first_model(project: Project) -> None:
 
 
 def _rasa(url: str, path: str, body: Any = None) -> Any:
-    data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
-    request = urllib.request.Request(f"{url}{path}", data=data, method="GET" if body is None else "POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return json.loads(response.read().decode() or "null")
+    return http_json("GET" if body is None else "POST", f"{url}{path}", body, timeout=120)
 
 
 @pytest.fixture
@@ -85,24 +72,20 @@ def stack(tmp_path: Path) -> Iterator[Console]:
     project = Project.at(console.root)
     _first_model(project)
     port = free_port()
-    log = tmp_path / "rasa.log"
-    with open(log, "wb") as handle:
-        rasa = subprocess.Popen([sys.executable, "-m", "rasa", "run", "--model", str(project.production_model),
-                                 "--enable-api", "--auth-token", TOKEN, "--port", str(port), "--interface",
-                                 "127.0.0.1", "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
-                                cwd=console.root, env=console.env, stdout=handle, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    rasa = start_rasa(project.production_model, port, console.root / "endpoints.yml", console.env,
+                      tmp_path / "rasa.log", TOKEN, hardened=False, credentials=console.root / "credentials.yml",
+                      wait=False, cwd=console.root)
     console.procs.append(rasa)
     try:
         rasa_url = f"http://127.0.0.1:{port}"
-        wait_http(f"{rasa_url}/status?token={TOKEN}", rasa, log, 300)
+        wait_rasa(rasa_url, TOKEN, rasa, 300)
         console.env.update({"RASA_URL": rasa_url, "RASA_AUTH_TOKEN": TOKEN})
         add_accounts(console)
         start_console(console, tmp_path)
         yield console
     finally:
         for proc in console.procs:
-            stop(proc)
+            proc.stop(timeout=15)
 
 
 def _login(context: Any, base: str, user: str) -> Any:
