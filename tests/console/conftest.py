@@ -61,7 +61,8 @@ def seed_tracker(db: Path) -> None:
     C(db, "rest:c8", day_ts(0, 10)).user("进度怎么样", "check_progress", 0.88).save()  # complaint ticket (credit db)
     C(db, "rest:c9", day_ts(0, 11)).user("谢谢", "thank", 0.99).save()  # handoff row in the credit db
     C(db, "rest:old", day_ts(30)).user("很久以前", "greet", 0.99).save()  # outside every period used
-    for number, text in enumerate(["单子过了没有", "我那笔单子咋样了", "能不能跟活人聊", "揪个小姐姐出来", "这钱要几个点"]):
+    unknown = ["单子过了没有", "我那笔单子咋样了", "能不能跟活人聊", "揪个小姐姐出来", "这钱要几个点"]
+    for number, text in enumerate(unknown):
         C(db, f"rest:new{number}", day_ts(0, 12 + number)).user(text, "goodbye", 0.3) \
             .user("转人工", "request_human", 0.95).action("action_handoff").save()
 
@@ -91,7 +92,8 @@ def seed_credit(url: str) -> None:
                           term=12, stage="reviewing", submitted_at=at(5), stage_updated_at=at(5)))
         s.add(Verification(sender_id="wx:c3", application_id=APPLICATION, level="basic", method="id_last4",
                            created_at=at(2), expires_at=at(2) + dt.timedelta(hours=1)))
-        s.add(Ticket(number="TK202611300001", kind="complaint", category="fee", detail="收费不合理", sender_id="rest:c8",
+        s.add(Ticket(number="TK202611300001", kind="complaint", category="fee", detail="收费不合理",
+                     sender_id="rest:c8",
                      application_id=None, status="open", sla_hours=24, due_at=now + dt.timedelta(hours=5),
                      created_at=at(0, 10)))
         s.add(Ticket(number="TK202611300002", kind="complaint", category="slow", detail="太慢", sender_id="wx:c4",
