@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.burst                        # 30 messages, client timeout 60 s, ours + moodbot
     .venv/bin/python -m bench.burst --messages 12 --client-timeout 5 --only ours --text 利息多少
+    .venv/bin/python -m bench.burst --lock-probe             # Rasa's lock store alone, in this process
 
 Every message waits for the conversation's lock (Rasa's ``InMemoryLockStore``, one Rasa server).
 Reports, per message, when it was answered and with what status, and whether its text is in the
@@ -48,6 +49,31 @@ def burst(url: str, sender: str, messages: List[str], client_timeout: float) -> 
         return list(pool.map(one, range(len(messages))))
 
 
+def lock_probe(waiters: int, turn_s: float, first_turn_s: float, lifetime: float) -> List[Dict[str, Any]]:
+    """Rasa's ``InMemoryLockStore`` in this process, no server: ``waiters`` turns of one conversation
+    queued at once; when each ended, or the ``LockError`` it got."""
+    import asyncio
+
+    from rasa.core.lock_store import InMemoryLockStore, LockError
+
+    async def run() -> List[Dict[str, Any]]:
+        store, started, out = InMemoryLockStore(), time.monotonic(), []
+
+        async def one(i: int) -> None:
+            await asyncio.sleep(0.002 * i)
+            try:
+                async with store.lock("probe", lock_lifetime=lifetime):
+                    await asyncio.sleep(first_turn_s if i == 0 else turn_s)  # a turn that yields (an action call)
+                out.append({"i": i, "ended_s": round(time.monotonic() - started, 2), "result": "processed"})
+            except LockError:
+                out.append({"i": i, "ended_s": round(time.monotonic() - started, 2), "result": "LockError"})
+
+        await asyncio.gather(*(one(i) for i in range(waiters)))
+        return sorted(out, key=lambda r: r["i"])
+
+    return asyncio.run(run())
+
+
 def stored_texts(url: str, conversation: str) -> List[str]:
     tracker = http("GET", f"{url}{tracker_path(conversation)}?token={TOKEN}", timeout=30).json() or {}
     return [e.get("text") for e in tracker.get("events", []) if e.get("event") == "user"]
@@ -75,7 +101,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--client-timeout", type=float, default=60)
     parser.add_argument("--only", choices=("ours", "moodbot"))
     parser.add_argument("--text", default="你好", help="message of ours (a custom action: 利息多少)")
+    parser.add_argument("--lock-probe", action="store_true",
+                        help="no servers: Rasa's in-memory lock store in-process, 50 ms turns (and a 3 s lifetime "
+                             "with a 4 s first turn: what happens to waiters whose ticket expires)")
     args = parser.parse_args(argv)
+    if args.lock_probe:
+        for rows in (lock_probe(args.messages, 0.05, 0.05, 60), lock_probe(8, 0.05, 4.0, 3)):
+            print(json.dumps(rows))
+        return 0
     from ops.model_cache import dev_model
 
     results = []
