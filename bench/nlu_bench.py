@@ -20,6 +20,7 @@ docs/benchmarks.md (between <!-- nlu:start --> and <!-- nlu:end -->).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import subprocess
 import sys
@@ -47,9 +48,13 @@ NON_BUSINESS = {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", 
 
 
 def _rasa(args: Sequence[str]) -> float:
+    """Run ``rasa <args>`` with Rasa's training cache off (RASA_MAX_CACHE_SIZE=0), so every timing is a
+    real training and no system reuses another's cached components."""
     print(">> rasa " + shlex.join(args), file=sys.stderr, flush=True)
+    env = {**os.environ, "RASA_MAX_CACHE_SIZE": "0"}
     started = time.monotonic()
-    subprocess.run([str(RASA), *args], cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run([str(RASA), *args], cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                   env=env)
     return time.monotonic() - started
 
 
