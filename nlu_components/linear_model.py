@@ -33,22 +33,24 @@ class Family:
     vocabulary: Dict[str, int]
     idf: np.ndarray
 
+    def weights(self, text: str) -> Dict[int, float]:
+        """Column -> weight of one text: sublinear tf x idf, l2-normalised (what TfidfVectorizer computes)."""
+        counts: Dict[int, int] = {}
+        for term in self.analyzer(text):
+            j = self.vocabulary.get(term)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        weights = {j: (1.0 + math.log(c)) * self.idf[j] for j, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {j: w / norm for j, w in weights.items()}
+
     def transform(self, texts: Sequence[str]) -> csr_matrix:
         rows, cols, vals = [], [], []
         for r, text in enumerate(texts):
-            counts: Dict[int, int] = {}
-            for term in self.analyzer(text):
-                j = self.vocabulary.get(term)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            if not counts:
-                continue
-            weights = {j: (1.0 + math.log(c)) * self.idf[j] for j, c in counts.items()}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            for j, w in weights.items():
+            for j, w in self.weights(text).items():
                 rows.append(r)
                 cols.append(j)
-                vals.append(w / norm)
+                vals.append(w)
         return csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocabulary)))
 
 
@@ -110,18 +112,9 @@ class LinearIntentModel:
         indices: List[int] = []
         values: List[float] = []
         for family, offset in zip(self.families, self.offsets, strict=True):
-            counts: Dict[int, int] = {}
-            vocabulary = family.vocabulary
-            for term in family.analyzer(text):
-                j = vocabulary.get(term)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            if not counts:
-                continue
-            weights = [(1.0 + math.log(c)) * family.idf[j] for j, c in counts.items()]
-            norm = math.sqrt(sum(w * w for w in weights)) or 1.0
-            indices.extend(int(offset) + j for j in counts)
-            values.extend(w / norm for w in weights)
+            for j, w in family.weights(text).items():
+                indices.append(int(offset) + j)
+                values.append(w)
         return SparseRow(np.asarray(indices, dtype=np.int64), np.asarray(values, dtype=np.float64))
 
     def proba_row(self, row: SparseRow) -> np.ndarray:

@@ -72,11 +72,6 @@ _SPACE_RE = re.compile(r"\s+")
 _JOINERS_RE = re.compile("[\ufe0e\ufe0f\u200d\U0001f3fb-\U0001f3ff]")  # variation selectors, ZWJ, skin tones
 
 
-def mood_of(token: str) -> str | None:
-    """The mood of an emoticon code ("发怒", "::<") or a single emoji, else None."""
-    return _CODE_TO_MOOD.get(token) or _EMOJI_TO_MOOD.get(token)
-
-
 def _word(mood: str) -> str:
     return f" {MOOD_WORDS[mood]} "
 
