@@ -157,16 +157,22 @@ class WeChatApiStandIn:
         self.rejected.append((path, errcode))
         return {"errcode": errcode, "errmsg": errmsg}
 
+    def _json_call(self, path: str, query: Dict[str, str], raw: bytes) -> Tuple[Any, Optional[Dict[str, Any]]]:
+        """(payload, None) for an authorised call with a JSON body, else (None, WeChat's refusal)."""
+        refused = self._check_token(path, query)
+        if refused:
+            return None, refused
+        try:
+            return json.loads(raw.decode("utf-8")), None
+        except (UnicodeDecodeError, ValueError):
+            return None, self._refuse(path, 47001, "data format error")
+
     def _custom_send(self, query: Dict[str, str], raw: bytes) -> Dict[str, Any]:
         path = "/cgi-bin/message/custom/send"
         with self._lock:
-            refused = self._check_token(path, query)
+            payload, refused = self._json_call(path, query, raw)
             if refused:
                 return refused
-            try:
-                payload = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                return self._refuse(path, 47001, "data format error")
             if not isinstance(payload, dict) or not isinstance(payload.get("touser"), str):
                 return self._refuse(path, 40003, "invalid openid")
             if payload.get("msgtype") != "text":
@@ -182,12 +188,8 @@ class WeChatApiStandIn:
     def _kf_session(self, query: Dict[str, str], raw: bytes) -> Dict[str, Any]:
         path = "/customservice/kfsession/create"
         with self._lock:
-            refused = self._check_token(path, query)
+            payload, refused = self._json_call(path, query, raw)
             if refused:
                 return refused
-            try:
-                payload = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                return self._refuse(path, 47001, "data format error")
             self.kf_sessions.append(payload)
             return {"errcode": 0, "errmsg": "ok"}
