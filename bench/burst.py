@@ -4,10 +4,11 @@
     .venv/bin/python -m bench.burst --messages 12 --client-timeout 5 --only ours --text 利息多少
     .venv/bin/python -m bench.burst --lock-probe             # Rasa's lock store alone, in this process
 
-Every message waits for the conversation's lock (Rasa's ``InMemoryLockStore``, one Rasa server).
-Reports, per message, when it was answered and with what status, and whether its text is in the
-tracker store afterwards: a message whose HTTP request is abandoned by the client while it waits
-(``--client-timeout``) shows what happens to a message that was received but never processed.
+Every message waits for the conversation's lock (the in-memory lock store, one Rasa server).
+Reports, per message, when it was answered and with what status (200, or 429 = refused before it
+was accepted: connectors/admission.py), and whether its text is in the tracker store afterwards:
+``lost`` lists accepted messages missing from the store (a request abandoned by the client,
+``--client-timeout``, must still be stored).
 Threads and ``harness.http`` only; loopback only.
 """
 from __future__ import annotations
@@ -40,10 +41,12 @@ def burst(url: str, sender: str, messages: List[str], client_timeout: float) -> 
             response = http("POST", f"{url}/webhooks/rest/webhook", {"sender": sender, "message": messages[i]},
                             timeout=client_timeout)
             status, body = response.status, response.text[:120]
+            retry_after = response.headers.get("retry-after")
         except OSError as error:  # the client gave up (timeout) or the connection failed
-            status, body = 0, f"{type(error).__name__}: {error}"[:120]
+            status, body, retry_after = 0, f"{type(error).__name__}: {error}"[:120], None
         return {"i": i, "text": messages[i], "sent_s": round(sent, 3),
-                "answered_s": round(time.monotonic() - started, 3), "status": status, "body": body}
+                "answered_s": round(time.monotonic() - started, 3), "status": status, "body": body,
+                "retry_after": retry_after}
 
     with ThreadPoolExecutor(max_workers=len(messages)) as pool:
         return list(pool.map(one, range(len(messages))))
@@ -87,9 +90,11 @@ def summarise(name: str, rows: List[Dict[str, Any]], stored: List[str]) -> Dict[
         r["in_tracker"] = r["text"] in stored
     return {"bot": name, "messages": len(rows), "answered_200": len(ok),
             "client_gave_up": sum(1 for r in rows if r["status"] == 0),
-            "other_status": sorted({r["status"] for r in rows} - {0, 200}),
+            "refused_429": sum(1 for r in rows if r["status"] == 429),
+            "other_status": sorted({r["status"] for r in rows} - {0, 200, 429}),
             "in_tracker": sum(r["in_tracker"] for r in rows),
-            "lost": [r["i"] for r in rows if not r["in_tracker"]],
+            # lost: accepted (not refused with 429) and yet not in the tracker store
+            "lost": [r["i"] for r in rows if not r["in_tracker"] and r["status"] != 429],
             "last_answer_s": answered[-1] if answered else None,
             "median_gap_between_answers_s": sorted(gaps)[len(gaps) // 2] if gaps else None,
             "rows": rows}

@@ -11,12 +11,16 @@ Like Rasa's ``CmdlineInput``, it has a name of its own (``rest_namespaced``) and
 the ``rest`` URL prefix, so it replaces Rasa's ``rest:`` entry (listing both would
 register the same route twice).  Bodies are validated: 4xx with a bilingual message,
 never a 500.
+
+Bursts (:mod:`connectors.admission`): a message is either accepted, and then its turn runs to
+the end and is stored even if the client leaves or times out, or refused *before* it is
+accepted with ``429 Too Many Requests`` + ``Retry-After`` (code ``sender_busy``) when the
+sender already has ``REST_MAX_QUEUED_PER_SENDER`` messages running or queued: a 429 message
+was not stored, and the client sends it again.  ``?stream=true`` is admitted the same way.
 """
 from __future__ import annotations
 
-import copy
 import logging
-from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, Union
 
 import rasa.utils.endpoints
@@ -27,7 +31,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from connectors import ids
-from connectors.http import bad_request, check_body_size, guarded, parse_json_object
+from connectors.admission import RETRY_AFTER_S, Admission
+from connectors.http import ChannelError, bad_request, check_body_size, guarded, json_error, parse_json_object
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +69,10 @@ class NamespacedRestInput(RestInput):
     def url_prefix(self) -> str:
         return "rest"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.admission = Admission()
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("namespaced_rest_webhook", __name__)
 
@@ -76,21 +85,32 @@ class NamespacedRestInput(RestInput):
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
             data = parse_body(check_body_size(request, MAX_BODY_BYTES))
             sender_id, text, metadata = data["sender"], data["message"], data["metadata"]
+            if not self.admission.try_accept(sender_id):
+                return busy()
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
-                return response.stream(
-                    self.stream_response(on_new_message, text, sender_id, ids.REST, metadata),
-                    content_type="text/event-stream",
-                )
+                stream = self.stream_response(on_new_message, text, sender_id, ids.REST, metadata)
+
+                async def admitted_stream(resp: Any) -> None:
+                    await self.admission.run_accepted(sender_id, stream(resp))
+
+                return response.stream(admitted_stream, content_type="text/event-stream")
             collector = CollectingOutputChannel()
-            try:
-                await on_new_message(
-                    UserMessage(text, collector, sender_id, input_channel=ids.REST, metadata=metadata)
-                )
-            except CancelledError:
-                logger.error("rest: message handling timed out: %r", copy.deepcopy(text)[:200])
+            turn = on_new_message(UserMessage(text, collector, sender_id, input_channel=ids.REST, metadata=metadata))
+            await self.admission.run_accepted(sender_id, turn)
             return response.json(collector.messages)
 
         return webhook
 
     def get_metadata(self, request: Request) -> Dict[str, Any] | None:
         return None
+
+
+def busy() -> HTTPResponse:
+    """429: refused before it was accepted (not stored); the client sends the message again."""
+    reply = json_error(ChannelError(
+        429, "sender_busy",
+        f"您前面还有多条消息正在处理，这条消息未被接收，请 {RETRY_AFTER_S} 秒后重新发送",
+        f"too many messages of this sender are queued; this one was NOT accepted: send it again "
+        f"after {RETRY_AFTER_S} s"))
+    reply.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return reply

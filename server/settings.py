@@ -16,6 +16,11 @@ Each variable, its default, and what it is for:
   relative to the project root);
 * ``EXPORT_PATTERNS`` (``review_*.xlsx,review_*.csv``): which files there are exports
   (others, e.g. lock files, are never purged);
+* ``SESSION_MAX_TURNS`` (20): customer messages in one conversation session before a new session
+  starts that carries everything over (slots, active form), so a turn's cost stays flat however
+  long the conversation (:mod:`server.patches.sessions`);
+* ``REST_MAX_QUEUED_PER_SENDER`` (32): messages one REST sender may have running or queued
+  before the next is refused with 429 (:mod:`connectors.admission`);
 * ``TRACKER_STORE_URL`` (from ``endpoints.yml``): SQLAlchemy URL of the tracker store, for
   the purge command.
 
@@ -36,6 +41,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_ACTION_TIMEOUT_S = 5.0
 DEFAULT_ACTION_HOST = "127.0.0.1"
+DEFAULT_SESSION_MAX_TURNS = 20
 DEFAULT_RETENTION_DAYS = {
     "conversations": 180,
     "tickets": 3 * 365,
@@ -88,6 +94,7 @@ class Settings:
     action_host: str
     rest_auth_token: Optional[str]
     retention: Retention
+    session_max_turns: int = DEFAULT_SESSION_MAX_TURNS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -97,6 +104,7 @@ class Settings:
             action_host=(env.get("ACTION_HOST") or "").strip() or DEFAULT_ACTION_HOST,
             rest_auth_token=token,
             retention=Retention.from_env(env),
+            session_max_turns=int(_number(env, "SESSION_MAX_TURNS", DEFAULT_SESSION_MAX_TURNS, minimum=2)),
         )
 
 

@@ -7,9 +7,10 @@ Rasa members it touches (see :mod:`server.patches.registry`):
 |---|---|---|
 | ``actions`` | :mod:`server.patches.actions` | action calls capped, failed actions answered politely |
 | ``app`` | :mod:`server.patches.app` | REST access control, ``X-Degraded``, no-silence (:mod:`server.middleware`) |
-| ``lock_store`` | :mod:`server.patches.lock_store` | atomic Redis conversation lock |
+| ``lock_store`` | :mod:`server.patches.lock_store` | FIFO in-memory lock without polling; atomic Redis lock |
 | ``logging`` | :mod:`server.patches.logs` | personal data masked in logs (:mod:`server.log_masking`) |
 | ``processor`` | :mod:`server.patches.processor` | no silent turn; failed turns answered |
+| ``sessions`` | :mod:`server.patches.sessions` | sessions bounded in length, carried over; reason given |
 | ``tracker_store`` | :mod:`server.patches.tracker_store` | explicit store failures, masking at rest, SQLite WAL |
 
 When they are applied and what stops start-up: :mod:`server.hardening`.
@@ -17,7 +18,7 @@ When they are applied and what stops start-up: :mod:`server.hardening`.
 """
 from __future__ import annotations
 
-from server.patches import actions, app, lock_store, logs, processor, tracker_store  # noqa: F401 - registration
+from server.patches import actions, app, lock_store, logs, processor, sessions, tracker_store  # noqa: F401 - registration
 from server.patches.registry import APPLIED, REGISTRY, How, Member, Patch
 
 __all__ = ["APPLIED", "REGISTRY", "How", "Member", "Patch"]

@@ -5,7 +5,8 @@ fails.  Here a call is capped at ``ACTION_TIMEOUT_S`` (default 5 s), and a faile
 timed-out action produces ``utter_service_unavailable`` (:data:`server.guard.ACTION_FAILED`
 when the domain has no such response) once per turn; after one failure the remaining
 remote calls of that turn are skipped (one timeout per turn at most).  A failed
-``action_session_start`` still starts the session with the privacy notice; a failed form
+``action_session_start`` still starts the session (carry-over and notice as the action would);
+a failed form
 validation never keeps the value it could not validate.
 
 Speed: Rasa validates every action server response with ``jsonschema.validate``, which
@@ -35,14 +36,24 @@ VALIDATE = Member(_MODULE, "RemoteAction._validate_action_result", How.COPIED,
 MEMBERS = (TIMEOUT, RUN, VALIDATE)
 
 
-def _session_start_fallback(events_module: Any) -> List[Any]:
+def _session_start_fallback(events_module: Any, tracker: Any, domain: Any) -> List[Any]:
+    """The session start the action server would have made (credit/session_carry.py)."""
     from credit.compliance import PRIVACY_NOTICE
+    from credit.session_carry import SESSION_METADATA_SLOT, carry_over, reason_of
 
-    return [
-        events_module.BotUttered(PRIVACY_NOTICE, metadata={"guard": "session_start_fallback"}),
-        events_module.SessionStarted(),
-        events_module.ActionExecuted("action_listen"),
-    ]
+    carry = carry_over(
+        reason_of(tracker.get_slot(SESSION_METADATA_SLOT)), tracker.current_slot_values(), tracker.active_loop_name,
+        spoken_before=any(isinstance(e, (events_module.UserUttered, events_module.BotUttered)) for e in tracker.events),
+        carry_all=bool(domain.session_config.carry_over_slots))
+    events: List[Any] = []
+    if carry.privacy_notice:
+        events.append(events_module.BotUttered(PRIVACY_NOTICE, metadata={"guard": "session_start_fallback"}))
+    events.append(events_module.SessionStarted())
+    events += [events_module.SlotSet(name, value) for name, value in carry.slots.items()]
+    if carry.active_loop:
+        events.append(events_module.ActiveLoop(carry.active_loop))
+    events.append(events_module.ActionExecuted("action_listen"))
+    return events
 
 
 async def _apology(output_channel: Any, nlg: Any, tracker: Any, reason: str) -> List[Any]:
@@ -117,7 +128,7 @@ def _capped_run(settings: Settings) -> Any:
         if name == "action_session_start":
             # the session starts anyway, with the privacy notice; the apology comes with
             # the first action of the turn that needs the action server
-            return _session_start_fallback(events_module)
+            return _session_start_fallback(events_module, tracker, domain)
         events = await _apology(output_channel, nlg, tracker, "action_server")
         if name.startswith("validate_"):
             # never keep a value the form could not validate: the form asks for it again

@@ -251,5 +251,55 @@ def test_phone_callers_get_the_short_forms(svc):
     tracker = make_tracker(sender="tel:CA123", text="利息多少", intent="ask_interest_rate")
     messages, _ = run(ActionQuoteRate(), tracker)
     assert RATE_DISCLAIMER_VOICE in all_text(messages) and "\n" not in all_text(messages)
-    messages, _ = run(ActionSessionStart(), make_tracker(sender="ivr:call-1"))
+    messages, _ = run(ActionSessionStart(), session_start_tracker(sender="ivr:call-1"))
     assert all_text(messages) == PRIVACY_NOTICE_VOICE
+
+
+def session_start_tracker(sender: str = "rest:u1", reason: Optional[str] = None,
+                          slots: Optional[Dict[str, Any]] = None, events: Optional[List[Dict[str, Any]]] = None,
+                          active_loop: Optional[str] = None) -> Tracker:
+    """The tracker action_session_start sees: the previous session's events, no new message yet."""
+    slots = dict(slots or {})
+    if reason:
+        slots["session_started_metadata"] = {"session_reason": reason}
+    return Tracker(sender, slots, {}, events or [], False, None, {"name": active_loop} if active_loop else {},
+                   "action_listen")
+
+
+PREVIOUS = [{"event": "user", "text": "你好"}, {"event": "bot", "text": "您好"}]
+
+
+def test_session_start_at_the_length_bound_carries_everything_and_says_nothing():
+    from actions.session import ActionSessionStart
+
+    slots = {"verified_application": "SQ202612010001", "complaint_count": 1, "requested_slot": "otp_code",
+             "amount": 50000, "product": None}
+    messages, events = run(ActionSessionStart(), session_start_tracker(
+        reason="length", slots=slots, events=PREVIOUS, active_loop="loan_operation_form"))
+    assert messages == []
+    assert [e["event"] for e in events][0] == "session_started"
+    assert slots_of(events) == {"verified_application": "SQ202612010001", "complaint_count": 1,
+                                "requested_slot": "otp_code", "amount": 50000}
+    assert {"event": "active_loop", "name": "loan_operation_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events]
+    assert events[-1] == {**events[-1], "event": "action", "name": "action_listen"}
+
+
+def test_session_start_after_idle_keeps_the_complaint_count_not_verification_and_no_second_notice():
+    from actions.session import ActionSessionStart
+
+    slots = {"verified_application": "SQ202612010001", "complaint_count": 2}
+    messages, events = run(ActionSessionStart(), session_start_tracker(
+        reason="expired", slots=slots, events=PREVIOUS, active_loop="loan_operation_form"))
+    assert messages == []  # the customer saw the notice in this conversation already
+    assert slots_of(events) == {"complaint_count": 2}
+    assert "active_loop" not in [e["event"] for e in events]
+
+
+def test_first_session_shows_the_privacy_notice_once():
+    from actions.session import ActionSessionStart
+    from credit.compliance import PRIVACY_NOTICE
+
+    messages, events = run(ActionSessionStart(), session_start_tracker(reason="new"))
+    assert all_text(messages) == PRIVACY_NOTICE
+    assert slots_of(events) == {}

@@ -1,0 +1,43 @@
+"""What a new conversation session keeps of the previous one (one rule for the action server
+and for Rasa's fallback when the action server is down).
+
+* ``length`` (the session reached SESSION_MAX_TURNS; the conversation goes on): every slot and
+  the active form, no notice;
+* ``expired`` (the customer came back after the idle time): the complaint counter, and every
+  slot only when the domain's ``carry_over_slots_to_new_session`` is true; verification is
+  therefore asked again after an idle hour;
+* ``new``: nothing to carry; the privacy notice opens the conversation.
+
+The privacy notice is shown once per conversation: only when nothing was said before.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional
+
+SESSION_METADATA_SLOT = "session_started_metadata"
+REASONS = ("new", "expired", "length")
+ALWAYS_CARRIED = ("complaint_count",)
+
+
+@dataclass(frozen=True)
+class SessionCarry:
+    slots: Dict[str, Any] = field(default_factory=dict)
+    active_loop: Optional[str] = None
+    privacy_notice: bool = False
+
+
+def reason_of(metadata: Any) -> str:
+    """The session start's reason from ``session_started_metadata`` (``new`` when absent)."""
+    reason = metadata.get("session_reason") if isinstance(metadata, Mapping) else None
+    return reason if reason in REASONS else "new"
+
+
+def carry_over(reason: str, slots: Mapping[str, Any], active_loop: Optional[str], spoken_before: bool,
+               carry_all: bool) -> SessionCarry:
+    names = list(slots) if reason == "length" or carry_all else list(ALWAYS_CARRIED)
+    kept = {name: slots[name] for name in names
+            if name in slots and name != SESSION_METADATA_SLOT and slots[name] is not None}
+    return SessionCarry(slots=kept,
+                        active_loop=active_loop if reason == "length" else None,
+                        privacy_notice=reason != "length" and not spoken_before)
