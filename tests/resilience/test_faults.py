@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -317,3 +317,121 @@ def test_application_number_cannot_be_brute_forced_through_rest(faults: FaultSta
     faults.texts(late, target)
     reply = faults.texts(late, "8765")
     assert "锁定" in reply and "待签约" not in reply and "人工" in reply
+
+
+# --- push channels: Rasa sends before it saves --------------------------------------------------
+
+async def _webchat_turns(url: str, session_id: str, messages: List[str],
+                         on_first_reply_to_last: Optional[Callable[[], None]] = None,
+                         timeout: float = 30) -> List[List[str]]:
+    """Speak to the web chat over socket.io; the bot texts received for each message.  With
+    ``on_first_reply_to_last``, that is called the moment the last message's first bot text arrives,
+    and the last message gets only that text."""
+    import asyncio
+
+    import socketio
+
+    client = socketio.AsyncClient(reconnection=False)
+    inbox: "asyncio.Queue[Dict]" = asyncio.Queue()
+    typing: "asyncio.Queue[bool]" = asyncio.Queue()
+    client.on("bot_uttered", lambda data: inbox.put_nowait(data))
+    client.on("bot_typing", lambda data: typing.put_nowait(bool((data or {}).get("typing"))))
+    await client.connect(url, socketio_path="/socket.io", transports=["polling"], wait_timeout=10)
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        out: List[List[str]] = []
+        for i, message in enumerate(messages):
+            await client.emit("user_uttered", {"message": message, "session_id": session_id})
+            texts: List[str] = []
+            if on_first_reply_to_last is not None and i == len(messages) - 1:
+                texts.append((await asyncio.wait_for(inbox.get(), timeout)).get("text", ""))
+                on_first_reply_to_last()
+            else:
+                while await asyncio.wait_for(typing.get(), timeout):  # typing on ... typing off
+                    pass
+                while not inbox.empty():
+                    texts.append(inbox.get_nowait().get("text", ""))
+            out.append(texts)
+        return out
+    finally:
+        await client.disconnect()
+
+
+class HoldingProxy:
+    """An action server stand-in on ``port``: forwards every call to the real action server at
+    ``target`` except calls of ``hold``, which it never answers (that action hangs)."""
+
+    def __init__(self, port: int, target: str, hold: str) -> None:
+        import json as json_module
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                name = json_module.loads(body or b"{}").get("next_action")
+                proxy.seen.append(name)
+                if name == hold:
+                    proxy.held.set()
+                    proxy.release.wait(60)
+                    return
+                answer = http("POST", target, raw=body, timeout=30)
+                self.send_response(answer.status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.held, self.release = threading.Event(), threading.Event()
+        self.seen: List[str] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_push_channel_crash_between_send_and_save_loses_only_that_turn(faults: FaultStack) -> None:
+    """Web chat (and WeChat's pushes for external events) deliver each bot message the moment the
+    action produces it; Rasa writes the turn to the tracker store at the end of the turn.  A crash
+    in between: the customer saw the reply, the store has no trace of that turn, and the
+    conversation resumes from the last stored turn, intact (docs/architecture.md, 发送与保存)."""
+    import asyncio
+
+    session_id = uuid.uuid4().hex
+    sender = f"web:{session_id}"
+    assert asyncio.run(_webchat_turns(faults.url, session_id, ["你好"]))[0]
+    real_port = faults.action_port
+    faults.stop_actions()
+    faults.action_port = free_port()
+    faults.start_actions()
+    # the complaint turn: action_complaint_start answers (pushed at once), then the form's
+    # validation call hangs, and the server dies before the turn is saved
+    proxy = HoldingProxy(real_port, f"http://127.0.0.1:{faults.action_port}/webhook", "validate_complaint_form")
+    rasa = faults.rasa
+    assert rasa is not None
+
+    def crash() -> None:
+        assert proxy.held.wait(ACTION_TIMEOUT_S / 2), proxy.seen  # the turn is stuck in its validation call
+        rasa.kill()  # ... and the server dies before the turn is saved
+
+    try:
+        seen = asyncio.run(_webchat_turns(faults.url, session_id, ["我要投诉，你们客服态度太差了"], crash))
+        assert "抱歉" in seen[0][0] and "系统" not in seen[0][0]  # the customer got the apology
+    finally:
+        proxy.close()
+        faults.stop_actions()
+        faults.action_port = real_port
+    faults.start_actions()
+    faults.start_rasa()
+    tracker = http("GET", f"{faults.url}/conversations/{sender}/tracker?token={TOKEN}").json()
+    assert [e["text"] for e in _events(tracker, "user")] == ["你好"]  # that turn left no trace
+    assert not (tracker.get("active_loop") or {}).get("name")  # the stored state is intact
+    again = asyncio.run(_webchat_turns(faults.url, session_id, ["我要投诉，你们客服态度太差了"]))
+    assert any("手机号" in t for t in again[0])  # the customer says it again; the flow starts cleanly
