@@ -19,12 +19,27 @@ reply:
    one-time code (detected by :func:`credit.masking.find_pii`; the hotline
    400-xxx-xxxx and SQ application numbers are not personal data). The detail
    only ever shows the masked value.
+4. ``inducement`` – urging to borrow (more, now): 借越多越划算, 赶紧借, 不借就没了,
+   多借点, 手慢无 … (negated or quoted: a mention).
+5. ``fee_contradiction`` – "no fee at all" where the catalogue has one (the
+   prepayment fee of 随心借/小微周转贷, penalty interest): 无任何费用, 免手续费,
+   零费用 … unless the sentence scopes it to what is truly free (before payout,
+   applying, cancelling, the settlement certificate), states a condition (满 N 期后),
+   or names only products without a prepayment fee.
+6. ``threat`` – threats or shaming (overdue texts above all): contacting family,
+   colleagues or the address book, 上门, 曝光, 坐牢, 老赖, 后果自负 … (a denial such as
+   "不会联系您的家人" is a reassurance, not a threat).
+7. ``offer_without_total`` – an alternative offer (another amount or term) with a
+   monthly payment but without its total interest: a longer term costs more in total.
+
+Rules 4-7 came with the conversation issue; like the others, they only ever get stricter.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from credit.catalogue import load_catalogue
 from credit.masking import BANK_CARD, ID_NUMBER, MOBILE, OTP, find_pii
@@ -33,6 +48,10 @@ RULE_PROMISE = "promise"
 RULE_RATE_NOT_ANNUALISED = "rate_not_annualised"
 RULE_PERIODIC_RATE_PROMINENT = "periodic_rate_prominent"
 RULE_PERSONAL_DATA = "personal_data"
+RULE_INDUCEMENT = "inducement"
+RULE_FEE_CONTRADICTION = "fee_contradiction"
+RULE_THREAT = "threat"
+RULE_OFFER_WITHOUT_TOTAL = "offer_without_total"
 
 _HOTLINE = load_catalogue().hotline.number
 
@@ -176,11 +195,107 @@ def _check_personal_data(text: str) -> list[Violation]:
     ]
 
 
+# --- rules 4 and 6: inducement, threats (negated or quoted: a mention) ----------
+
+_INDUCEMENT = re.compile("|".join([
+    r"借(?:得)?越多越(?:划算|好|省|值)", r"多借(?:点|一些|些)", r"(?:赶紧|赶快|抓紧|马上|快)(?:来)?(?:借|申请|下单)",
+    r"不借(?:就)?(?:没了|亏了|白不借)", r"错过(?:就)?(?:没了|不再)", r"手慢无", r"先到先得",
+    r"限时(?:放款|借款|特惠|优惠)",
+    r"额度(?:不用|不借)(?:就)?(?:浪费|白不用|作废)", r"趁(?:着)?额度还在", r"(?:机会|名额)难得", r"借了再说",
+    r"能借多少借多少", r"借满(?:额度)?(?:更|才)划算",
+]))
+_THREAT = re.compile("|".join([
+    r"(?:通知|联系|告诉|打给|找)(?:你|您)?(?:的)?(?:家人|家里人|亲友|亲戚|朋友|同事|领导|单位|公司|通讯录|紧急联系人)",
+    r"爆(?:你的?)?通讯录", r"上门(?:催收|催款|找你|拜访)", r"曝光", r"坐牢", r"拘留", r"抓(?:你|人)", r"判刑",
+    r"老赖", r"后果自负", r"让你好看", r"走着瞧", r"丢人", r"不要脸", r"骗子", r"全网通报", r"公开(?:你|您)的",
+]))
+
+
+_WHY_INDUCEMENT = "诱导借款（多借、快借、不借就亏），请让客户按需、量力借款。"
+_WHY_THREAT = "威胁、恐吓或羞辱客户，催收与提醒必须文明、如实。"
+
+
+# a threat is only excused by a denial right before it ("不会联系您的家人"); a bare 不 is
+# usually the debt itself ("再不还款就…", "欠钱不还要坐牢")
+_DENIAL = re.compile(r"不会|不得|绝不|决不|从不|并不|不能|不可|禁止|严禁|不允许|没有|拒绝|谨防|警惕|冒充|声称|谎称")
+
+
+def _denied_or_quoted(text: str, start: int, end: int) -> bool:
+    if start > 0 and end < len(text) and text[start - 1] in _OPEN_QUOTES and text[end] in _CLOSE_QUOTES:
+        return True
+    window = text[max(0, start - _NEGATION_WINDOW):start]
+    clause_breaks = list(_CLAUSE_END.finditer(window))
+    if clause_breaks:
+        window = window[clause_breaks[-1].end():]
+    return bool(_DENIAL.search(window))
+
+
+def _pattern_violations(text: str, pattern: re.Pattern, rule: str, why: str,
+                        excused: Callable[[str, int, int], bool] = _negated_or_quoted) -> list[Violation]:
+    return [Violation(rule, f"“{m.group(0)}”：{why}", m.span()) for m in pattern.finditer(text)
+            if not excused(text, m.start(), m.end())]
+
+
+# --- rule 5: a fee statement that contradicts the catalogue -------------------
+
+_FEE_FREE = re.compile(
+    r"(?:无|没有|不收|不收取|不产生|不会产生|免|免收|免除)(?:任何)?(?:其他)?(?:手续费|费用|违约金|罚息)|"
+    r"零(?:手续)?费用?|全程免费|完全免费|全部免费|一律免费")
+_SENTENCE = re.compile(r"[^。！？!?\n]*")
+# a sentence about what truly costs nothing, or with a condition (满 3 期后免手续费)
+_FEE_SCOPE = re.compile(r"放款前|申请|审批|取消|结清证明|咨询|查询|宽限期|满\s*\d|满[一二三四五六七八九十]|"
+                        r"之后|以后|不足|前\s*\d|以上")
+
+
+def _fee_free_products() -> tuple[str, ...]:
+    cat = load_catalogue()
+    return tuple(name for p in cat.products if not p.prepayment.fee_rate for name in p.names)
+
+
+def _check_fees(text: str) -> list[Violation]:
+    out = []
+    free_names = _fee_free_products()
+    for m in _FEE_FREE.finditer(text):
+        start = text.rfind("。", 0, m.start()) + 1
+        end_match = _SENTENCE.match(text, m.start())
+        sentence = text[start:end_match.end() if end_match else len(text)]
+        if _FEE_SCOPE.search(sentence):
+            continue
+        if any(name in sentence for name in free_names):
+            continue
+        out.append(Violation(
+            RULE_FEE_CONTRADICTION,
+            f"“{m.group(0)}”与产品目录不符：部分产品提前还款收手续费，逾期收罚息；请写明适用范围或列出全部费用。",
+            m.span()))
+    return out
+
+
+# --- rule 7: an alternative offer without its total interest ------------------
+
+_OFFER_CUE = re.compile(r"改(?:成|为|借|分)|换成|少借|降到|降低到|延长到|缩短到|调整(?:为|到)|"
+                        r"也可以(?:分|借)|或者(?:分|借)|可以考虑|不妨(?:分|借)")
+_MONTHLY = re.compile(r"每月(?:还|应还|约还|大约还)")
+_TOTAL = re.compile(r"总利息|利息(?:共|一共|合计|总额)|一共(?:要)?(?:多)?付利息")
+
+
+def _check_offers(text: str) -> list[Violation]:
+    cue = _OFFER_CUE.search(text)
+    if cue and _MONTHLY.search(text) and not _TOTAL.search(text):
+        return [Violation(RULE_OFFER_WITHOUT_TOTAL,
+                          f"给出了其他金额或期限的方案（“{cue.group(0)}”）和月供，却没有写总利息：期限越长总利息越多，须一并说明。",
+                          cue.span())]
+    return []
+
+
 def check_text(text: str) -> list[Violation]:
     """All compliance violations in ``text`` (empty list = compliant), in rule order."""
     if not text:
         return []
-    return _check_promises(text) + _check_rates(text) + _check_personal_data(text)
+    return (_check_promises(text) + _check_rates(text) + _check_personal_data(text)
+            + _pattern_violations(text, _INDUCEMENT, RULE_INDUCEMENT, _WHY_INDUCEMENT)
+            + _check_fees(text)
+            + _pattern_violations(text, _THREAT, RULE_THREAT, _WHY_THREAT, _denied_or_quoted)
+            + _check_offers(text))
 
 
 def is_compliant(text: str) -> bool:

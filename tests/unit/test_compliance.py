@@ -208,3 +208,82 @@ def test_checker_never_flags_masked_text(parts: list[str]) -> None:
 @given(st.text(alphabet="您好借款元期号码卡 -:，。abcSQ0123456789", max_size=80))
 def test_checker_never_flags_masked_noise(text: str) -> None:
     assert RULE_PERSONAL_DATA not in rules(mask_pii(text))
+
+
+# --- red lines added with the conversation issue: each fails on a bad text -------------------------
+
+from credit.compliance import (  # noqa: E402 - grouped with the tests that use them
+    RULE_FEE_CONTRADICTION,
+    RULE_INDUCEMENT,
+    RULE_OFFER_WITHOUT_TOTAL,
+    RULE_THREAT,
+)
+
+
+@pytest.mark.parametrize("text", [
+    "现在借越多越划算，额度用满最省。",
+    "名额有限，赶紧借吧！",
+    "这个优惠不借就没了，错过就没了。",
+    "建议您多借点，反正利息不高。",
+    "额度不用就浪费了，能借多少借多少。",
+    "限时放款活动，先到先得，手慢无。",
+])
+def test_inducing_borrowing_is_refused(text: str) -> None:
+    assert RULE_INDUCEMENT in rules(text)
+
+
+@pytest.mark.parametrize("text", [
+    "请按实际需要借款，不建议多借点备用。",
+    "我们不会催您“赶紧借”，按需申请就好。",
+    "请根据自身收入和还款能力合理借款。",
+])
+def test_advice_against_borrowing_more_is_allowed(text: str) -> None:
+    assert RULE_INDUCEMENT not in rules(text)
+
+
+@pytest.mark.parametrize("text", [
+    "我们的贷款没有任何费用。",
+    "提前还款免手续费，随时可以还。",
+    "借款全程免费，零费用。",
+    "逾期也没有罚息，放心借。",
+])
+def test_fee_statements_that_contradict_the_catalogue_are_refused(text: str) -> None:
+    assert RULE_FEE_CONTRADICTION in rules(text)
+
+
+@pytest.mark.parametrize("text", [
+    "申请、审批和放款前都不收取任何费用。",
+    "安家分期任何时候提前还款均免手续费。",
+    "随心借按时还满 3 期后提前还款免手续费；不足 3 期的，按提前还款本金的 1% 收取手续费。",
+    "放款前取消不产生任何费用。",
+    "结清证明免费开具，不收任何费用。",
+    "宽限期内还清不收罚息。",
+])
+def test_true_fee_statements_are_allowed(text: str) -> None:
+    assert RULE_FEE_CONTRADICTION not in rules(text)
+
+
+@pytest.mark.parametrize("text", [
+    "再不还款我们就通知你的家人和单位。",
+    "逾期不还就爆你通讯录，后果自负。",
+    "我们会安排上门催收，让大家都知道你是老赖。",
+    "欠钱不还要坐牢的。",
+])
+def test_threats_and_shaming_are_refused(text: str) -> None:
+    assert RULE_THREAT in rules(text)
+
+
+@pytest.mark.parametrize("text", [
+    "我们只联系您本人，不会联系您的家人、同事或其他无关人员。",
+    "逾期超过 30 天会报送征信，还清后如实更新为已结清。",
+    "我们不会威胁、辱骂或冒充公检法，如遇此类情况请向我们投诉。",
+])
+def test_factual_overdue_texts_are_allowed(text: str) -> None:
+    assert RULE_THREAT not in rules(text)
+
+
+def test_an_alternative_offer_needs_its_total_interest() -> None:
+    bad = "如果觉得压力大，也可以改成分24期，每月还约480元。"
+    assert RULE_OFFER_WITHOUT_TOTAL in rules(bad)
+    good = "如果觉得压力大，也可以改成分24期，每月还约480元，总利息约1,520元（比12期多）。"
+    assert RULE_OFFER_WITHOUT_TOTAL not in rules(good)
