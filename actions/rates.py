@@ -23,7 +23,10 @@ class ActionQuoteRate(Action):
         term = latest_entity(tracker, "term") or tracker.get_slot("term")
         product = latest_entity(tracker, "product") or tracker.get_slot("product")
         voice = is_voice(tracker)
-        reply = answers.rate_answer(catalogue(), product, _int(amount), _int(term), voice=voice)
+        if answers.is_fee_question(tracker.latest_message.get("text") or ""):
+            reply = answers.fees_answer(catalogue(), voice=voice)
+        else:
+            reply = answers.rate_answer(catalogue(), product, _int(amount), _int(term), voice=voice)
         say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker), voice=voice))
         return [SlotSet("offer", None)]
 

@@ -103,6 +103,37 @@ def _worked_example(product: Product, amount: int, term: int, own_figures: bool)
             f"总利息{format_yuan(high.total_interest)}")
 
 
+# ---------------------------------------------------------------------- fees
+
+# a rate question that is really about fees ("有没有手续费", "会不会先扣钱")
+FEE_WORDS = ("手续费", "服务费", "管理费", "费用", "收费", "扣费", "砍头", "先扣", "违约金", "罚息", "额外")
+
+
+def is_fee_question(text: str) -> bool:
+    return any(word in (text or "") for word in FEE_WORDS)
+
+
+def fees_answer(cat: Catalogue, voice: bool = False) -> Reply:
+    """Every fee that can apply, from the catalogue: none up front, the prepayment fee by product,
+    penalty interest after the grace period, the settlement certificate."""
+    o = cat.overdue
+    multiplier = f"{o.penalty_multiplier.normalize():f}"
+    penalty = (f"超过{o.grace_days}天宽限期仍未还清的，对逾期本金按合同年化利率的{multiplier}倍计收罚息"
+               f"（不超过年化{format_percent(o.penalty_apr_max)}），不收其他违约金")
+    prepay = [f"{p.name}：{p.prepayment.description.rstrip('。')}" for p in cat.products]
+    if voice:
+        return Reply(f"借款只付利息，按年化利率计算，放款前不收任何费用。提前还款：{'；'.join(prepay)}。"
+                     f"逾期的话，{penalty}。")
+    body = ("费用给您一次说清楚：\n" + _numbered([
+        "利息：按年化利率(单利)计算，利率里已含全部费用，不另收服务费、管理费。",
+        "放款前：申请、审批、放款前都不收取任何费用；凡是要求先交钱的都是诈骗。",
+        "提前还款手续费：" + "".join(f"\n   · {line}" for line in prepay),
+        f"逾期罚息：{penalty}。",
+        f"结清证明：{cat.settlement_certificate.fee}。",
+    ]) + "\n想知道具体借款要付多少利息，告诉我金额和期数，我帮您算。")
+    return Reply(body, (_button("利率是多少", "ask_interest_rate"), _button("了解提前还款", "ask_prepayment")))
+
+
 # ---------------------------------------------------------------- prepayment
 
 def prepayment_answer(cat: Catalogue, product_code: Optional[str], amount: Optional[int],
@@ -338,7 +369,8 @@ def handoff_message(cat: Catalogue) -> str:
 
 
 __all__ = [
-    "Reply", "rate_answer", "prepayment_answer", "loan_prepayment_answer", "progress_answer",
+    "Reply", "rate_answer", "fees_answer", "is_fee_question", "prepayment_answer", "loan_prepayment_answer",
+    "progress_answer",
     "loan_operation_intro", "loan_details_answer", "cancel_answer", "settlement_answer", "topic_answer",
     "urgent_need_answer", "fraud_answer", "ticket_answer", "handoff_message", "format_percent",
 ]

@@ -59,6 +59,13 @@ def test_rate_question_with_figures_gives_worked_monthly_payment(stack, sender):
     _assert_compliant(reply)
 
 
+def test_fee_question_lists_every_fee(stack, sender):
+    reply = stack.texts(sender, "你们收不收服务费啊")
+    assert "提前还款手续费" in reply and "1%" in reply and "2%" in reply  # 随心借, 小微周转贷
+    assert "罚息" in reply and "放款前都不收取任何费用" in reply
+    _assert_compliant(reply)
+
+
 def test_slow_complaint_gets_apology_and_offer_to_check_progress(stack, sender):
     reply = stack.texts(sender, "你们审批太慢了，等了三天了！")
     assert "抱歉" in reply

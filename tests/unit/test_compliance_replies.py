@@ -123,3 +123,16 @@ def test_suggestion_replies_are_compliant(message):
 
     for voice in (False, True):
         assert check_text(suggestion_reply(CAT.suggestion, message, voice=voice)) == []
+
+
+@pytest.mark.parametrize("voice", [False, True])
+def test_the_fee_answer_lists_every_fee_from_the_catalogue(voice):
+    from credit.answers import fees_answer
+
+    cat = load_catalogue()
+    text = fees_answer(cat, voice=voice).text
+    assert check_text(text) == []
+    for product in cat.products:  # each product's prepayment rule, by name
+        assert product.name in text and product.prepayment.description.rstrip("。") in text
+    assert "罚息" in text and "1.5倍" in text and "放款前不收" in text.replace("都不收取", "不收")
+    assert "已包含全部费用" not in text  # the old non-answer
