@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from credit import clock
 from credit.catalogue import Catalogue, load_catalogue
 from credit.db import get_engine, init_db
 from credit.errors import ServiceUnavailable
@@ -45,7 +46,7 @@ def service() -> LoanService:
     if _service is None:
         engine = get_engine(os.environ.get("DATABASE_URL"))
         init_db(engine)
-        _service = LoanService(engine)
+        _service = LoanService(engine, clock=clock.now)
     return _service
 
 

@@ -44,9 +44,12 @@ def queue_for(tracker: Tracker) -> str:
 def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> List[EventType]:
     summary = f"转人工原因: {reason}\n" + conversation_summary(tracker)
     queue = queue_for(tracker)
-    service().record_handoff(tracker.sender_id, channel_of(tracker), queue, summary)
-    dispatcher.utter_message(text=answers.handoff_message(catalogue()))
-    dispatcher.utter_message(json_message={"type": "handoff", "queue": queue, "summary": summary})
+    svc = service()
+    svc.record_handoff(tracker.sender_id, channel_of(tracker), queue, summary)
+    now = svc.now()
+    dispatcher.utter_message(text=answers.handoff_message(catalogue(), now))
+    dispatcher.utter_message(json_message={"type": "handoff", "queue": queue, "summary": summary,
+                                           "agents_available": catalogue().hotline.is_open(now)})
     return [SlotSet("offer", None)]
 
 

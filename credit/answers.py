@@ -7,7 +7,7 @@ compliance test can run every answer through the checker for many inputs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional
 
@@ -363,9 +363,15 @@ def ticket_answer(cat: Catalogue, ticket: TicketView, contact: Optional[str] = N
     return Reply(body)
 
 
-def handoff_message(cat: Catalogue) -> str:
-    return (f"正在为您转接人工客服，请稍候。人工服务时间：{cat.hotline.hours}；"
-            f"您也可以拨打官方客服热线{cat.hotline.number}。")
+def handoff_message(cat: Catalogue, now: Optional[datetime] = None) -> str:
+    """Within the agents' hours: the transfer; outside: when they are back, and nothing promised
+    that nobody is there to keep (the hand-off waits in the agents' queue, ops/inbox)."""
+    h = cat.hotline
+    if now is None or h.is_open(now):
+        return f"正在为您转接人工客服，请稍候。人工服务时间：{h.hours}；您也可以拨打官方客服热线{h.number}。"
+    return (f"现在是人工客服的休息时间（服务时间{h.hours}），{h.back_at(now)}上班。"
+            "您的问题和刚才的对话已经转入人工队列，上班后人工客服会接着处理，您不用再重复描述。"
+            "在这之前，我可以继续为您解答利率、还款、进度等问题；如果遇到被骗转账，请立即拨打110。")
 
 
 __all__ = [

@@ -10,13 +10,13 @@ look at one section live on that section; rules that compare sections (rates aga
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Optional
 
 from pydantic import PrivateAttr, StrictBool, StrictInt, root_validator, validator
 
+from credit.catalogue_contact import BEIJING, Hotline  # noqa: F401 - part of the schema
 from credit.catalogue_fields import (
     Code,
     Items,
@@ -49,19 +49,6 @@ REQUIRED_STAGES = ("reviewing", "pending_signature", "disbursed", "rejected", "c
 
 #: Ticket kinds every catalogue must give an SLA for.
 REQUIRED_SLAS = ("complaint", "negotiation", "settlement_certificate")
-
-
-class Hotline(Schema):
-    number: Text
-    hours: Text
-    online: Text
-    note: Text
-
-    @validator("number")
-    def _official_format(cls, value: str) -> str:
-        if not re.fullmatch(r"400-\d{3}-\d{4}", value):
-            raise ValueError(f"{value!r} 应为 400-xxx-xxxx 格式")
-        return value
 
 
 class RepaymentMethod(Schema):

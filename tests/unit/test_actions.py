@@ -303,3 +303,25 @@ def test_first_session_shows_the_privacy_notice_once():
     messages, events = run(ActionSessionStart(), session_start_tracker(reason="new"))
     assert all_text(messages) == PRIVACY_NOTICE
     assert slots_of(events) == {}
+
+
+@pytest.mark.parametrize("utc, open_", [("2026-12-01T02:00:00+00:00", True),    # 10:00 Beijing
+                                        ("2026-12-01T14:30:00+00:00", False),   # 22:30 Beijing
+                                        ("2026-11-30T23:30:00+00:00", False)])  # 07:30 Beijing
+def test_handoff_follows_the_agents_hours(tmp_path, monkeypatch, utc, open_):
+    from datetime import datetime
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
+    init_db(engine)
+    seed(engine, reset=True)
+    monkeypatch.setattr(common, "_service", LoanService(engine, clock=lambda: datetime.fromisoformat(utc)))
+    messages, _ = run(ActionHandoff(), make_tracker(text="转人工", intent="request_human"))
+    text = all_text(messages)
+    custom = [m["custom"] for m in messages if m.get("custom")]
+    assert custom[0]["agents_available"] is open_
+    if open_:
+        assert "正在为您转接人工客服" in text
+    else:
+        assert "正在为您转接" not in text and "休息时间" in text
+        assert ("今天9:00" if utc.startswith("2026-11-30T23") else "明天9:00") in text
+    assert check_text(text) == []
