@@ -27,8 +27,11 @@ class ActionComplaintStart(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        count = int(tracker.get_slot("complaint_count") or 0) + 1
         text = tracker.latest_message.get("text") or ""
+        if text.startswith("/") and tracker.get_slot("offer") == "progress_check":
+            # the "我要登记投诉" button under the slow-complaint reply: register THAT complaint
+            return register_offered_complaint(dispatcher, tracker)
+        count = int(tracker.get_slot("complaint_count") or 0) + 1
         category = latest_entity(tracker, "complaint_category")
         events: List[EventType] = [SlotSet("complaint_count", count), SlotSet("complaint_category", category)]
         if count >= 2:
@@ -40,8 +43,22 @@ class ActionComplaintStart(Action):
                              SlotSet("complaint_detail", text[:500])]
         dispatcher.utter_message(response="utter_complaint_empathy")
         detail = text[:500] if len(text.strip()) >= MIN_DETAIL_CHARS else None
+        restated = answers.complaint_restatement(category, detail)
+        if restated:
+            dispatcher.utter_message(text=restated)
         return events + [SlotSet("complaint_detail", detail), SlotSet("contact_phone", None),
                          SlotSet("offer", None), SlotSet("next_step", "complaint_form")]
+
+
+def register_offered_complaint(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """Open the ticket for the complaint already made (not a second complaint, no hand-off)."""
+    detail = tracker.get_slot("complaint_detail")
+    dispatcher.utter_message(response="utter_complaint_register")
+    restated = answers.complaint_restatement(tracker.get_slot("complaint_category") or "slow", detail)
+    if restated:
+        dispatcher.utter_message(text=restated)
+    return [SlotSet("complaint_detail", detail), SlotSet("contact_phone", None), SlotSet("offer", None),
+            SlotSet("next_step", "complaint_form")]
 
 
 class ValidateComplaintForm(FormValidationAction):

@@ -350,15 +350,30 @@ def fraud_answer(cat: Catalogue) -> Reply:
 
 # ------------------------------------------------------------------- tickets
 
+def complaint_restatement(category: Optional[str], detail: Optional[str]) -> str:
+    """复述确认: the concern in the customer's own words (trimmed), before anything is done."""
+    from credit.complaint_categories import LABELS
+
+    words = " ".join((detail or "").split())
+    if not words:
+        return ""
+    quoted = words if len(words) <= 40 else words[:40] + "…"
+    label = LABELS.get(category or "")
+    topic = f"关于{label}的问题，" if label else ""
+    return f"我先跟您确认一下：您反映的是{topic}“{quoted}”。我会原样记录下来。"
+
+
 def ticket_answer(cat: Catalogue, ticket: TicketView, contact: Optional[str] = None) -> Reply:
+    """The ticket's number and deadline; a call-back is promised only when there is a number to call:
+    one the customer gave, or the registered one of a verified application."""
     sla = cat.sla(ticket.kind)
-    if contact in (None, "registered"):
-        how = "我们会通过您的注册手机号联系您"
-    elif contact == "no_call":
-        how = "处理结果会通过APP消息通知您"
+    if contact == "registered" and ticket.application_id:
+        how = "我们会通过您申请时预留的手机号联系您，"
+    elif contact and contact not in ("registered", "no_call"):
+        how = f"我们会通过{mask_pii(contact)}联系您，"
     else:
-        how = f"我们会通过{mask_pii(contact)}联系您"
-    body = (f"已为您登记{sla.name}工单，工单号 {ticket.number}。\n{how}，{sla.reply_hours}小时内会有专人跟进。"
+        how = "处理结果请凭工单号在这里查询，"
+    body = (f"已为您登记{sla.name}工单，工单号 {ticket.number}。\n{how}{sla.reply_hours}小时内会有专人跟进处理。"
             f"{sla.note}\n您可以随时凭工单号查询处理进度。")
     return Reply(body)
 
@@ -378,5 +393,5 @@ __all__ = [
     "Reply", "rate_answer", "fees_answer", "is_fee_question", "prepayment_answer", "loan_prepayment_answer",
     "progress_answer",
     "loan_operation_intro", "loan_details_answer", "cancel_answer", "settlement_answer", "topic_answer",
-    "urgent_need_answer", "fraud_answer", "ticket_answer", "handoff_message", "format_percent",
+    "urgent_need_answer", "fraud_answer", "complaint_restatement", "ticket_answer", "handoff_message", "format_percent",
 ]

@@ -22,6 +22,10 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# how the assistant names each category when it restates the concern (复述确认)
+LABELS = {"collection": "催收方式", "fee": "收费和扣款", "attitude": "服务态度", "slow": "审批放款太慢"}
+
+
 def complaint_candidates(t: str) -> list[Candidate]:
     """Every rule match in the folded text ``t`` as a candidate span."""
     return [

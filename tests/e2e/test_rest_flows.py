@@ -270,3 +270,29 @@ def test_suggestion_is_thanked_and_recorded_not_apologised_for(stack, sender):
     _assert_compliant(reply)
     rows = _rows(stack, "SELECT kind, detail FROM tickets WHERE sender_id = :s", s=stack.rest_id(sender))
     assert [(kind, "还款提醒" in detail) for kind, detail in rows] == [("suggestion", True)]
+
+
+# --- complaints: restated, the register button opens the ticket, no call-back without a number ---------
+
+def test_complaint_is_restated_before_anything_is_done(stack, sender):
+    reply = stack.texts(sender, "我要投诉，你们催收一天打十几个电话骚扰我")
+    assert "我先跟您确认一下" in reply and "催收方式" in reply and "一天打十几个电话" in reply
+    assert "手机号" in reply  # then the form asks how to reach the customer
+    _assert_compliant(reply)
+
+
+def test_the_register_button_after_a_slow_complaint_opens_a_ticket(stack, sender):
+    stack.texts(sender, "等了三天还没批，太慢了")
+    messages = stack.rest(sender, "/complain")  # the "我要登记投诉" button
+    reply = "\n".join(m.get("text", "") for m in messages)
+    assert not [m for m in messages if isinstance(m.get("custom"), dict)]  # not a second complaint: no hand-off
+    assert "登记投诉" in reply and "审批放款太慢" in reply and "手机号" in reply
+    ticket = stack.texts(sender, "13912345678")
+    number = re.search(r"TK\d+", ticket).group(0)
+    assert _rows(stack, "SELECT kind, category FROM tickets WHERE number = :n", n=number)[0] == ("complaint", "slow")
+
+
+def test_no_call_back_is_promised_without_a_number(stack, sender):
+    stack.texts(sender, "我要投诉你们客服态度太差了，说话很不耐烦")
+    reply = stack.texts(sender, "不用打电话")
+    assert re.search(r"TK\d+", reply) and "联系您" not in reply and "凭工单号" in reply

@@ -287,3 +287,28 @@ def test_every_problem_is_reported_with_its_path(tmp_path: Path) -> None:
 def test_catalogue_is_immutable(cat: Catalogue) -> None:
     with pytest.raises(TypeError):
         cat.product("anjia").apr_max = Decimal("0.3")  # type: ignore[misc]
+
+
+def test_no_text_promises_a_notification_the_system_does_not_send() -> None:
+    """扣款失败提醒, 到账通知, 提额结果, 处理完毕短信通知, 专人联系 …: no outreach sends them yet
+    (the outreach issue), so no catalogue text or response may promise them."""
+    import re
+
+    import yaml
+
+    promise = re.compile(r"短信(?:通知|提醒)|会(?:短信)?通知您|到账通知|专人联系您|专员联系您|结果会通过短信")
+    texts = [str(v) for v in _walk_strings(_raw())]
+    responses = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain" / "responses.yml").read_text("utf-8"))
+    texts += [r["text"] for variants in responses["responses"].values() for r in variants if "text" in r]
+    assert [t for t in texts if promise.search(t)] == []
+
+
+def _walk_strings(node):
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _walk_strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk_strings(value)
+    elif isinstance(node, str):
+        yield node
