@@ -6,6 +6,7 @@ Rasa members it touches (see :mod:`server.patches.registry`):
 | step | module | what |
 |---|---|---|
 | ``actions`` | :mod:`server.patches.actions` | action calls capped, failed actions answered politely |
+| ``connections`` | :mod:`server.patches.connections` | one pooled HTTP session to the action server |
 | ``app`` | :mod:`server.patches.app` | REST access control, ``X-Degraded``, no-silence (:mod:`server.middleware`) |
 | ``lock_store`` | :mod:`server.patches.lock_store` | FIFO in-memory lock without polling; atomic Redis lock |
 | ``logging`` | :mod:`server.patches.logs` | personal data masked in logs (:mod:`server.log_masking`) |
@@ -18,7 +19,16 @@ When they are applied and what stops start-up: :mod:`server.hardening`.
 """
 from __future__ import annotations
 
-from server.patches import actions, app, lock_store, logs, processor, sessions, tracker_store  # noqa: F401 - registration
+from server.patches import (  # noqa: F401 - registration
+    actions,
+    app,
+    connections,
+    lock_store,
+    logs,
+    processor,
+    sessions,
+    tracker_store,
+)
 from server.patches.registry import APPLIED, REGISTRY, How, Member, Patch
 
 __all__ = ["APPLIED", "REGISTRY", "How", "Member", "Patch"]
