@@ -1,7 +1,9 @@
-"""Risk signals: urgent need and fraud reports, each recorded as a risk event."""
+"""Risk signals: urgent need and fraud reports, and the family of signals in a customer's own words
+(new job, many lenders, credit enquiries, high debt, vague repayment plan: credit/risk_signals.py),
+each recorded as a risk event with its reason code and the words as evidence."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -9,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, polite_on_failure, say, service
 from credit import answers
+from credit.risk_signals import Finding
 
 
 class ActionUrgentNeed(Action):
@@ -33,3 +36,15 @@ class ActionReportFraud(Action):
         service().record_risk_event(tracker.sender_id, "fraud_report", tracker.latest_message.get("text") or "")
         say(dispatcher, answers.fraud_answer(catalogue()))
         return [SlotSet("offer", "handoff")]
+
+
+def note_risk_signals(tracker: Tracker) -> Tuple[List[Finding], List[EventType]]:
+    """Signals in the latest message not yet recorded in this conversation: recorded now."""
+    text = tracker.latest_message.get("text") or ""
+    noted = list(tracker.get_slot("risk_noted") or [])
+    findings = [f for f in catalogue().risk_signals.find(text) if f.signal.code not in noted]
+    if not findings:
+        return [], []
+    for finding in findings:
+        service().record_risk_event(tracker.sender_id, finding.signal.code, f"{finding.evidence}｜{text}")
+    return findings, [SlotSet("risk_noted", noted + [f.signal.code for f in findings])]

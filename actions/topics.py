@@ -8,8 +8,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
+from actions.risk import note_risk_signals
 from credit import answers, lender_replies
 
+# topics where a risk signal IS the question ("负债高能申请吗"): its answer replaces the generic one
+RISK_ANSWERS_INSTEAD = ("ask_eligibility", "ask_loan_limit")
 # what each topic can offer next (accepted with "好的"/affirm)
 OFFERS = {"ask_overdue": "negotiation", "ask_repayment": "loan_details"}
 
@@ -22,7 +25,14 @@ class ActionAnswerTopic(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent = tracker.latest_message.get("intent", {}).get("name", "")
+        findings, noted = note_risk_signals(tracker)
+        if findings and intent in RISK_ANSWERS_INSTEAD:
+            # "刚换工作能借吗": the honest answer about that, not the generic conditions list
+            say(dispatcher, answers.risk_signal_answer(catalogue(), findings))
+            return [SlotSet("offer", None), *noted]
         reply = answers.topic_answer(catalogue(), intent, tracker.latest_message.get("text") or "")
         say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker),
                                                    voice=is_voice(tracker)))
-        return [SlotSet("offer", OFFERS.get(intent))]
+        if findings:
+            say(dispatcher, answers.risk_signal_answer(catalogue(), findings))
+        return [SlotSet("offer", OFFERS.get(intent)), *noted]

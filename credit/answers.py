@@ -17,6 +17,7 @@ from credit.calculators import build_schedule, format_yuan, payment_range, prepa
 from credit.catalogue import Catalogue, Product, format_apr, format_apr_range, format_percent
 from credit.compliance import FRAUD_WARNING, RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
 from credit.masking import mask_pii
+from credit.risk_signals import Finding
 from credit.views import CancelResult, LoanView, ProgressView, SettlementResult, TicketView
 
 DEFAULT_EXAMPLE_AMOUNT = 10_000
@@ -348,6 +349,14 @@ def fraud_answer(cat: Catalogue) -> Reply:
     return Reply(body, (_button("转人工客服", "request_human"),))
 
 
+def risk_signal_answer(cat: Catalogue, findings: "list[Finding]") -> Reply:
+    """Honest, neither a refusal nor a promise; at most one verifying question (the first signal's)."""
+    lines = [cat.risk_signals.intro] + [f.signal.reply for f in findings]
+    lines.append("最终能否通过、额度多少，以系统综合审批结果为准。")
+    lines.append(findings[0].signal.question)
+    return Reply("\n".join(lines), (_button("申请条件", "ask_eligibility"), _button("利率是多少", "ask_interest_rate")))
+
+
 # ------------------------------------------------------------------- tickets
 
 def complaint_restatement(category: Optional[str], detail: Optional[str]) -> str:
@@ -391,7 +400,7 @@ def handoff_message(cat: Catalogue, now: Optional[datetime] = None) -> str:
 
 __all__ = [
     "Reply", "rate_answer", "fees_answer", "is_fee_question", "prepayment_answer", "loan_prepayment_answer",
-    "progress_answer",
-    "loan_operation_intro", "loan_details_answer", "cancel_answer", "settlement_answer", "topic_answer",
-    "urgent_need_answer", "fraud_answer", "complaint_restatement", "ticket_answer", "handoff_message", "format_percent",
+    "progress_answer", "loan_operation_intro", "loan_details_answer", "cancel_answer", "settlement_answer",
+    "topic_answer", "urgent_need_answer", "fraud_answer", "risk_signal_answer", "complaint_restatement",
+    "ticket_answer", "handoff_message", "format_percent",
 ]

@@ -36,6 +36,7 @@ from credit.catalogue_rules import cross_section_problems
 from credit.other_lenders import OtherLenders
 from credit.product_match import ProductMatcher
 from credit.rate_wording import format_percent
+from credit.risk_signals import RiskSignals
 
 #: Repayment methods the calculators implement (code -> Chinese name).
 SUPPORTED_METHODS: Mapping[str, str] = {
@@ -322,6 +323,7 @@ class Catalogue(Schema):
     settlement_certificate: SettlementCertificateProcess
     account_services: tuple[AccountProcedure, ...]
     other_lenders: OtherLenders
+    risk_signals: RiskSignals
     suggestion: SuggestionTexts
     demo_loan: DemoLoan
 

@@ -296,3 +296,12 @@ def test_no_call_back_is_promised_without_a_number(stack, sender):
     stack.texts(sender, "我要投诉你们客服态度太差了，说话很不耐烦")
     reply = stack.texts(sender, "不用打电话")
     assert re.search(r"TK\d+", reply) and "联系您" not in reply and "凭工单号" in reply
+
+
+def test_many_lenders_is_answered_honestly_and_recorded_for_the_risk_team(stack, sender):
+    reply = stack.texts(sender, "我在好几个平台都借过钱，还能批吗")
+    assert "不会被一口回绝" in reply and "每个月加起来大概要还多少" in reply
+    assert "抱歉" not in reply  # not mistaken for a complaint
+    _assert_compliant(reply)
+    rows = _rows(stack, "SELECT kind, text FROM risk_events WHERE sender_id = :s", s=stack.rest_id(sender))
+    assert [r[0] for r in rows] == ["many_lenders"] and "好几个平台" in rows[0][1]

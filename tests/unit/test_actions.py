@@ -325,3 +325,35 @@ def test_handoff_follows_the_agents_hours(tmp_path, monkeypatch, utc, open_):
         assert "正在为您转接" not in text and "休息时间" in text
         assert ("今天9:00" if utc.startswith("2026-11-30T23") else "明天9:00") in text
     assert check_text(text) == []
+
+
+def test_risk_signals_get_an_honest_answer_one_question_and_a_risk_event(svc):
+    from actions.topics import ActionAnswerTopic
+    from credit.db import RiskEvent
+
+    text = "我在好几个平台都借过钱，最近刚换了工作，还能批吗"
+    messages, events = run(ActionAnswerTopic(), make_tracker(text=text, intent="ask_eligibility"))
+    reply = all_text(messages)
+    assert "不会被一口回绝" in reply and "工作时间短不等于不能申请" in reply
+    assert reply.count("？") == 1  # at most one verifying question
+    assert "申请条件：" not in reply  # the honest answer replaces the generic list
+    assert check_text(reply) == []
+    assert slots_of(events)["risk_noted"] == ["new_job", "many_lenders"]
+    with session_scope(svc.engine) as session:
+        rows = sorted((e.kind, e.text) for e in session.query(RiskEvent))
+    assert [k for k, _ in rows] == ["many_lenders", "new_job"]
+    assert rows[0][1].startswith("好几个平台都借")  # the evidence
+    # said again later in the conversation: answered, not recorded twice
+    tracker = make_tracker(text="刚换工作会影响额度吗", intent="ask_loan_limit",
+                           slots={"risk_noted": ["new_job", "many_lenders"]})
+    messages, events = run(ActionAnswerTopic(), tracker)
+    assert "risk_noted" not in slots_of(events)
+    with session_scope(svc.engine) as session:
+        assert session.query(RiskEvent).count() == 2
+
+
+@pytest.mark.parametrize("text", ["你们利率多少", "你再说一遍", "工作压力很大", "那以后再说吧"])
+def test_ordinary_words_are_not_risk_signals(text):
+    from credit.catalogue import load_catalogue
+
+    assert load_catalogue().risk_signals.find(text) == []

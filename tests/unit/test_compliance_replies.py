@@ -136,3 +136,12 @@ def test_the_fee_answer_lists_every_fee_from_the_catalogue(voice):
         assert product.name in text and product.prepayment.description.rstrip("。") in text
     assert "罚息" in text and "1.5倍" in text and "放款前不收" in text.replace("都不收取", "不收")
     assert "已包含全部费用" not in text  # the old non-answer
+
+
+def test_every_risk_signal_reply_is_compliant_and_asks_one_question():
+    from credit.risk_signals import Finding
+
+    for signal in CAT.risk_signals.signals:
+        text = answers.risk_signal_answer(CAT, [Finding(signal, "…")]).text
+        assert check_text(text) == [], signal.code
+        assert text.count("？") == 1, signal.code
