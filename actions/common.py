@@ -15,6 +15,7 @@ from credit import clock
 from credit.catalogue import Catalogue, load_catalogue
 from credit.db import get_engine, init_db
 from credit.errors import ServiceUnavailable
+from credit.repeats import without_repeats
 from credit.service import LoanService
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,20 @@ def polite_on_failure(func: Handler) -> Handler:
     return wrapper
 
 
-def say(dispatcher: CollectingDispatcher, reply: Any) -> None:
-    """Send a `credit.answers.Reply` (text plus optional buttons)."""
-    dispatcher.utter_message(text=reply.text, buttons=list(reply.buttons) or None)
+def say(dispatcher: CollectingDispatcher, reply: Any, tracker: Optional[Tracker] = None) -> None:
+    """Send a `credit.answers.Reply` (text plus optional buttons).  With ``tracker``, an answer block
+    never repeats what this conversation already got word for word (credit/repeats.py)."""
+    text = reply.text
+    if tracker is not None:
+        earlier = [e.get("text") or "" for e in tracker.events if e.get("event") == "bot"]
+        earlier += [m.get("text") or "" for m in dispatcher.messages]
+        text = without_repeats(text, earlier) or text
+    dispatcher.utter_message(text=text, buttons=list(reply.buttons) or None)
+
+
+def as_int(value: Any) -> Optional[int]:
+    """A slot or entity value as a whole number (amounts, terms), or None."""
+    try:
+        return int(float(value)) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None

@@ -8,9 +8,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import catalogue, latest_entity, polite_on_failure, say, service
+from actions.common import as_int, catalogue, latest_entity, polite_on_failure, say, service
 from actions.handoff import hand_off
-from credit import answers
+from credit import answers, explain
 from credit.numbers import extract_phone_number
 
 MIN_DETAIL_CHARS = 8
@@ -31,8 +31,14 @@ class ActionComplaintStart(Action):
         if text.startswith("/") and tracker.get_slot("offer") == "progress_check":
             # the "我要登记投诉" button under the slow-complaint reply: register THAT complaint
             return register_offered_complaint(dispatcher, tracker)
-        count = int(tracker.get_slot("complaint_count") or 0) + 1
         category = latest_entity(tracker, "complaint_category")
+        if category in (None, "fee") and explain.is_objection(text) and "投诉" not in text:
+            # "太贵了吧，别家才3%" is an objection to answer on its point, not a complaint to ticket
+            say(dispatcher, explain.objection_answer(
+                catalogue(), text, latest_entity(tracker, "product") or tracker.get_slot("product"),
+                as_int(tracker.get_slot("amount")), as_int(tracker.get_slot("term"))), tracker)
+            return [SlotSet("offer", None), SlotSet("next_step", "none")]
+        count = int(tracker.get_slot("complaint_count") or 0) + 1
         events: List[EventType] = [SlotSet("complaint_count", count), SlotSet("complaint_category", category)]
         if count >= 2:
             dispatcher.utter_message(response="utter_complaint_escalate")
@@ -107,3 +113,4 @@ class ActionCreateComplaintTicket(Action):
         )
         say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact=tracker.get_slot("contact_phone")))
         return [SlotSet("complaint_detail", None), SlotSet("contact_phone", None)]
+

@@ -8,10 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import INTENT_LABELS, catalogue, latest_entity, polite_on_failure, say, service
+from actions.common import INTENT_LABELS, as_int, catalogue, latest_entity, polite_on_failure, say, service
 from actions.handoff import hand_off
 from actions.loan_ops import prepare_loan_form
-from actions.rates import _int
 from credit import answers
 
 NEXT_NONE = SlotSet("next_step", "none")
@@ -65,7 +64,7 @@ class ActionAcceptOffer(Action):
         if offer == "negotiation":
             ticket = service().create_ticket(tracker.sender_id, "negotiation",
                                              detail="客户申请逾期协商还款（由对话登记）", contact="registered")
-            say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"))
+            say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
             return events + [NEXT_NONE]
         if offer == "handoff":
             return events + hand_off(dispatcher, tracker, "客户接受转人工建议") + [NEXT_NONE]
@@ -100,8 +99,8 @@ class ActionHandleInform(Action):
         amount, term = latest_entity(tracker, "amount"), latest_entity(tracker, "term")
         if amount or term:
             product = latest_entity(tracker, "product") or tracker.get_slot("product")
-            say(dispatcher, answers.rate_answer(catalogue(), product, _int(amount or tracker.get_slot("amount")),
-                                                _int(term or tracker.get_slot("term"))))
+            say(dispatcher, answers.rate_answer(catalogue(), product, as_int(amount or tracker.get_slot("amount")),
+                                                as_int(term or tracker.get_slot("term"))), tracker)
             return [NEXT_NONE]
         dispatcher.utter_message(response="utter_greet")
         return [NEXT_NONE]

@@ -7,8 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, latest_entity, other_lenders_named, polite_on_failure, say
-from actions.rates import _int
+from actions.common import as_int, catalogue, latest_entity, other_lenders_named, polite_on_failure, say
 from credit import answers, lender_replies
 
 
@@ -20,8 +19,8 @@ class ActionPrepaymentInfo(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         product = latest_entity(tracker, "product") or tracker.get_slot("product")
-        amount = _int(latest_entity(tracker, "amount"))
-        term = _int(latest_entity(tracker, "term"))
+        amount = as_int(latest_entity(tracker, "amount"))
+        term = as_int(latest_entity(tracker, "term"))
         reply = answers.prepayment_answer(catalogue(), product, amount, term)
         say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker)))
         # offer to compute on the customer's own loan (needs the stronger check)

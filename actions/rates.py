@@ -7,8 +7,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, is_voice, latest_entity, other_lenders_named, polite_on_failure, say
-from credit import answers, lender_replies
+from actions.common import as_int, catalogue, is_voice, latest_entity, other_lenders_named, polite_on_failure, say
+from credit import answers, explain, lender_replies
 
 
 class ActionQuoteRate(Action):
@@ -23,16 +23,17 @@ class ActionQuoteRate(Action):
         term = latest_entity(tracker, "term") or tracker.get_slot("term")
         product = latest_entity(tracker, "product") or tracker.get_slot("product")
         voice = is_voice(tracker)
-        if answers.is_fee_question(tracker.latest_message.get("text") or ""):
-            reply = answers.fees_answer(catalogue(), voice=voice)
+        text = tracker.latest_message.get("text") or ""
+        explained = explain.explanation_answer(catalogue(), text, as_int(amount), as_int(term))
+        if explained is not None:
+            reply = explained
+        elif explain.is_objection(text):
+            reply = explain.objection_answer(catalogue(), text, product, as_int(amount), as_int(term))
+        elif explain.is_fee_question(text):
+            reply = explain.fees_answer(catalogue(), voice=voice)
         else:
-            reply = answers.rate_answer(catalogue(), product, _int(amount), _int(term), voice=voice)
-        say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker), voice=voice))
+            reply = answers.rate_answer(catalogue(), product, as_int(amount), as_int(term), voice=voice)
+        say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker), voice=voice),
+            tracker)
         return [SlotSet("offer", None)]
 
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(float(value)) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None

@@ -3,6 +3,7 @@
 each recorded as a risk event with its reason code and the words as evidence."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -13,6 +14,9 @@ from actions.common import catalogue, polite_on_failure, say, service
 from credit import answers
 from credit.risk_signals import Finding
 
+# the customer raised something that sounds like a scam: then (only then) the warning goes with it
+FRAUD_HINTS = re.compile(r"包装|内部|渠道|中介|先交|保证金|手续费|解冻|刷流水|代办|加急费|好处费")
+
 
 class ActionUrgentNeed(Action):
     def name(self) -> Text:
@@ -22,7 +26,9 @@ class ActionUrgentNeed(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         service().record_risk_event(tracker.sender_id, "urgent_need", tracker.latest_message.get("text") or "")
-        say(dispatcher, answers.urgent_need_answer(catalogue()))
+        text = tracker.latest_message.get("text") or ""
+        say(dispatcher, answers.urgent_need_answer(catalogue(), fraud_mentioned=bool(FRAUD_HINTS.search(text))),
+            tracker)
         return [SlotSet("offer", None)]
 
 
@@ -34,7 +40,7 @@ class ActionReportFraud(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         service().record_risk_event(tracker.sender_id, "fraud_report", tracker.latest_message.get("text") or "")
-        say(dispatcher, answers.fraud_answer(catalogue()))
+        say(dispatcher, answers.fraud_answer(catalogue()), tracker)
         return [SlotSet("offer", "handoff")]
 
 

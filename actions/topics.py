@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
 from actions.risk import note_risk_signals
-from credit import answers, lender_replies
+from credit import answers, explain, lender_replies
 
 # topics where a risk signal IS the question ("负债高能申请吗"): its answer replaces the generic one
 RISK_ANSWERS_INSTEAD = ("ask_eligibility", "ask_loan_limit")
@@ -28,11 +28,12 @@ class ActionAnswerTopic(Action):
         findings, noted = note_risk_signals(tracker)
         if findings and intent in RISK_ANSWERS_INSTEAD:
             # "刚换工作能借吗": the honest answer about that, not the generic conditions list
-            say(dispatcher, answers.risk_signal_answer(catalogue(), findings))
+            say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
             return [SlotSet("offer", None), *noted]
-        reply = answers.topic_answer(catalogue(), intent, tracker.latest_message.get("text") or "")
+        text = tracker.latest_message.get("text") or ""
+        reply = explain.explanation_answer(catalogue(), text) or answers.topic_answer(catalogue(), intent, text)
         say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker),
                                                    voice=is_voice(tracker)))
         if findings:
-            say(dispatcher, answers.risk_signal_answer(catalogue(), findings))
+            say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
         return [SlotSet("offer", OFFERS.get(intent)), *noted]

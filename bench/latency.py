@@ -46,6 +46,7 @@ from bench.flamegraphs import MIXED
 from bench.latency_report import DOCS, markdown, previous_rss, write_docs
 from bench.load import FLOWS, LoadResult, missing_turns, percentiles, report, run_load
 from bench.machine import machine_facts
+from bench.reference import reference_stack
 from bench.wechat_phase import WECHAT_ENV, wechat_phase
 from harness.http import http
 from harness.moodbot import MoodbotStack, moodbot_model
@@ -138,22 +139,32 @@ def burst_phase(url: str, conversation: str, base: str, messages: int) -> Dict[s
     return out
 
 
-def concurrency_phases(ours: AssistantStack, mood: MoodbotStack, plan: List[Any], rounds: int,
-                       results: Dict[str, Any]) -> None:
+def _ratios(a: Dict[str, Any], b: Dict[str, Any]) -> Dict[str, float]:
+    return {"p50": ratio(a["p50_ms"], b["p50_ms"]), "p95": ratio(a["p95_ms"], b["p95_ms"]),
+            "p99": ratio(a["p99_ms"], b["p99_ms"]), "tps": ratio(a["turns_per_second"], b["turns_per_second"])}
+
+
+def concurrency_phases(ours: AssistantStack, mood: MoodbotStack, ref: Optional[AssistantStack], plan: List[Any],
+                       rounds: int, results: Dict[str, Any]) -> None:
+    """Each phase alternates the bots in rounds, so that background load hits them alike."""
     for concurrency, conversations in plan:
         per_round = max(1, conversations // rounds)
         mine: List[LoadResult] = []
         theirs: List[LoadResult] = []
+        before: List[LoadResult] = []
         for r in range(rounds):
             print(f">> concurrency {concurrency}, round {r + 1}/{rounds}", file=sys.stderr, flush=True)
             mine.append(measure(ours.url, MIXED, per_round, concurrency, f"b{concurrency}o{r}"))
             theirs.append(measure(mood.url, MOOD, per_round, concurrency, f"b{concurrency}m{r}"))
+            if ref is not None:
+                before.append(measure(ref.url, MIXED, per_round, concurrency, f"b{concurrency}r{r}"))
         a, b = phase_summary(merge(mine), db_turn_index=DB_TURN), phase_summary(merge(theirs))
         results["assistant"][f"c{concurrency}"], results["moodbot"][f"c{concurrency}"] = a, b
-        results["ratios"][f"c{concurrency}"] = {"p50": ratio(a["p50_ms"], b["p50_ms"]),
-                                                "p95": ratio(a["p95_ms"], b["p95_ms"]),
-                                                "p99": ratio(a["p99_ms"], b["p99_ms"]),
-                                                "tps": ratio(a["turns_per_second"], b["turns_per_second"])}
+        results["ratios"][f"c{concurrency}"] = _ratios(a, b)
+        if ref is not None:
+            c = phase_summary(merge(before), db_turn_index=DB_TURN)
+            results["reference"][f"c{concurrency}"] = c
+            results["ratios_reference"][f"c{concurrency}"] = _ratios(c, b)
 
 
 def run(args: argparse.Namespace, results: Dict[str, Any]) -> None:
@@ -164,6 +175,9 @@ def run(args: argparse.Namespace, results: Dict[str, Any]) -> None:
     api_base = wechat_api.start()
     ours = AssistantStack(ours_model, env={**WECHAT_ENV, "WECHAT_API_BASE": api_base})
     mood = MoodbotStack(mood_model)
+    ref: Optional[AssistantStack] = None
+    if args.reference:
+        ref, results["reference_label"] = reference_stack()
     try:
         print(">> cold starts (each alone) ...", file=sys.stderr, flush=True)
         results["cold_start"] = {"moodbot rasa server": cold_start(lambda: mood.start().url, "hello"),
@@ -172,14 +186,20 @@ def run(args: argparse.Namespace, results: Dict[str, Any]) -> None:
         results["cold_start"]["assistant rasa server alone (action server up)"] = cold_start(
             lambda: ours.add_server({}, "cold").rasa_url, "你好")
         ours.servers.pop().stop()
-        for stack, flows, name in ((ours, MIXED, "warm-ours"), (mood, MOOD, "warm-mood")):
-            measure(stack.url, flows, 3, 1, name)
-        results["assistant"], results["moodbot"], results["ratios"] = {}, {}, {}
+        if ref is not None:
+            ref.start()
+        for stack, flows, name in ((ours, MIXED, "warm-ours"), (mood, MOOD, "warm-mood"), (ref, MIXED, "warm-ref")):
+            if stack is not None:
+                measure(stack.url, flows, 3, 1, name)
+        for key in ("assistant", "moodbot", "ratios", "reference", "ratios_reference"):
+            results[key] = {}
         plan = [(c, n) for c, n in zip(args.concurrencies, args.conversations, strict=True)]
-        concurrency_phases(ours, mood, plan, args.rounds, results)
+        concurrency_phases(ours, mood, ref, plan, args.rounds, results)
         print(">> one long conversation on each", file=sys.stderr, flush=True)
         results["long"] = {"assistant": long_conversation(ours.url, MIXED, "long-o", args.long_turns),
                            "moodbot": long_conversation(mood.url, MOOD, "long-m", args.long_turns)}
+        if ref is not None:
+            results["long"]["today's build"] = long_conversation(ref.url, MIXED, "long-r", args.long_turns)
         print(f">> a burst of {args.burst} messages from one sender", file=sys.stderr, flush=True)
         results["burst"] = {"assistant": burst_phase(ours.url, "rest:burst-1", "利息多少", args.burst),
                             "moodbot": burst_phase(mood.url, "burst-1", "hello", args.burst)}
@@ -195,7 +215,11 @@ def run(args: argparse.Namespace, results: Dict[str, Any]) -> None:
                                  "concurrency": 50}
         results["memory"] = {f"assistant {k.replace('_', ' ')}": v for k, v in ours.rss_mb().items()}
         results["memory"].update({f"moodbot {k.replace('_', ' ')}": v for k, v in mood.rss_mb().items()})
+        if ref is not None:
+            results["memory"].update({f"today's build {k.replace('_', ' ')}": v for k, v in ref.rss_mb().items()})
     finally:
+        if ref is not None:
+            ref.stop()
         ours.stop()
         mood.stop()
         wechat_api.stop()
@@ -203,7 +227,8 @@ def run(args: argparse.Namespace, results: Dict[str, Any]) -> None:
 
 
 def failures(results: Dict[str, Any]) -> int:
-    errors = sum(results[k][f"c{c}"]["errors"] for k in ("assistant", "moodbot") for c in results["concurrencies"])
+    bots = [k for k in ("assistant", "moodbot", "reference") if results.get(k)]
+    errors = sum(results[k][f"c{c}"]["errors"] for k in bots for c in results["concurrencies"])
     errors += sum(r["errors"] for r in results["long"].values())
     errors += sum(r["messages"] - r["in_tracker"] for r in results["burst"].values())
     load = results.get("load") or {}
@@ -224,6 +249,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="mixed-flow load test on the assistant afterwards (0: skip)")
     parser.add_argument("--train", action="store_true", help="also time a full training (4-5 minutes)")
     parser.add_argument("--quick", action="store_true", help="smoke run with few turns")
+    parser.add_argument("--no-reference", dest="reference", action="store_false",
+                        help="leave out today's frozen build (bench/reference.py)")
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--train-only", action="store_true",
                         help="time a full training and add it to results/perf.json (and the docs with --write-docs)")

@@ -37,11 +37,15 @@ def verdict(ok: bool) -> str:
 
 
 def _latency_tables(results: Dict[str, Any]) -> List[str]:
-    ours, mood = results["assistant"], results["moodbot"]
+    ours, mood, ref = results["assistant"], results["moodbot"], results.get("reference") or {}
+    label = results.get("reference_label", "today's build")
+    bots = [("ours, mixed conversation (5 turns)", ours), ("bare moodbot (5 turns)", mood)]
+    if ref:
+        bots.append((f"{label}, mixed conversation (5 turns)", ref))
     lines = ["| concurrency | bot | conversations | turns | errors | p50 ms | p95 ms | p99 ms | turns/s |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for c in results["concurrencies"]:
-        for name, data in (("ours, mixed conversation (5 turns)", ours), ("bare moodbot (5 turns)", mood)):
+        for name, data in bots:
             p = data[f"c{c}"]
             lines.append(f"| {c} | {name} | {p['conversations']} | {p['turns']} | {p['errors']} | {p['p50_ms']} | "
                          f"{p['p95_ms']} | {p['p99_ms']} | {p['turns_per_second']} |")
@@ -53,6 +57,12 @@ def _latency_tables(results: Dict[str, Any]) -> List[str]:
     for c in results["concurrencies"]:
         r = results["ratios"][f"c{c}"]
         lines.append(f"| concurrency {c} | {r['p50']} | {r['p95']} | {r['p99']} | {r['tps']} |")
+    if ref:
+        lines += ["", f"| {label} / moodbot (before the turn-cost work) | p50 | p95 | p99 | throughput |",
+                  "|---|---:|---:|---:|---:|"]
+        for c in results["concurrencies"]:
+            r = results["ratios_reference"][f"c{c}"]
+            lines.append(f"| concurrency {c} | {r['p50']} | {r['p95']} | {r['p99']} | {r['tps']} |")
     ratios = results["ratios"]
     p95_ok = all(ratios[f"c{c}"]["p95"] <= BUDGET_P95 for c in (1, 20) if f"c{c}" in ratios)
     tps = ratios.get("c20", {}).get("tps", 0)
@@ -104,6 +114,13 @@ def _other_phases(results: Dict[str, Any]) -> List[str]:
     for name, values in results["memory"].items():
         lines.append(f"| {name} | {values.get('rss_mb')} | {values.get('peak_mb')} | "
                      f"{prev['rss_mb'].get(name, '–')} |")
+    mem = results["memory"]
+    ours_rss = (mem.get("assistant rasa server") or {}).get("rss_mb")
+    ref_rss = (mem.get("today's build rasa server") or {}).get("rss_mb")
+    if ours_rss and ref_rss:
+        growth = ours_rss / ref_rss - 1
+        lines += ["", f"RSS of our Rasa server next to today's build in the same run: {ours_rss} MB vs {ref_rss} MB "
+                      f"({growth:+.0%}; budget +10% — {verdict(growth <= 0.10)})."]
     lines += ["", "| cold start: process start → first answer | s | of which until ready s | first turn ms |",
               "|---|---:|---:|---:|"]
     for name, c in results["cold_start"].items():
@@ -124,7 +141,9 @@ def markdown(results: Dict[str, Any]) -> str:
         "agents' jobs, so every figure here is noisy** (expect ±20–30 % between runs); both bots ran at the same "
         "time and the phases alternated between them, so the ratios are the figures to read. REST channel, SQLite "
         "tracker store, one Sanic worker each; latency is client-side per turn. Ours: hardened Rasa server + action "
-        "server; the reference: bare `rasa init` moodbot (`harness.moodbot`) on plain `rasa run`, same install.",
+        "server; the reference: bare `rasa init` moodbot (`harness.moodbot`) on plain `rasa run`, same install; "
+        "and today's build of this project frozen before the turn-cost work (`bench/reference.py`: its own code, "
+        "model and databases), in the same rounds.",
         "",
         *_latency_tables(results),
         *_long_and_burst(results),

@@ -6,9 +6,7 @@ compliance test can run every answer through the checker for many inputs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Optional
 
 from dateutil.relativedelta import relativedelta
@@ -17,33 +15,12 @@ from credit.calculators import build_schedule, format_yuan, payment_range, prepa
 from credit.catalogue import Catalogue, Product, format_apr, format_apr_range, format_percent
 from credit.compliance import FRAUD_WARNING, RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
 from credit.masking import mask_pii
+from credit.replies import DEFAULT_EXAMPLE_AMOUNT, DEFAULT_EXAMPLE_TERM, Reply
+from credit.replies import button as _button
+from credit.replies import numbered as _numbered
+from credit.replies import wan as _wan
 from credit.risk_signals import Finding
 from credit.views import CancelResult, LoanView, ProgressView, SettlementResult, TicketView
-
-DEFAULT_EXAMPLE_AMOUNT = 10_000
-DEFAULT_EXAMPLE_TERM = 12
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    buttons: tuple[dict[str, str], ...] = field(default_factory=tuple)
-
-
-def _button(title: str, intent: str) -> dict[str, str]:
-    return {"title": title, "payload": f"/{intent}"}
-
-
-def _numbered(items: list[str] | tuple[str, ...]) -> str:
-    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
-
-
-def _wan(amount: int) -> str:
-    """10000 -> "1万元", 15000 -> "1.5万元", 5000 -> "5,000元"."""
-    if amount >= 10_000 and amount % 1_000 == 0:
-        return f"{Decimal(amount) / 10_000:f}".rstrip("0").rstrip(".") + "万元"
-    return f"{amount:,}元"
-
 
 # --------------------------------------------------------------------- rates
 
@@ -102,37 +79,6 @@ def _worked_example(product: Product, amount: int, term: int, own_figures: bool)
             f"总利息{format_yuan(low.total_interest)}\n"
             f"· 按最高{format_apr(product.apr_max)}：每月还{format_yuan(high.first_payment)}，"
             f"总利息{format_yuan(high.total_interest)}")
-
-
-# ---------------------------------------------------------------------- fees
-
-# a rate question that is really about fees ("有没有手续费", "会不会先扣钱")
-FEE_WORDS = ("手续费", "服务费", "管理费", "费用", "收费", "扣费", "砍头", "先扣", "违约金", "罚息", "额外")
-
-
-def is_fee_question(text: str) -> bool:
-    return any(word in (text or "") for word in FEE_WORDS)
-
-
-def fees_answer(cat: Catalogue, voice: bool = False) -> Reply:
-    """Every fee that can apply, from the catalogue: none up front, the prepayment fee by product,
-    penalty interest after the grace period, the settlement certificate."""
-    o = cat.overdue
-    multiplier = f"{o.penalty_multiplier.normalize():f}"
-    penalty = (f"超过{o.grace_days}天宽限期仍未还清的，对逾期本金按合同年化利率的{multiplier}倍计收罚息"
-               f"（不超过年化{format_percent(o.penalty_apr_max)}），不收其他违约金")
-    prepay = [f"{p.name}：{p.prepayment.description.rstrip('。')}" for p in cat.products]
-    if voice:
-        return Reply(f"借款只付利息，按年化利率计算，放款前不收任何费用。提前还款：{'；'.join(prepay)}。"
-                     f"逾期的话，{penalty}。")
-    body = ("费用给您一次说清楚：\n" + _numbered([
-        "利息：按年化利率(单利)计算，利率里已含全部费用，不另收服务费、管理费。",
-        "放款前：申请、审批、放款前都不收取任何费用；凡是要求先交钱的都是诈骗。",
-        "提前还款手续费：" + "".join(f"\n   · {line}" for line in prepay),
-        f"逾期罚息：{penalty}。",
-        f"结清证明：{cat.settlement_certificate.fee}。",
-    ]) + "\n想知道具体借款要付多少利息，告诉我金额和期数，我帮您算。")
-    return Reply(body, (_button("利率是多少", "ask_interest_rate"), _button("了解提前还款", "ask_prepayment")))
 
 
 # ---------------------------------------------------------------- prepayment
@@ -330,12 +276,18 @@ _TOPICS = {
 
 # ---------------------------------------------------------------------- risk
 
-def urgent_need_answer(cat: Catalogue) -> Reply:
-    body = ("理解您着急用钱的心情。也想跟您说清楚：\n" + _numbered([
-        "审批没有加急通道，也不会因为愿意接受更高利息而更快或更容易通过，请如实填写资料。",
-        "任何人承诺“包装资料”“内部渠道快速下款”都是骗局，真实申请不需要先交任何费用。",
-        "请按实际还款能力借款，月还款额建议不超过月收入的一半。",
-    ]) + "\n如果您已经提交了申请，我可以帮您查一下进度。")
+def urgent_need_answer(cat: Catalogue, fraud_mentioned: bool = False) -> Reply:
+    """Reassure about the timing first, honestly (no fast lane); the fraud warning only when the
+    customer raised something like it (a lecture to someone who raised none reads as suspicion)."""
+    review, payout = cat.stage("reviewing").expected_time, cat.stage("disbursing").expected_time
+    points = [
+        f"时间上您可以放心：审批{review}，签约后放款{payout}。",
+        "审批没有加急通道，利息高低也不影响快慢；资料一次填准确、完整，是最快的办法。",
+        "请按实际需要和还款能力借款，月还款额建议不超过月收入的一半。",
+    ]
+    if fraud_mentioned:
+        points.append("任何人承诺“包装资料”“内部渠道快速下款”、或要求先交钱的，都是骗局。")
+    body = "理解您着急用钱。给您说说实际情况：\n" + _numbered(points) + "\n如果已经提交了申请，我可以帮您查一下进度。"
     return Reply(body, (_button("查询申请进度", "check_progress"), _button("申请条件", "ask_eligibility")))
 
 
@@ -399,8 +351,8 @@ def handoff_message(cat: Catalogue, now: Optional[datetime] = None) -> str:
 
 
 __all__ = [
-    "Reply", "rate_answer", "fees_answer", "is_fee_question", "prepayment_answer", "loan_prepayment_answer",
+    "Reply", "rate_answer", "prepayment_answer", "loan_prepayment_answer",
     "progress_answer", "loan_operation_intro", "loan_details_answer", "cancel_answer", "settlement_answer",
-    "topic_answer", "urgent_need_answer", "fraud_answer", "risk_signal_answer", "complaint_restatement",
-    "ticket_answer", "handoff_message", "format_percent",
+    "topic_answer", "urgent_need_answer", "fraud_answer",
+    "risk_signal_answer", "complaint_restatement", "ticket_answer", "handoff_message", "format_percent",
 ]

@@ -33,6 +33,7 @@ from credit.catalogue_fields import (
     none_is_missing,
 )
 from credit.catalogue_rules import cross_section_problems
+from credit.explanations import Glossary
 from credit.other_lenders import OtherLenders
 from credit.product_match import ProductMatcher
 from credit.rate_wording import format_percent
@@ -324,6 +325,7 @@ class Catalogue(Schema):
     account_services: tuple[AccountProcedure, ...]
     other_lenders: OtherLenders
     risk_signals: RiskSignals
+    glossary: Glossary
     suggestion: SuggestionTexts
     demo_loan: DemoLoan
 

@@ -24,9 +24,9 @@ def base_env(**extra: str) -> Dict[str, str]:
     return env
 
 
-def seed(env: Mapping[str, str]) -> None:
-    """Fresh demo records in the loan database that ``env["DATABASE_URL"]`` names."""
-    subprocess.run([PYTHON, "-m", "credit.seed", "--reset"], cwd=ROOT, env=dict(env), check=True,
+def seed(env: Mapping[str, str], cwd: Path = ROOT) -> None:
+    """Fresh demo records in the loan database that ``env["DATABASE_URL"]`` names (the code of ``cwd``)."""
+    subprocess.run([PYTHON, "-m", "credit.seed", "--reset"], cwd=cwd, env=dict(env), check=True,
                    capture_output=True, timeout=120)
 
 
@@ -47,9 +47,10 @@ def sqlite_tracker(db: Path) -> Dict[str, Any]:
     return {"type": "SQL", "dialect": "sqlite", "db": str(db)}
 
 
-def start_action_server(port: int, env: Mapping[str, str], log: Path, timeout: float = 240) -> Proc:
+def start_action_server(port: int, env: Mapping[str, str], log: Path, timeout: float = 240,
+                        cwd: Path = ROOT) -> Proc:
     proc = start("actions", [PYTHON, "-m", "server", "actions", "--actions", "actions", "--port", str(port)],
-                 env, log)
+                 env, log, cwd=cwd)
     wait_until(lambda: http("GET", f"http://127.0.0.1:{port}/health", timeout=5).status == 200, timeout,
                "action server", proc)
     return proc

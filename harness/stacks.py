@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 from harness.http import http_json
-from harness.paths import CREDENTIALS
+from harness.paths import CREDENTIALS, ROOT
 from harness.procs import Proc, free_port, rss_mb
 from harness.rasa import base_env, seed, sqlite_tracker, start_action_server, start_rasa, tracker_path, write_endpoints
 
@@ -69,8 +69,9 @@ class AssistantStack:
 
     def __init__(self, model: Path, env: Optional[Mapping[str, str]] = None, token: str = TOKEN,
                  workdir: Optional[Path] = None, hardened: bool = True, wechat_api: Any = None,
-                 start_timeout: float = 300) -> None:
+                 start_timeout: float = 300, root: Path = ROOT) -> None:
         self.model = model
+        self.root = root  # the source tree the processes run (another checkout for a frozen reference)
         self.token = token
         self.hardened = hardened
         self.wechat_api = wechat_api
@@ -95,11 +96,11 @@ class AssistantStack:
         return self.assistant.rasa_url
 
     def start(self) -> "AssistantStack":
-        seed(self.env)
+        seed(self.env, cwd=self.root)
         self.endpoints = write_endpoints(self.workdir / "endpoints.yml", f"{self.action_url}/webhook",
                                          sqlite_tracker(self.workdir / "tracker.db"))
         self.actions = start_action_server(self.action_port, self.env, self.workdir / "actions.log",
-                                           timeout=self.start_timeout)
+                                           timeout=self.start_timeout, cwd=self.root)
         self.assistant = self.add_server({}, "rasa")
         return self
 
@@ -109,8 +110,9 @@ class AssistantStack:
         port = free_port()
         name = name or f"rasa-extra-{len(self.servers) - 1}"
         self.servers.append(start_rasa(self.model, port, self.endpoints, env, self.workdir / f"{name}.log",
-                                       self.token, hardened=self.hardened, credentials=CREDENTIALS,
-                                       timeout=self.start_timeout))
+                                       self.token, hardened=self.hardened,
+                                       credentials=self.root / CREDENTIALS.relative_to(ROOT),
+                                       timeout=self.start_timeout, cwd=self.root))
         return Assistant(f"http://127.0.0.1:{port}", self.action_url, env, self.workdir, self.token,
                          self.wechat_api)
 

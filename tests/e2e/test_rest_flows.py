@@ -60,7 +60,7 @@ def test_rate_question_with_figures_gives_worked_monthly_payment(stack, sender):
 
 
 def test_fee_question_lists_every_fee(stack, sender):
-    reply = stack.texts(sender, "你们收不收服务费啊")
+    reply = stack.texts(sender, "收不收手续费")
     assert "提前还款手续费" in reply and "1%" in reply and "2%" in reply  # 随心借, 小微周转贷
     assert "罚息" in reply and "放款前都不收取任何费用" in reply
     _assert_compliant(reply)
@@ -155,7 +155,8 @@ def test_fraud_report_warns_and_records_a_risk_event(stack, sender):
 
 def test_urgent_need_gets_no_shortcut_and_a_risk_event(stack, sender):
     reply = stack.texts(sender, "急用钱，利息高点没关系，快点给我批")
-    assert "没有加急" in reply
+    assert "没有加急" in reply and "时间上您可以放心" in reply  # reassured about the timing
+    assert "骗局" not in reply  # no fraud lecture to a customer who raised none
     _assert_compliant(reply)
     assert _rows(stack, "SELECT kind FROM risk_events WHERE sender_id = :s AND kind = 'urgent_need'",
                  s=stack.rest_id(sender))
@@ -164,7 +165,9 @@ def test_urgent_need_gets_no_shortcut_and_a_risk_event(stack, sender):
 def test_request_human_sends_channel_neutral_handoff_payload(stack, sender):
     messages = stack.rest(sender, "转人工客服")
     custom = [m["custom"] for m in messages if "custom" in m]
-    assert custom == [{"type": "handoff", "queue": "general", "summary": custom[0]["summary"]}]
+    assert custom == [{"type": "handoff", "queue": "general", "summary": custom[0]["summary"],
+                       "agents_available": custom[0]["agents_available"]}]
+    assert isinstance(custom[0]["agents_available"], bool)  # follows the agents' hours (test_office_hours.py)
 
 
 @pytest.mark.parametrize("hostile", [
@@ -305,3 +308,23 @@ def test_many_lenders_is_answered_honestly_and_recorded_for_the_risk_team(stack,
     _assert_compliant(reply)
     rows = _rows(stack, "SELECT kind, text FROM risk_events WHERE sender_id = :s", s=stack.rest_id(sender))
     assert [r[0] for r in rows] == ["many_lenders"] and "好几个平台" in rows[0][1]
+
+
+def test_repayment_methods_are_compared_not_the_generic_rate_block(stack, sender):
+    reply = stack.texts(sender, "借5万分24期的话，等额本息和等额本金哪个利息少")
+    assert "借5万元、分24期" in reply and "总利息最少的是等额本金" in reply
+    assert reply.count("年化利率(单利)") <= 2
+    _assert_compliant(reply)
+
+
+def test_annualised_rate_is_explained(stack, sender):
+    reply = stack.texts(sender, "年化利率是什么意思啊")
+    assert "一年的全部成本" in reply and "乘以 365" in reply
+
+
+def test_an_objection_is_answered_on_its_point_not_with_the_same_block(stack, sender):
+    first = stack.texts(sender, "借5万分12期利息多少")
+    second = stack.texts(sender, "太贵了吧，别家才3%")
+    assert second != first and "折成年化大约是36%" in second
+    assert "期限拉长到24期" in second and "总利息" in second  # their own figures, remembered
+    _assert_compliant(second)

@@ -127,7 +127,7 @@ def test_suggestion_replies_are_compliant(message):
 
 @pytest.mark.parametrize("voice", [False, True])
 def test_the_fee_answer_lists_every_fee_from_the_catalogue(voice):
-    from credit.answers import fees_answer
+    from credit.explain import fees_answer
 
     cat = load_catalogue()
     text = fees_answer(cat, voice=voice).text
@@ -145,3 +145,53 @@ def test_every_risk_signal_reply_is_compliant_and_asks_one_question():
         text = answers.risk_signal_answer(CAT, [Finding(signal, "…")]).text
         assert check_text(text) == [], signal.code
         assert text.count("？") == 1, signal.code
+
+
+@pytest.mark.parametrize("question", ["年化利率是什么意思", "单利是啥", "征信是什么", "罚息怎么理解",
+                                      "等额本息和等额本金哪个利息少", "先息后本和等额本息有什么区别"])
+def test_jargon_is_explained_in_plain_words(question):
+    from credit.explain import explanation_answer
+
+    reply = explanation_answer(CAT, question, 50000, 24)
+    assert reply is not None and check_text(reply.text) == []
+    assert "已包含利息和全部费用，最终利率以审批结果" not in reply.text or "总利息" in reply.text
+
+
+def test_repayment_methods_are_compared_on_the_customers_figures():
+    from credit.explain import explanation_answer
+
+    text = explanation_answer(CAT, "等额本息和等额本金哪个利息少", 50000, 24).text
+    assert "借5万元、分24期" in text and text.count("总利息") >= 3
+    assert "总利息最少的是等额本金" in text
+
+
+@pytest.mark.parametrize("question", ["年化利率多少", "利息怎么算", "我想借五万"])
+def test_a_rate_question_is_not_an_explanation_request(question):
+    from credit.explain import explanation_answer
+
+    assert explanation_answer(CAT, question) is None
+
+
+def test_another_offers_rate_is_put_on_the_annualised_scale():
+    from credit.explain import objection_answer
+
+    text = objection_answer(CAT, "利息太高了吧，别家才3%", None, None, None).text
+    assert check_text(text) == []
+    assert "折成年化大约是36%" in text  # 3% a month
+    assert text.index("年化利率(单利)") < text.index("月利率")
+
+
+def test_too_expensive_gets_smaller_or_longer_each_with_its_total_interest():
+    from credit.explain import objection_answer
+
+    text = objection_answer(CAT, "太贵了", None, 50000, 12).text
+    assert check_text(text) == []
+    assert "少借一些" in text and "期限拉长到24期" in text and "比12期多" in text
+    assert text.count("总利息") == 3 and "不建议为了凑额度多借" in text
+
+
+def test_the_urgent_need_answer_warns_of_fraud_only_when_raised():
+    plain = answers.urgent_need_answer(CAT).text
+    raised = answers.urgent_need_answer(CAT, fraud_mentioned=True).text
+    assert "骗局" not in plain and "骗局" in raised
+    assert check_text(plain) == [] and check_text(raised) == []

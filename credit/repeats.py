@@ -1,0 +1,45 @@
+"""Never the same answer block twice in one conversation.
+
+A second answer on a topic already answered gives what is new and leaves out what the customer
+has just read: lines already sent word for word are dropped (the rate and fraud notices stay,
+they go with every rate and every fraud warning); when nothing new is left, one short line says
+so, varied, and invites the next step.  Replies that must stay identical for safety (verification
+failures) and form re-prompts are domain responses, which never pass through here.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Iterable, Optional
+
+from credit.compliance import FRAUD_WARNING, RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
+
+ALWAYS_KEPT = frozenset({RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE, FRAUD_WARNING})
+MIN_REPEAT_CHARS = 20  # shorter lines ("需要准备：", a question) may recur
+ALREADY_SAID = (
+    "这些要点刚才已经给您列过了，就在上面。您想具体了解哪一点，我再展开说。",
+    "刚才的说明仍然适用，我就不重复了。哪一点还不清楚，您直接问我。",
+    "上面已经为您说明过了。如果告诉我您的金额、期数或具体情况，我可以按您的情况再细说。",
+)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def without_repeats(text: str, earlier: Iterable[str]) -> Optional[str]:
+    """``text`` minus what was already sent; None when nothing of it was sent before."""
+    earlier = [e for e in earlier if e]
+    if not earlier or not text:
+        return None
+    seen = {line for e in earlier for line in _lines(e)}
+    lines = _lines(text)
+    repeated = [ln for ln in lines if ln in seen and len(ln) >= MIN_REPEAT_CHARS and ln not in ALWAYS_KEPT]
+    if not repeated:
+        return None
+    kept = [ln for ln in lines if ln not in repeated]
+    substantive = [ln for ln in kept if ln not in ALWAYS_KEPT and not ln.endswith(("：", ":")) and len(ln) >= 12]
+    if not substantive:
+        pick = int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % len(ALREADY_SAID)
+        already = [s for s in ALREADY_SAID if s not in seen] or list(ALREADY_SAID)
+        return "\n".join([already[pick % len(already)], *[ln for ln in kept if ln in ALWAYS_KEPT]])
+    return "\n".join(kept)

@@ -1,0 +1,30 @@
+"""The shape of a customer-facing answer and the small helpers every answer module uses."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+#: the worked example when the customer gave no figures
+DEFAULT_EXAMPLE_AMOUNT = 10_000
+DEFAULT_EXAMPLE_TERM = 12
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[dict[str, str], ...] = field(default_factory=tuple)
+
+
+def button(title: str, intent: str) -> dict[str, str]:
+    return {"title": title, "payload": f"/{intent}"}
+
+
+def numbered(items: list[str] | tuple[str, ...]) -> str:
+    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
+
+
+def wan(amount: int) -> str:
+    """10000 -> "1万元", 15000 -> "1.5万元", 5000 -> "5,000元"."""
+    if amount >= 10_000 and amount % 1_000 == 0:
+        return f"{Decimal(amount) / 10_000:f}".rstrip("0").rstrip(".") + "万元"
+    return f"{amount:,}元"
