@@ -124,3 +124,10 @@ def as_int(value: Any) -> Optional[int]:
         return int(float(value)) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+def follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """One gentle follow-up after a resolved question, not again while the last one is recent."""
+    recent = [e for e in tracker.events if e.get("event") == "bot"][-4:]
+    if not any((e.get("metadata") or {}).get("utter_action") == "utter_follow_up" for e in recent):
+        dispatcher.utter_message(response="utter_follow_up")

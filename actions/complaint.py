@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import as_int, catalogue, latest_entity, polite_on_failure, say, service
+from actions.common import as_int, catalogue, follow_up, latest_entity, polite_on_failure, say, service
 from actions.handoff import hand_off
 from credit import answers, explain
 from credit.numbers import extract_phone_number
@@ -112,5 +112,6 @@ class ActionCreateComplaintTicket(Action):
             application_id=tracker.get_slot("verified_application"),
         )
         say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact=tracker.get_slot("contact_phone")))
+        follow_up(dispatcher, tracker)
         return [SlotSet("complaint_detail", None), SlotSet("contact_phone", None)]
 

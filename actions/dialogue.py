@@ -63,7 +63,8 @@ class ActionAcceptOffer(Action):
                              *prepare_loan_form(dispatcher, tracker, operation), SlotSet("next_step", "loan_form")]
         if offer == "negotiation":
             ticket = service().create_ticket(tracker.sender_id, "negotiation",
-                                             detail="客户申请逾期协商还款（由对话登记）", contact="registered")
+                                             detail="客户申请逾期协商还款（由对话登记）", contact="registered",
+                                             application_id=tracker.get_slot("verified_application"))
             say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
             return events + [NEXT_NONE]
         if offer == "handoff":

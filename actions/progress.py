@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import polite_on_failure, say, service
+from actions.common import follow_up, polite_on_failure, say, service
 from actions.validation_base import CreditFormValidation
 from credit import answers
 
@@ -33,6 +33,7 @@ class ActionCheckProgress(Action):
         elif status == "ok" and app_id:
             view = service().get_progress(tracker.sender_id, app_id)
             say(dispatcher, answers.progress_answer(view))
+            follow_up(dispatcher, tracker)
         else:
             dispatcher.utter_message(response="utter_service_unavailable")
         return RESET_IDENTITY

@@ -357,3 +357,15 @@ def test_ordinary_words_are_not_risk_signals(text):
     from credit.catalogue import load_catalogue
 
     assert load_catalogue().risk_signals.find(text) == []
+
+
+def test_one_gentle_follow_up_after_a_resolved_question_not_twice_in_a_row():
+    from actions.common import follow_up
+
+    dispatcher = CollectingDispatcher()
+    follow_up(dispatcher, make_tracker())
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_follow_up"]
+    recent = [{"event": "bot", "text": "还有其他需要我帮您看的吗？", "metadata": {"utter_action": "utter_follow_up"}}]
+    dispatcher = CollectingDispatcher()
+    follow_up(dispatcher, make_tracker(events=recent))
+    assert dispatcher.messages == []
