@@ -23,7 +23,7 @@ class ActionOutOfScope(Action):
                   domain: Dict[Text, Any]) -> List[EventType]:
         lenders = other_lenders_named(tracker)
         if lenders:
-            say(dispatcher, lender_replies.identity_answer(catalogue(), lenders, voice=is_voice(tracker)))
+            say(dispatcher, lender_replies.identity_answer(catalogue(), lenders, voice=is_voice(tracker)), tracker)
         else:
             dispatcher.utter_message(response="utter_out_of_scope")
         return []

@@ -22,6 +22,6 @@ class ActionPrepaymentInfo(Action):
         amount = as_int(latest_entity(tracker, "amount"))
         term = as_int(latest_entity(tracker, "term"))
         reply = answers.prepayment_answer(catalogue(), product, amount, term)
-        say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker)))
+        say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker)), tracker)
         # offer to compute on the customer's own loan (needs the stronger check)
         return [SlotSet("offer", "prepay_calc")]

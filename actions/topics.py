@@ -33,7 +33,7 @@ class ActionAnswerTopic(Action):
         text = tracker.latest_message.get("text") or ""
         reply = explain.explanation_answer(catalogue(), text) or answers.topic_answer(catalogue(), intent, text)
         say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker),
-                                                   voice=is_voice(tracker)))
+                                                   voice=is_voice(tracker)), tracker)
         if findings:
             say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
         return [SlotSet("offer", OFFERS.get(intent)), *noted]

@@ -328,3 +328,9 @@ def test_an_objection_is_answered_on_its_point_not_with_the_same_block(stack, se
     assert second != first and "折成年化大约是36%" in second
     assert "期限拉长到24期" in second and "总利息" in second  # their own figures, remembered
     _assert_compliant(second)
+
+
+def test_the_same_question_twice_gets_a_short_different_answer(stack, sender):
+    first = stack.texts(sender, "额度怎么提升")
+    second = stack.texts(sender, "额度怎么提升")
+    assert second != first and len(second) < len(first) / 2

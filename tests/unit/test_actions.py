@@ -369,3 +369,14 @@ def test_one_gentle_follow_up_after_a_resolved_question_not_twice_in_a_row():
     dispatcher = CollectingDispatcher()
     follow_up(dispatcher, make_tracker(events=recent))
     assert dispatcher.messages == []
+
+
+def test_the_same_topic_asked_twice_is_not_answered_with_the_same_block(svc):
+    from actions.topics import ActionAnswerTopic
+    from credit.repeats import ALREADY_SAID
+
+    first, _ = run(ActionAnswerTopic(), make_tracker(text="怎么还款", intent="ask_repayment"))
+    earlier = [{"event": "bot", "text": m["text"]} for m in first if m.get("text")]
+    second, _ = run(ActionAnswerTopic(), make_tracker(text="还款方式有哪些", intent="ask_repayment", events=earlier))
+    assert all_text(second) != all_text(first)
+    assert all_text(second).splitlines()[0] in ALREADY_SAID
