@@ -26,7 +26,7 @@ RESET_LOAN_FORM = [SlotSet("application_id", None), SlotSet("id_last4", None), S
                    SlotSet("verify_status", None), SlotSet("loan_operation", None)]
 
 
-def _strong_already(tracker: Tracker, app_id: str) -> bool:
+def strong_already(tracker: Tracker, app_id: str) -> bool:
     svc = service()
     if svc.is_verified(tracker.sender_id, app_id, level="strong"):
         return True
@@ -47,7 +47,7 @@ class ValidateLoanForm(CreditFormValidation):
         app_id = tracker.get_slot("application_id")
         if tracker.get_slot("verify_status") == "ok" and app_id and tracker.get_slot("otp_code") != "verified":
             try:
-                if _strong_already(tracker, app_id):
+                if strong_already(tracker, app_id):
                     return [s for s in domain_slots if s != "otp_code"]
             except ServiceUnavailable:
                 return []

@@ -7,7 +7,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import as_int, catalogue, latest_entity, other_lenders_named, polite_on_failure, say
+from actions.common import as_int, catalogue, latest_entity, other_lenders_named, polite_on_failure, say, service
+from actions.loan_ops import strong_already
 from credit import answers, lender_replies
 
 
@@ -18,6 +19,12 @@ class ActionPrepaymentInfo(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        app_id = tracker.get_slot("verified_application")
+        if app_id and strong_already(tracker, app_id):
+            # verified (with the SMS code) in this conversation: the payoff of THEIR loan, not the rules
+            loan = service().get_loan_details(tracker.sender_id, app_id)
+            say(dispatcher, answers.loan_prepayment_answer(catalogue(), loan), tracker)
+            return [SlotSet("offer", None)]
         product = latest_entity(tracker, "product") or tracker.get_slot("product")
         amount = as_int(latest_entity(tracker, "amount"))
         term = as_int(latest_entity(tracker, "term"))

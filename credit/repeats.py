@@ -26,6 +26,26 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+_ITEM = ("·", "-", "•")
+
+
+def _is_item(line: str) -> bool:
+    return line.startswith(_ITEM) or (line[:1].isdigit() and line[1:3].startswith((".", "、")))
+
+
+def _repeated(lines: list[str], seen: set[str]) -> set[int]:
+    """Indexes of lines already sent; a new heading ("按您借1万元…计算：") keeps its items with it,
+    since the items mean something else under it."""
+    out, under_new_heading = set(), False
+    for i, line in enumerate(lines):
+        if _is_item(line) and under_new_heading:
+            continue
+        under_new_heading = line.endswith(("：", ":")) and line not in seen
+        if line in seen and len(line) >= MIN_REPEAT_CHARS and line not in ALWAYS_KEPT:
+            out.add(i)
+    return out
+
+
 def without_repeats(text: str, earlier: Iterable[str]) -> Optional[str]:
     """``text`` minus what was already sent; None when nothing of it was sent before."""
     earlier = [e for e in earlier if e]
@@ -33,10 +53,10 @@ def without_repeats(text: str, earlier: Iterable[str]) -> Optional[str]:
         return None
     seen = {line for e in earlier for line in _lines(e)}
     lines = _lines(text)
-    repeated = [ln for ln in lines if ln in seen and len(ln) >= MIN_REPEAT_CHARS and ln not in ALWAYS_KEPT]
+    repeated = _repeated(lines, seen)
     if not repeated:
         return None
-    kept = [ln for ln in lines if ln not in repeated]
+    kept = [ln for i, ln in enumerate(lines) if i not in repeated]
     substantive = [ln for ln in kept if ln not in ALWAYS_KEPT and not ln.endswith(("：", ":")) and len(ln) >= 12]
     if not substantive:
         pick = int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % len(ALREADY_SAID)

@@ -334,3 +334,11 @@ def test_the_same_question_twice_gets_a_short_different_answer(stack, sender):
     first = stack.texts(sender, "额度怎么提升")
     second = stack.texts(sender, "额度怎么提升")
     assert second != first and len(second) < len(first) / 2
+
+
+def test_a_verified_customer_gets_the_payoff_of_their_own_loan(stack, sender):
+    stack.texts(sender, "我要开结清证明")
+    assert "未还本金" in _verify_with_sms(stack, sender, "SQ202611180002", "5678")
+    reply = stack.texts(sender, "那我提前全部还清要还多少钱")
+    assert "今天需还合计" in reply and "SQ202611180002" in reply  # their loan, no generic rules
+    assert "申请编号" not in reply.replace("SQ202611180002", "")

@@ -31,3 +31,10 @@ def test_nothing_sent_before_means_nothing_changes():
     block = answers.topic_answer(CAT, "ask_loan_limit").text
     assert without_repeats(block, []) is None
     assert without_repeats(block, ["您好！"]) is None
+
+
+def test_the_customers_own_figures_are_shown_even_when_they_equal_the_example():
+    first = answers.rate_answer(CAT, None, None, None).text  # "举个例子，借1万元、分12期…"
+    own = answers.rate_answer(CAT, None, 10000, 12).text  # "按您借1万元、分12期…": same figures
+    second = without_repeats(own, [first])
+    assert second is not None and "866.19" in second and "按您借1万元" in second
