@@ -124,7 +124,7 @@ def long_conversation(url: str, flow: Dict[str, Any], prefix: str, length: int) 
     (name, turns), = flow.items()
     result = measure(url, {name: (turns * length)[:length]}, 1, 1, prefix, check_replies=False)
     ms = [round(t.latency * 1000, 1) for t in sorted(result.turns, key=lambda t: t.index)]
-    first, last = statistics.median(ms[1:11]), statistics.median(ms[-10:])
+    first, last = round(statistics.median(ms[1:11]), 1), round(statistics.median(ms[-10:]), 1)
     return {"turns": len(ms), "errors": len(result.errors), "turn_10_ms": ms[9], "turn_last_ms": ms[-1],
             "median_2_11_ms": first, "median_191_200_ms": last, "growth": ratio(last, first),
             "seconds": round(result.duration, 1)}

@@ -79,7 +79,7 @@ def _long_and_burst(results: Dict[str, Any]) -> List[str]:
              "| growth | wall s |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in results["long"].items():
         lines.append(f"| {name} | {r['turns']} | {r['errors']} | {r['turn_10_ms']} | {r['turn_last_ms']} | "
-                     f"{r['median_2_11_ms']} | {r['median_191_200_ms']} | {r['growth']}× | {r['seconds']} |")
+                     f"{r['median_2_11_ms']:.1f} | {r['median_191_200_ms']:.1f} | {r['growth']}× | {r['seconds']} |")
     growth = results["long"]["assistant"]["growth"]
     lines += ["", f"Budget: median of turns {n - 9}–{n} ≤ {BUDGET_GROWTH}× the median of turns 2–11 — "
                   f"{verdict(growth <= BUDGET_GROWTH)} ({growth}×)."]
