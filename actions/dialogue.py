@@ -12,6 +12,7 @@ from actions.common import INTENT_LABELS, as_int, catalogue, latest_entity, poli
 from actions.handoff import hand_off
 from actions.loan_ops import prepare_loan_form
 from credit import answers
+from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
 NEXT_NONE = SlotSet("next_step", "none")
 
@@ -32,6 +33,9 @@ class ActionFallback(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        if asks_for_privacy_notice(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(text=PRIVACY_NOTICE)
+            return []
         if _previous_user_intent(tracker) == "nlu_fallback":
             return hand_off(dispatcher, tracker, "连续两次未能理解客户问题")
         ranking = tracker.latest_message.get("intent_ranking") or []

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
 from credit import lender_replies
+from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
 
 class ActionOutOfScope(Action):
@@ -22,7 +23,9 @@ class ActionOutOfScope(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         lenders = other_lenders_named(tracker)
-        if lenders:
+        if asks_for_privacy_notice(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(text=PRIVACY_NOTICE)
+        elif lenders:
             say(dispatcher, lender_replies.identity_answer(catalogue(), lenders, voice=is_voice(tracker)), tracker)
         else:
             dispatcher.utter_message(response="utter_out_of_scope")

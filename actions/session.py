@@ -15,7 +15,7 @@ from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarte
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import is_voice
-from credit.compliance import PRIVACY_NOTICE, PRIVACY_NOTICE_VOICE
+from credit.compliance import PRIVACY_NOTICE_SHORT, PRIVACY_NOTICE_VOICE
 from credit.session_carry import SESSION_METADATA_SLOT, carry_over, reason_of
 
 
@@ -30,7 +30,7 @@ class ActionSessionStart(Action):
             spoken_before=any(e.get("event") in ("user", "bot") for e in tracker.events),
             carry_all=bool((domain.get("session_config") or {}).get("carry_over_slots_to_new_session")))
         if carry.privacy_notice:
-            dispatcher.utter_message(text=PRIVACY_NOTICE_VOICE if is_voice(tracker) else PRIVACY_NOTICE)
+            dispatcher.utter_message(text=PRIVACY_NOTICE_VOICE if is_voice(tracker) else PRIVACY_NOTICE_SHORT)
         events: List[EventType] = [SessionStarted()]
         events += [SlotSet(name, value) for name, value in carry.slots.items()]
         if carry.active_loop:

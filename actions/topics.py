@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
 from actions.risk import note_risk_signals
 from credit import answers, explain, lender_replies
+from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
 # topics where a risk signal IS the question ("负债高能申请吗"): its answer replaces the generic one
 RISK_ANSWERS_INSTEAD = ("ask_eligibility", "ask_loan_limit")
@@ -25,6 +26,9 @@ class ActionAnswerTopic(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent = tracker.latest_message.get("intent", {}).get("name", "")
+        if intent == "account_service" and asks_for_privacy_notice(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(text=PRIVACY_NOTICE)
+            return [SlotSet("offer", None)]
         findings, noted = note_risk_signals(tracker)
         if findings and intent in RISK_ANSWERS_INSTEAD:
             # "刚换工作能借吗": the honest answer about that, not the generic conditions list

@@ -1,7 +1,8 @@
 """Compliance texts and the reply checker.
 
 Texts: :data:`RATE_DISCLAIMER` (shown with every rate), :data:`FRAUD_WARNING`,
-:data:`PRIVACY_NOTICE` (short PIPL notice).
+:data:`PRIVACY_NOTICE` (the full PIPL notice, on request) and :data:`PRIVACY_NOTICE_SHORT` (opens a
+conversation).
 
 :func:`check_text` returns a :class:`Violation` for each problem in an outgoing
 reply:
@@ -71,12 +72,28 @@ FRAUD_WARNING = (
 RATE_DISCLAIMER_VOICE = "以上都是年化利率，包含全部费用，最终以审批和合同为准；放款前我们不收任何费用，请量力借款。"
 PRIVACY_NOTICE_VOICE = "温馨提示：核实身份只需要身份证或手机号后四位，请不要说出完整证件号、卡号、密码或验证码。"
 
+# The full notice: shown on request ("隐私", "你们怎么用我的信息") and on the web chat page.
 PRIVACY_NOTICE = (
-    "隐私提示：为核实身份，我们只会请您提供身份证号后4位或手机号后4位等必要信息，"
-    "依照《个人信息保护法》加密保存，仅用于本次服务，不会提供给无关第三方。"
+    "隐私说明：为核实身份，我们只会请您提供身份证号后4位或手机号后4位等必要信息；"
+    "您主动告诉我们的借款用途、收入、每月还款和在其他平台的借款情况，会作为风险评估的参考记录下来。"
+    "这些信息依照《个人信息保护法》加密保存、到期删除，仅用于为您提供本次服务和风险评估，不会提供给无关第三方。"
     "请不要在对话中发送完整的身份证号、银行卡号、密码或验证码。"
     "您可以随时联系我们查询、更正或删除您的个人信息。"
 )
+
+# The short, warm line that opens a conversation (the full notice is one word away).
+PRIVACY_NOTICE_SHORT = (
+    "隐私提示：您好，核实身份只需要证件或手机号后4位，信息加密保存、仅用于本次服务。"
+    "想看完整的隐私说明，回复“隐私”即可。"
+)
+
+_PRIVACY_REQUEST = re.compile(r"隐私|个人信息(?:.{0,6})(?:用|保护|保存|删除|安全|泄露)|信息(?:会不会|会)泄露|信息安全|"
+                              r"(?:泄露|出卖|卖掉|保护|使用)(?:我的|我们的)?个人信息")
+
+
+def asks_for_privacy_notice(text: str) -> bool:
+    """"隐私", "你们会泄露我的个人信息吗": the customer asks how their data is handled."""
+    return bool(_PRIVACY_REQUEST.search(text or ""))
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ MEMBERS = (TIMEOUT, RUN, VALIDATE)
 
 def _session_start_fallback(events_module: Any, tracker: Any, domain: Any) -> List[Any]:
     """The session start the action server would have made (credit/session_carry.py)."""
-    from credit.compliance import PRIVACY_NOTICE
+    from credit.compliance import PRIVACY_NOTICE_SHORT
     from credit.session_carry import SESSION_METADATA_SLOT, carry_over, reason_of
 
     carry = carry_over(
@@ -47,7 +47,7 @@ def _session_start_fallback(events_module: Any, tracker: Any, domain: Any) -> Li
         carry_all=bool(domain.session_config.carry_over_slots))
     events: List[Any] = []
     if carry.privacy_notice:
-        events.append(events_module.BotUttered(PRIVACY_NOTICE, metadata={"guard": "session_start_fallback"}))
+        events.append(events_module.BotUttered(PRIVACY_NOTICE_SHORT, metadata={"guard": "session_start_fallback"}))
     events.append(events_module.SessionStarted())
     events += [events_module.SlotSet(name, value) for name, value in carry.slots.items()]
     if carry.active_loop:

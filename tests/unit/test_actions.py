@@ -298,10 +298,10 @@ def test_session_start_after_idle_keeps_the_complaint_count_not_verification_and
 
 def test_first_session_shows_the_privacy_notice_once():
     from actions.session import ActionSessionStart
-    from credit.compliance import PRIVACY_NOTICE
+    from credit.compliance import PRIVACY_NOTICE_SHORT
 
     messages, events = run(ActionSessionStart(), session_start_tracker(reason="new"))
-    assert all_text(messages) == PRIVACY_NOTICE
+    assert all_text(messages) == PRIVACY_NOTICE_SHORT
     assert slots_of(events) == {}
 
 
@@ -380,3 +380,19 @@ def test_the_same_topic_asked_twice_is_not_answered_with_the_same_block(svc):
     second, _ = run(ActionAnswerTopic(), make_tracker(text="还款方式有哪些", intent="ask_repayment", events=earlier))
     assert all_text(second) != all_text(first)
     assert all_text(second).splitlines()[0] in ALREADY_SAID
+
+
+
+@pytest.mark.parametrize("text, intent", [("隐私", "out_of_scope"), ("你们会泄露我的个人信息吗", "nlu_fallback"),
+                                          ("我的个人信息你们怎么保护", "account_service")])
+def test_the_full_privacy_notice_on_request(svc, text, intent):
+    from actions.dialogue import ActionFallback
+    from actions.other_lenders import ActionOutOfScope
+    from actions.topics import ActionAnswerTopic
+    from credit.compliance import PRIVACY_NOTICE
+
+    action = {"out_of_scope": ActionOutOfScope, "nlu_fallback": ActionFallback,
+              "account_service": ActionAnswerTopic}[intent]()
+    messages, _ = run(action, make_tracker(text=text, intent=intent))
+    assert all_text(messages) == PRIVACY_NOTICE
+    assert "收入" in PRIVACY_NOTICE and "其他平台" in PRIVACY_NOTICE  # what the conversation now records

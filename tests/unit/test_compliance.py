@@ -10,6 +10,7 @@ from credit.catalogue import format_apr_range, load_catalogue
 from credit.compliance import (
     FRAUD_WARNING,
     PRIVACY_NOTICE,
+    PRIVACY_NOTICE_SHORT,
     RATE_DISCLAIMER,
     RULE_PERIODIC_RATE_PROMINENT,
     RULE_PERSONAL_DATA,
@@ -28,7 +29,7 @@ def rules(text: str) -> list[str]:
 # --- texts ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [RATE_DISCLAIMER, FRAUD_WARNING, PRIVACY_NOTICE])
+@pytest.mark.parametrize("text", [RATE_DISCLAIMER, FRAUD_WARNING, PRIVACY_NOTICE, PRIVACY_NOTICE_SHORT])
 def test_own_texts_are_compliant(text: str) -> None:
     assert check_text(text) == []
 
