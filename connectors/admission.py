@@ -18,13 +18,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Awaitable, Dict, Optional, TypeVar
+import time
+from typing import Awaitable, Callable, Dict, List, Optional, TypeVar
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 32
 RETRY_AFTER_S = 2
+# an accepted message whose end was never reported (a stream the server never started) stops
+# counting after this long, so a sender can never be locked out for good
+STALE_AFTER_S = 600.0
 
 
 def limit_from_env() -> int:
@@ -44,25 +48,34 @@ def limit_from_env() -> int:
 class Admission:
     """Per-sender count of accepted, unfinished messages in this process."""
 
-    def __init__(self, limit: Optional[int] = None) -> None:
+    def __init__(self, limit: Optional[int] = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit if limit is not None else limit_from_env()
-        self._in_flight: Dict[str, int] = {}
+        self._clock = clock
+        self._in_flight: Dict[str, List[float]] = {}  # sender -> acceptance times, oldest first
 
     def in_flight(self, sender_id: str) -> int:
-        return self._in_flight.get(sender_id, 0)
+        accepted = self._in_flight.get(sender_id)
+        if not accepted:
+            return 0
+        fresh = [t for t in accepted if self._clock() - t < STALE_AFTER_S]
+        if len(fresh) != len(accepted):
+            logger.warning("%d accepted message(s) of %s never reported their end; no longer counted",
+                           len(accepted) - len(fresh), sender_id)
+            self._in_flight[sender_id] = fresh
+        return len(fresh)
 
     def try_accept(self, sender_id: str) -> bool:
         """Accept one more message of ``sender_id`` unless its queue is full."""
         if self.in_flight(sender_id) >= self.limit:
             return False
-        self._in_flight[sender_id] = self.in_flight(sender_id) + 1
+        self._in_flight.setdefault(sender_id, []).append(self._clock())
         return True
 
     def done(self, sender_id: str) -> None:
-        left = self.in_flight(sender_id) - 1
-        if left > 0:
-            self._in_flight[sender_id] = left
-        else:
+        accepted = self._in_flight.get(sender_id)
+        if accepted:
+            accepted.pop(0)
+        if not accepted:
             self._in_flight.pop(sender_id, None)
 
     async def run_accepted(self, sender_id: str, turn: Awaitable[T]) -> T:

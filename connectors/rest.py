@@ -95,7 +95,12 @@ class NamespacedRestInput(RestInput):
 
                 return response.stream(admitted_stream, content_type="text/event-stream")
             collector = CollectingOutputChannel()
-            turn = on_new_message(UserMessage(text, collector, sender_id, input_channel=ids.REST, metadata=metadata))
+            try:
+                turn = on_new_message(UserMessage(text, collector, sender_id, input_channel=ids.REST,
+                                                  metadata=metadata))
+            except Exception:
+                self.admission.done(sender_id)  # never started: it does not count
+                raise
             await self.admission.run_accepted(sender_id, turn)
             return response.json(collector.messages)
 
