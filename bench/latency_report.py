@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List
 
-from harness.paths import ROOT
+from bench.docs import BENCH_DOC as DOCS
+from bench.docs import replace_section
 
-DOCS = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- perf:start -->", "<!-- perf:end -->"
 BUDGET_P95 = 1.3  # issue 14: p95 <= 1.3 x bare Rasa at concurrency 1 and 20
 BUDGET_TPS = 0.8  # throughput >= 80 % of bare Rasa's at concurrency 20
@@ -164,11 +164,4 @@ def markdown(results: Dict[str, Any]) -> str:
 
 
 def write_docs(section: str) -> None:
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        _, after = rest.split(END, 1)
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(text)
+    replace_section(section, START, END, DOCS)

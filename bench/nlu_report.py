@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence
 
+from bench.docs import BENCH_DOC, replace_section
 from bench.machine import machine_facts
-from ops import model_cache
 from ops.nlu_eval import SetScore, confusion_table
 
-BENCH_DOC = model_cache.ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- nlu:start -->", "<!-- nlu:end -->"
 
 
@@ -78,11 +77,4 @@ def render(rows: List[Row], costs: Dict[str, object], command: str, n_train: int
 
 
 def write_section(section: str, path: Path = BENCH_DOC) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
+    replace_section(section, START, END, path)

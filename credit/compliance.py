@@ -133,7 +133,8 @@ _CLOSE_QUOTES = "”」』\"'’》"
 _NEGATION_WINDOW = 6
 
 
-def _negated_or_quoted(text: str, start: int, end: int) -> bool:
+def _excused(text: str, start: int, end: int, words: re.Pattern) -> bool:
+    """Quoted, or one of ``words`` a few characters before, in the same clause."""
     if start > 0 and end < len(text) and text[start - 1] in _OPEN_QUOTES \
             and text[end] in _CLOSE_QUOTES:
         return True
@@ -141,7 +142,11 @@ def _negated_or_quoted(text: str, start: int, end: int) -> bool:
     clause_breaks = list(_CLAUSE_END.finditer(window))
     if clause_breaks:
         window = window[clause_breaks[-1].end():]
-    return bool(_NEGATION.search(window))
+    return bool(words.search(window))
+
+
+def _negated_or_quoted(text: str, start: int, end: int) -> bool:
+    return _excused(text, start, end, _NEGATION)
 
 
 def _check_promises(text: str) -> list[Violation]:
@@ -238,13 +243,7 @@ _DENIAL = re.compile(r"不会|不得|绝不|决不|从不|并不|不能|不可|�
 
 
 def _denied_or_quoted(text: str, start: int, end: int) -> bool:
-    if start > 0 and end < len(text) and text[start - 1] in _OPEN_QUOTES and text[end] in _CLOSE_QUOTES:
-        return True
-    window = text[max(0, start - _NEGATION_WINDOW):start]
-    clause_breaks = list(_CLAUSE_END.finditer(window))
-    if clause_breaks:
-        window = window[clause_breaks[-1].end():]
-    return bool(_DENIAL.search(window))
+    return _excused(text, start, end, _DENIAL)
 
 
 def _pattern_violations(text: str, pattern: re.Pattern, rule: str, why: str,
