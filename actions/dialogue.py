@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import INTENT_LABELS, as_int, catalogue, latest_entity, polite_on_failure, say, service
 from actions.handoff import hand_off
 from actions.loan_ops import prepare_loan_form
+from actions.needs import start_need_discovery
 from credit import answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
@@ -88,8 +89,8 @@ class ActionDeclineOffer(Action):
 
 
 class ActionHandleInform(Action):
-    """Data given outside a form: an application number starts the progress check,
-    amounts and terms get a worked example, anything else gets the menu."""
+    """Data given outside a form: an application or ticket number starts the progress check, a purpose
+    or an income starts need discovery, amounts and terms get a worked example, anything else the menu."""
 
     sets_next_step = True
 
@@ -99,8 +100,12 @@ class ActionHandleInform(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        if latest_entity(tracker, "application_id"):
-            return [SlotSet("id_last4", None), SlotSet("verify_status", None), SlotSet("next_step", "progress_form")]
+        if latest_entity(tracker, "application_id") or latest_entity(tracker, "ticket_number"):
+            return [SlotSet("id_last4", None), SlotSet("verify_status", None), SlotSet("ticket_check", None),
+                    SlotSet("next_step", "progress_form")]
+        if latest_entity(tracker, "purpose") or latest_entity(tracker, "income"):
+            # "装修用""月收入八千" out of the blue: what they want to borrow, asked before any product
+            return start_need_discovery(dispatcher, tracker)
         amount, term = latest_entity(tracker, "amount"), latest_entity(tracker, "term")
         if amount or term:
             product = latest_entity(tracker, "product") or tracker.get_slot("product")

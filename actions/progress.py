@@ -1,22 +1,73 @@
-"""Application progress: identity check, then the stage in plain words."""
+"""Progress: an application's stage after the identity check, or a ticket's state and deadline.
+
+A ticket of this conversation is read back at once ("我的工单", or its number); a ticket opened
+elsewhere only after four check digits (the phone number left on it, or the ID number of the
+application it concerns), with the same words for an unknown number as for wrong digits."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
-from actions.common import follow_up, polite_on_failure, say, service
+from actions.common import catalogue, channel_of, follow_up, polite_on_failure, say, service
+from actions.handoff import QUEUE_BY_INTENT
 from actions.validation_base import CreditFormValidation
 from credit import answers
+from credit.errors import ServiceUnavailable
+from credit.numbers import extract_id_last4, extract_phone_last4
+from credit.ticket_answers import asks_about_ticket, is_overdue, ticket_line, tickets_answer
+from credit.views import TicketView
 
-RESET_IDENTITY = [SlotSet("application_id", None), SlotSet("id_last4", None), SlotSet("verify_status", None)]
+RESET_IDENTITY = [SlotSet("application_id", None), SlotSet("id_last4", None), SlotSet("verify_status", None),
+                  SlotSet("ticket_number", None), SlotSet("ticket_check", None)]
+TICKET_OK = "verified"
+
+
+def _own_ticket(tracker: Tracker, number: str) -> Optional[TicketView]:
+    return service().ticket_status(tracker.sender_id, number)
 
 
 class ValidateProgressForm(CreditFormValidation):
     def name(self) -> Text:
         return "validate_progress_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        slots = [s for s in await super().required_slots(domain_slots, dispatcher, tracker, domain)
+                 if s != "ticket_check"]
+        number = tracker.get_slot("ticket_number")
+        if not slots or (number is None and not asks_about_ticket(tracker.latest_message.get("text") or "")):
+            return slots  # locked/unavailable, or an application's progress
+        if number is None or tracker.get_slot("ticket_check") == TICKET_OK:
+            return []  # "我的工单": this conversation's tickets; or checked already
+        try:
+            return [] if _own_ticket(tracker, number) is not None else ["ticket_check"]
+        except ServiceUnavailable:
+            return []
+
+    def validate_ticket_check(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if slot_value is None or slot_value == TICKET_OK:
+            return {"ticket_check": slot_value}
+        text = str(slot_value)
+        digits = extract_id_last4(text) or extract_phone_last4(text)
+        if not digits:
+            dispatcher.utter_message(response="utter_invalid_ticket_check")
+            return {"ticket_check": None}
+        try:
+            lookup = service().verify_ticket(tracker.sender_id, tracker.get_slot("ticket_number"), digits)
+        except ServiceUnavailable:
+            return {"verify_status": "unavailable"}
+        if lookup.result.status == "ok":
+            return {"ticket_check": TICKET_OK}
+        if lookup.result.status == "locked":
+            return {"ticket_check": None, "verify_status": "locked"}
+        # the same words whether the number is unknown or the digits are wrong
+        dispatcher.utter_message(response="utter_ticket_check_failed", attempts_left=lookup.result.attempts_left)
+        return {"ticket_check": None}
 
 
 class ActionCheckProgress(Action):
@@ -28,8 +79,13 @@ class ActionCheckProgress(Action):
                   domain: Dict[Text, Any]) -> List[EventType]:
         status = tracker.get_slot("verify_status")
         app_id = tracker.get_slot("application_id")
+        number = tracker.get_slot("ticket_number")
         if status == "locked":
             dispatcher.utter_message(response="utter_verify_locked")
+        elif status == "unavailable":
+            dispatcher.utter_message(response="utter_service_unavailable")
+        elif number is not None or (not app_id and asks_about_ticket(tracker.latest_message.get("text") or "")):
+            self._tickets(dispatcher, tracker, number)
         elif status == "ok" and app_id:
             view = service().get_progress(tracker.sender_id, app_id)
             say(dispatcher, answers.progress_answer(view))
@@ -37,3 +93,21 @@ class ActionCheckProgress(Action):
         else:
             dispatcher.utter_message(response="utter_service_unavailable")
         return RESET_IDENTITY
+
+    @staticmethod
+    def _tickets(dispatcher: CollectingDispatcher, tracker: Tracker, number: Optional[str]) -> None:
+        svc, cat = service(), catalogue()
+        now = svc.now()
+        if number is None:
+            tickets = [t for t in svc.list_tickets(tracker.sender_id) if t.kind != "suggestion"]
+        elif tracker.get_slot("ticket_check") == TICKET_OK:
+            tickets = [t for t in [svc.ticket_after_check(tracker.sender_id, number)] if t is not None]
+        else:
+            tickets = [t for t in [svc.ticket_status(tracker.sender_id, number)] if t is not None]
+        say(dispatcher, tickets_answer(cat, tickets, now), tracker)
+        late = [t for t in tickets if is_overdue(t, now)]
+        if late:
+            svc.record_handoff(tracker.sender_id, channel_of(tracker), QUEUE_BY_INTENT["complain"],
+                               "工单超过承诺时间，客户查询时催办：" + "；".join(ticket_line(cat, t, now) for t in late))
+        if tickets:
+            follow_up(dispatcher, tracker)

@@ -8,6 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
+from actions.needs import privacy_before_personal_data, start_need_discovery, starts_need_discovery
 from actions.risk import note_risk_signals
 from credit import answers, explain, lender_replies
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
@@ -25,19 +26,44 @@ class ActionAnswerTopic(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        intent = tracker.latest_message.get("intent", {}).get("name", "")
-        if intent == "account_service" and asks_for_privacy_notice(tracker.latest_message.get("text") or ""):
-            dispatcher.utter_message(text=PRIVACY_NOTICE)
-            return [SlotSet("offer", None)]
-        findings, noted = note_risk_signals(tracker)
-        if findings and intent in RISK_ANSWERS_INSTEAD:
-            # "刚换工作能借吗": the honest answer about that, not the generic conditions list
-            say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
-            return [SlotSet("offer", None), *noted]
-        text = tracker.latest_message.get("text") or ""
-        reply = explain.explanation_answer(catalogue(), text) or answers.topic_answer(catalogue(), intent, text)
-        say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker),
-                                                   voice=is_voice(tracker)), tracker)
-        if findings:
-            say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
-        return [SlotSet("offer", OFFERS.get(intent)), *noted]
+        return answer_topic(dispatcher, tracker)
+
+
+def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """The topic's answer from the catalogue (a risk signal's honest answer where it is the question)."""
+    intent = tracker.latest_message.get("intent", {}).get("name", "")
+    if intent == "account_service" and asks_for_privacy_notice(tracker.latest_message.get("text") or ""):
+        dispatcher.utter_message(text=PRIVACY_NOTICE)
+        return [SlotSet("offer", None)]
+    findings, noted = note_risk_signals(tracker)
+    if findings:
+        noted = [*noted, *privacy_before_personal_data(dispatcher, tracker)]
+    if findings and intent in RISK_ANSWERS_INSTEAD:
+        # "刚换工作能借吗": the honest answer about that, not the generic conditions list
+        say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
+        return [SlotSet("offer", None), *noted]
+    text = tracker.latest_message.get("text") or ""
+    reply = explain.explanation_answer(catalogue(), text) or answers.topic_answer(catalogue(), intent, text)
+    say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker),
+                                               voice=is_voice(tracker)), tracker)
+    if findings:
+        say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
+    return [SlotSet("offer", OFFERS.get(intent)), *noted]
+
+
+class ActionDiscoverNeed(Action):
+    """An eligibility question outside a form: a customer who says what they want to borrow ("想借点钱"
+    "装修用 有什么产品") is asked about the need before any product is named; a conditions question
+    or a risk signal is answered as a topic.  Rules branch on ``next_step``."""
+
+    sets_next_step = True
+
+    def name(self) -> Text:
+        return "action_discover_need"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        if starts_need_discovery(tracker) and not catalogue().risk_signals.find(tracker.latest_message.get("text")):
+            return [SlotSet("offer", None), *start_need_discovery(dispatcher, tracker)]
+        return [*answer_topic(dispatcher, tracker), SlotSet("next_step", "none")]

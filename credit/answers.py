@@ -13,6 +13,7 @@ from dateutil.relativedelta import relativedelta
 
 from credit.calculators import build_schedule, format_yuan, payment_range, prepayment_quote
 from credit.catalogue import Catalogue, Product, format_apr, format_apr_range, format_percent
+from credit.catalogue_schema import SUPPORTED_METHODS
 from credit.compliance import FRAUD_WARNING, RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
 from credit.masking import mask_pii
 from credit.replies import DEFAULT_EXAMPLE_AMOUNT, DEFAULT_EXAMPLE_TERM, Reply
@@ -58,15 +59,15 @@ def _rate_answer_voice(cat: Catalogue, product: Product, amount: Optional[int], 
     amount, term = amount or DEFAULT_EXAMPLE_AMOUNT, term or DEFAULT_EXAMPLE_TERM
     text = f"{product.name}的{format_apr_range(product)}。"
     if product.amount_in_range(amount) and product.supports_term(term):
-        low, high = payment_range(product, amount, term, product.repayment_methods[0])
+        low, high = payment_range(product, amount, term, product.example_method)
         text += (f"按借{_wan(amount)}、分{term}期算，每月大约还{low.first_payment:.0f}元到{high.first_payment:.0f}元。")
     text += RATE_DISCLAIMER_VOICE
     return Reply(text, (_button("查询申请进度", "check_progress"), _button("转人工客服", "request_human")))
 
 
 def _worked_example(product: Product, amount: int, term: int, own_figures: bool) -> str:
-    method = product.repayment_methods[0]
-    method_name = product.method_names[0]
+    method = product.example_method
+    method_name = SUPPORTED_METHODS[method]
     if not product.amount_in_range(amount):
         return (f"{product.name}的可借金额为{product.format_amount_range()}，{_wan(amount)}不在范围内，"
                 "您可以调整金额后再算。")
@@ -238,8 +239,10 @@ def _limit(cat: Catalogue, text: str) -> Reply:
 
 def _eligibility(cat: Catalogue, text: str) -> Reply:
     e = cat.eligibility
-    body = ("申请条件：\n" + _numbered(list(e.conditions)) + "\n需要准备：\n" + _numbered(list(e.materials))
-            + "\n" + e.notes + "\n是否能通过以及最终额度、利率，都以系统审批结果为准。")
+    extra = [f"申请{p.name}还需要：" + "、".join(p.materials) for p in cat.products if p.materials]
+    body = ("申请条件：\n" + _numbered(list(e.conditions)) + "\n需要准备：\n" + _numbered([*e.materials, *extra])
+            + "\n" + e.notes + "\n是否能通过以及最终额度、利率，都以系统审批结果为准。"
+            + "\n告诉我借款用途和大概金额，我帮您看看哪款产品更合适。")
     return Reply(body, (_button("利率是多少", "ask_interest_rate"), _button("查询申请进度", "check_progress")))
 
 

@@ -112,6 +112,21 @@ class OptionalTexts(Texts):
     allow_empty = True
 
 
+class Patterns(Texts):
+    """A non-empty list of regular expressions, each of which must compile (the one check for every
+    catalogue section that matches customers' words: risk signals, glossary, purposes)."""
+
+    @classmethod
+    def check(cls, value: Any) -> tuple[str, ...]:
+        patterns = super().check(value)
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"{pattern!r} 不是合法的正则表达式：{error}") from None
+        return patterns
+
+
 def none_is_empty(value: Any) -> Any:
     """Pre-validator for :class:`OptionalTexts` fields: ``aliases:`` with nothing after it is ``[]``."""
     return [] if value is None else value

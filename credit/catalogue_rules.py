@@ -15,7 +15,13 @@ from credit.rate_wording import format_apr_range, format_percent
 def cross_section_problems(values: dict[str, Any]) -> list[str]:
     """Every broken cross-section rule in the validated sections ``values`` (empty when none)."""
     return [*_product_rules(values), *_sla_references(values), *_demo_loan_rules(values),
-            *_other_lender_rules(values)]
+            *_other_lender_rules(values), *_purpose_references(values)]
+
+
+def _purpose_references(values: dict[str, Any]) -> list[str]:
+    codes = {p.code for p in values["needs"].purposes}
+    return [f"products.{product.code}.purposes: 未定义的用途 {code!r}；已定义: {', '.join(sorted(codes))}"
+            for product in values["products"] for code in product.purposes if code not in codes]
 
 
 def _other_lender_rules(values: dict[str, Any]) -> list[str]:

@@ -34,6 +34,7 @@ from credit.catalogue_fields import (
 )
 from credit.catalogue_rules import cross_section_problems
 from credit.explanations import Glossary
+from credit.needs import NeedTexts
 from credit.other_lenders import OtherLenders
 from credit.product_match import ProductMatcher
 from credit.rate_wording import format_percent
@@ -118,8 +119,10 @@ class Product(Schema):
     disbursement: Text
     eligibility: OptionalTexts = OptionalTexts()
     materials: OptionalTexts = OptionalTexts()
+    purposes: OptionalTexts = OptionalTexts()  # codes from the section needs.purposes (credit/needs.py)
 
-    _empty_lists = validator("aliases", "eligibility", "materials", pre=True, allow_reuse=True)(none_is_empty)
+    _empty_lists = validator("aliases", "eligibility", "materials", "purposes", pre=True,
+                             allow_reuse=True)(none_is_empty)
 
     @root_validator(skip_on_failure=True)
     def _ranges(cls, values: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +147,12 @@ class Product(Schema):
     def method_names(self) -> tuple[str, ...]:
         """Chinese names of the supported repayment methods, e.g. ``("等额本息", "等额本金")``."""
         return tuple(SUPPORTED_METHODS[m] for m in self.repayment_methods)
+
+    @property
+    def example_method(self) -> str:
+        """The method a worked example uses: equal instalments where offered (a "每月约还" figure
+        means the same every month), else the product's first method."""
+        return "equal_installment" if "equal_installment" in self.repayment_methods else self.repayment_methods[0]
 
     @property
     def term_min(self) -> int:
@@ -326,6 +335,7 @@ class Catalogue(Schema):
     other_lenders: OtherLenders
     risk_signals: RiskSignals
     glossary: Glossary
+    needs: NeedTexts
     suggestion: SuggestionTexts
     demo_loan: DemoLoan
 

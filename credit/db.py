@@ -306,7 +306,7 @@ class Verification(Base):
     id = Column(Integer, primary_key=True)
     sender_id = Column(String(200), nullable=False)
     application_id = Column(String(14), nullable=False)
-    level = Column(String(8), nullable=False)  # basic | strong
+    level = Column(String(8), nullable=False)  # basic | strong | ticket (application_id holds the TK number)
     method = Column(String(16), nullable=False)  # id_last4 | otp | wechat_openid
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     expires_at = Column(UtcDateTime, nullable=False)

@@ -1,4 +1,5 @@
-"""Every entity in a message: numbers and identifiers, products, other lenders, complaint categories.
+"""Every entity in a message: numbers and identifiers, income and monthly repayments, products,
+other lenders, complaint categories and loan purposes.
 
 This is what :class:`nlu_components.credit_entities.CreditEntityExtractor` adds to a
 parsed message.  Each kind has its own finder (:mod:`credit.numbers`, the catalogue's
@@ -14,6 +15,7 @@ from functools import lru_cache, partial
 
 from credit.catalogue import load_catalogue
 from credit.complaint_categories import complaint_candidates, unique_categories
+from credit.need_figures import figure_candidates
 from credit.numbers import NumberMode, number_candidates
 from credit.other_lenders import OtherLenders
 from credit.product_match import ProductMatcher
@@ -63,6 +65,16 @@ def other_lender_candidates(t: str) -> list[Candidate]:
     ]
 
 
+def purpose_candidates(t: str) -> list[Candidate]:
+    """Every loan purpose named in the folded text ``t`` (value: the purpose code)."""
+    try:
+        needs = load_catalogue().needs
+    except Exception:  # noqa: BLE001 - a broken catalogue must not break NLU
+        return []
+    return [(Priority.PURPOSE, Span("purpose", code, start, end, t[start:end]))
+            for start, end, code in needs.purpose_spans(t)]
+
+
 def extract_all(text: str | None) -> list[Span]:
     """All entities, non-overlapping, in text order.
 
@@ -72,6 +84,6 @@ def extract_all(text: str | None) -> list[Span]:
     or a message that is just 6 digits; amount needs a currency unit, a
     magnitude (万/千/k/w) or money context (借/贷/额度…).
     """
-    finders = [partial(number_candidates, mode=NumberMode()), product_candidates, other_lender_candidates,
-               complaint_candidates]
+    finders = [partial(number_candidates, mode=NumberMode()), figure_candidates, product_candidates,
+               other_lender_candidates, complaint_candidates, purpose_candidates]
     return unique_categories(extract(text, finders))

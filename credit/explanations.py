@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from pydantic import validator
-
-from credit.catalogue_fields import Code, Schema, Text
+from credit.catalogue_fields import Code, Patterns, Schema, Text
 
 ASKS_MEANING = re.compile(r"是什么|什么意思|啥意思|是啥|啥是|什么是|区别|不同|哪个|哪种|哪一个|怎么选|解释|不懂|不明白|"
                           r"有什么用|怎么理解|划算|利息少|利息多|省钱")
@@ -23,16 +21,8 @@ METHOD_WORDS = {"equal_installment": "等额本息", "equal_principal": "等额�
 class Concept(Schema):
     code: Code
     name: Text
-    patterns: tuple[Text, ...]
+    patterns: Patterns
     plain: Text
-
-    @validator("patterns")
-    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("patterns 不能为空")
-        for pattern in value:
-            re.compile(pattern)
-        return value
 
 
 class Glossary(Schema):

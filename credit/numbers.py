@@ -12,6 +12,7 @@ Public API
 ----------
 normalize(text)                              full-width -> half-width, unify spaces
 extract_application_id(text, allow_bare=False)  "SQ" + 12 digits, upper-case
+extract_ticket_number(text)                   "TK" + 12 digits, upper-case
 extract_id_last4(text, strict_context=False)    "123X"
 extract_phone_last4(text, strict_context=False) "5678"
 extract_phone_number(text)                    "13812345678"
@@ -38,6 +39,7 @@ __all__ = [
     "spoken_to_digits",
     "number_candidates",
     "extract_application_id",
+    "extract_ticket_number",
     "extract_id_last4",
     "extract_phone_last4",
     "extract_phone_number",
@@ -45,6 +47,7 @@ __all__ = [
     "parse_amount",
     "parse_term",
     "MAX_AMOUNT",
+    "NUMBER_EXPR",
     "MAX_TERM_MONTHS",
 ]
 
@@ -61,6 +64,7 @@ _FILLER_CHARS = set("嗯啊哦噢呃额好的是就我吧呢呀哈那个这喔�
 _SEP = r"[ \-]{0,2}"
 
 _APP_RE = re.compile(rf"(?<![A-Za-z0-9])[Ss][Qq][ \-_#:]{{0,3}}((?:[{DG}]{_SEP}){{11}}[{DG}])(?![{DG}])")
+_TICKET_RE = re.compile(rf"(?<![A-Za-z0-9])[Tt][Kk][ \-_#:]{{0,3}}((?:[{DG}]{_SEP}){{11}}[{DG}])(?![{DG}])")
 _BARE_APP_RE = re.compile(r"(?<![A-Za-z0-9.])(2[ \-]{0,2}0(?:[ \-]{0,2}[0-9]){10})(?![0-9])")
 _APP_CONTEXT_RE = re.compile(r"申请编号|申请号|申请单|单号|编号|订单号|进件号|业务号")
 
@@ -85,7 +89,7 @@ _AFTER_DOMAIN_RE = re.compile(r"\s*(?:是|为|就是)?\s*(?:我的?)?\s*(身份�
 
 # amounts
 _AR_NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
-_NUMEXPR_RE = re.compile(
+NUMBER_EXPR = _NUMEXPR_RE = re.compile(
     rf"(?<![A-Za-z0-9.,])(?:{_AR_NUM}|[{CN_START}])"
     rf"(?:[0-9{CN_NUM_CHARS}]|点[0-9{CN_START}]|\.[0-9])*"
     r"(?:[kKwW](?![A-Za-z]))?"
@@ -95,7 +99,7 @@ _CURRENCY_BEFORE_RE = re.compile(r"(?:¥|人民币|RMB|rmb|CNY)\s*$")
 _MONEY_CONTEXT_RE = re.compile(r"借|贷|额度|金额|本金|提现|取现|放款|到账|还款|还了|欠|打款|转账|周转|缺|要")
 _NOT_AMOUNT_AFTER_RE = re.compile(
     r"\s*(?:期|个月|個月|月|年|天|日|号|%|岁|次|秒|点|笔|张|位|人|倍|小时|周|星期|通|条|家|个"
-    r"|分(?!\s*(?:[0-9]{1,3}|[零〇一二两三四五六七八九十]{1,4})\s*(?:期|个月)))"
+    r"|分(?!\s*(?:[0-9]{1,3}|[零〇一二两三四五六七八九十]{1,4}|半)\s*(?:期|个月|个?年)))"
 )
 
 # terms
@@ -177,6 +181,12 @@ def _app_candidates(t: str, mode: NumberMode) -> list[Candidate]:
             value = "SQ" + spoken_to_digits(m.group(1))
             out.append((Priority.BARE_APPLICATION_ID, Span("application_id", value, m.start(), m.end(), m.group(0))))
     return out
+
+
+def _ticket_candidates(t: str) -> list[Candidate]:
+    return [(Priority.APPLICATION_ID, Span("ticket_number", "TK" + spoken_to_digits(m.group(1)).replace(" ", "")
+                                           .replace("-", ""), m.start(), m.end(), m.group(0)))
+            for m in _TICKET_RE.finditer(t)]
 
 
 def _phone_candidates(t: str) -> list[Candidate]:
@@ -291,7 +301,8 @@ def _term_candidates(t: str) -> list[Candidate]:
 
 def number_candidates(t: str, mode: NumberMode) -> list[Candidate]:
     """Every number and identifier candidate in the folded text ``t`` (overlaps allowed)."""
-    candidates = _app_candidates(t, mode) + _phone_candidates(t) + _term_candidates(t) + _amount_candidates(t, mode)
+    candidates = (_ticket_candidates(t) + _app_candidates(t, mode) + _phone_candidates(t) + _term_candidates(t)
+                  + _amount_candidates(t, mode))
     if mode.codes:
         candidates += _otp_candidates(t, mode) + _code4_candidates(t, mode)
     return candidates
@@ -310,6 +321,11 @@ def extract_application_id(text: str | None, allow_bare: bool = False) -> str | 
     """'SQ' + 12 digits, upper-case; with allow_bare also '2026…' (12 digits)."""
     mode = NumberMode(bare_app="always" if allow_bare else "never")
     return first(_numbers(text, mode), "application_id")
+
+
+def extract_ticket_number(text: str | None) -> str | None:
+    """'TK' + 12 digits, upper-case (full-width, spaces and hyphens folded)."""
+    return first(_numbers(text, NumberMode(codes=False)), "ticket_number")
 
 
 def extract_id_last4(text: str | None, strict_context: bool = False) -> str | None:

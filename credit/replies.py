@@ -26,5 +26,6 @@ def numbered(items: list[str] | tuple[str, ...]) -> str:
 def wan(amount: int) -> str:
     """10000 -> "1万元", 15000 -> "1.5万元", 5000 -> "5,000元"."""
     if amount >= 10_000 and amount % 1_000 == 0:
-        return f"{Decimal(amount) / 10_000:f}".rstrip("0").rstrip(".") + "万元"
+        text = f"{Decimal(amount) / 10_000:f}"
+        return (text.rstrip("0").rstrip(".") if "." in text else text) + "万元"  # 100000 -> "10万元"
     return f"{amount:,}元"

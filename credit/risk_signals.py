@@ -17,9 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from pydantic import validator
-
-from credit.catalogue_fields import Code, Schema, Text
+from credit.catalogue_fields import Code, Patterns, Schema, Text
 from credit.halfwidth import normalize
 from credit.other_lenders import fold
 
@@ -27,20 +25,9 @@ from credit.other_lenders import fold
 class RiskSignal(Schema):
     code: Code  # the reason code recorded on the risk event
     name: Text  # what ops see
-    patterns: tuple[Text, ...]  # regular expressions on the customer's text
+    patterns: Patterns  # regular expressions on the customer's text
     reply: Text  # honest, non-judgemental: how it is assessed
     question: Text  # at most one polite verifying question
-
-    @validator("patterns")
-    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("patterns 不能为空")
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(f"{pattern!r} 不是合法的正则表达式：{error}") from None
-        return value
 
 
 @dataclass(frozen=True)

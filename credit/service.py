@@ -37,6 +37,7 @@ from credit.views import (
     ProgressView,
     RiskEventView,
     SettlementResult,
+    TicketLookup,
     TicketView,
     VerifyResult,
 )
@@ -123,6 +124,12 @@ class LoanService:
 
     def ticket_status(self, sender_id: Any, number: Any) -> TicketView | None:
         return self.tickets.ticket_status(sender_id, number)
+
+    def verify_ticket(self, sender_id: Any, number: Any, check: Any) -> TicketLookup:
+        return self.verifier.verify_ticket(sender_id, number, check)
+
+    def ticket_after_check(self, sender_id: Any, number: Any) -> TicketView | None:
+        return self.verifier.ticket_after_check(sender_id, number)
 
     def record_handoff(self, sender_id: Any, channel: Any, queue: Any, summary: Any) -> HandoffView:
         return self.tickets.record_handoff(sender_id, channel, queue, summary)

@@ -32,18 +32,19 @@ class Span:
 class Priority(IntEnum):
     """Which candidate wins an overlap: lower first."""
 
-    APPLICATION_ID = 0
+    APPLICATION_ID = 0  # also ticket numbers (TK + 12 digits)
     PHONE = 1
     BARE_APPLICATION_ID = 2
     OTHER_LENDER = 3  # before numbers: "360借条" is a name, not an amount
-    TERM = 4
-    AMOUNT_WITH_UNIT = 5
-    OTP = 6
-    CODE4 = 7
-    AMOUNT_IN_CONTEXT = 8
-    PRODUCT = 9
-    COMPLAINT = 10
-
+    FIGURE = 4  # income / existing monthly repayments: "月收入八千" is not a loan amount
+    TERM = 5
+    AMOUNT_WITH_UNIT = 6
+    OTP = 7
+    CODE4 = 8
+    AMOUNT_IN_CONTEXT = 9
+    PRODUCT = 10
+    COMPLAINT = 11
+    PURPOSE = 12  # "小微周转贷" is a product before "周转" is a purpose
 
 Candidate = tuple[Priority, Span]
 Finder = Callable[[str], list[Candidate]]

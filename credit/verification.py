@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from credit import inputs
-from credit.db import Application, Customer, OtpCode, Verification, VerificationAttempt, VerificationCounter
+from credit.db import Application, Customer, OtpCode, Ticket, Verification, VerificationAttempt, VerificationCounter
 from credit.errors import InvalidInput, NotFound, NotVerified, RateLimited, ServiceUnavailable
 from credit.masking import mask_phone
 from credit.policy import (
@@ -46,11 +47,12 @@ from credit.policy import (
 )
 from credit.sms import SmsGateway
 from credit.store import Store
-from credit.tickets import add_risk_event
-from credit.views import OtpCheck, OtpSent, VerifyResult, VerifyStatus
+from credit.tickets import add_risk_event, ticket_view
+from credit.views import OtpCheck, OtpSent, TicketLookup, TicketView, VerifyResult, VerifyStatus
 
 log = logging.getLogger(__name__)
 
+_MASKED_PHONE = re.compile(r"1\d{2}\*{4}(\d{4})")
 _DUMMY_LAST4 = "\x00\x00\x00\x00"  # can never equal a normalised input
 OTP_TEXT = (
     "您的验证码为{code}，5分钟内有效，仅用于本人身份验证。"
@@ -207,6 +209,58 @@ class Verifier:
                 session.add(VerificationAttempt(sender_id=sender, application_id=app_id, result="ok", created_at=now))
                 return VerifyResult("ok", None, None)
             return self._failed(session, sender, app_id, now)
+
+    def verify_ticket(self, sender_id: Any, number: Any, check: Any) -> TicketLookup:
+        """A ticket opened in another conversation, shown after four check digits: the last four of the
+        phone number left on the ticket, or of the ID number of the application it concerns.
+
+        An unknown number and wrong digits give the same result and count against the sender alike
+        (a ticket holds complaint content); a constant-time compare runs either way."""
+        sender = inputs.sender(sender_id)
+        candidate = (inputs.ID_LAST4.normalise(check) or "????").encode()
+        now = self.store.now()
+        with self.store.session() as session:
+            counter = self._counter(session, "sender", sender, create=False)
+            if counter is not None and counter.locked_until and counter.locked_until > now:
+                return TicketLookup(VerifyResult("locked", 0, counter.locked_until), None)
+            ticket = None
+            normalised = inputs.TICKET_NUMBER.normalise(number)
+            if normalised is not None:
+                ticket = session.execute(select(Ticket).where(Ticket.number == normalised)).scalar_one_or_none()
+            targets = [_DUMMY_LAST4]
+            if ticket is not None:
+                phone = _MASKED_PHONE.search(ticket.contact or "")  # contacts are stored masked
+                if phone:
+                    targets.append(phone.group(1))
+                if ticket.application_id:
+                    row = session.execute(
+                        select(Customer.id_last4)
+                        .join(Application, Application.customer_id == Customer.id)
+                        .where(Application.application_id == ticket.application_id)
+                    ).first()
+                    if row is not None:
+                        targets.append(row[0].upper())
+            matched = [hmac.compare_digest(candidate, t.encode()) for t in targets]
+            if ticket is not None and any(matched[1:]):
+                # the grant is keyed by the ticket number (same width as an application number)
+                self.grant(session, sender, ticket.number, "ticket", "ticket_check")
+                session.add(VerificationAttempt(sender_id=sender, application_id=ticket.application_id,
+                                                result="ok", created_at=now))
+                return TicketLookup(VerifyResult("ok", None, None), ticket_view(ticket))
+            return TicketLookup(self._failed(session, sender, None, now), None)
+
+    def ticket_after_check(self, sender_id: Any, number: Any) -> TicketView | None:
+        """A ticket the sender passed :meth:`verify_ticket` for in the last ten minutes, else None."""
+        sender = inputs.sender(sender_id)
+        normalised = inputs.TICKET_NUMBER.normalise(number)
+        if normalised is None:
+            return None
+        with self.store.session() as session:
+            granted = session.execute(select(func.count(Verification.id)).where(
+                Verification.sender_id == sender, Verification.application_id == normalised,
+                Verification.level == "ticket", Verification.expires_at > self.store.now())).scalar_one()
+            ticket = session.execute(select(Ticket).where(Ticket.number == normalised)).scalar_one_or_none()
+            return ticket_view(ticket) if granted and ticket is not None else None
 
     def _failed(self, session: Session, sender: str, app_id: str | None, now: datetime) -> VerifyResult:
         """Count a failed check against the sender and the application; lock and log at the limits."""

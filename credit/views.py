@@ -23,6 +23,14 @@ class VerifyResult:
 
 
 @dataclass(frozen=True)
+class TicketLookup:
+    """A ticket asked for by number from another conversation: shown only after the check digits."""
+
+    result: VerifyResult
+    ticket: "TicketView | None"  # None unless result.status == "ok"
+
+
+@dataclass(frozen=True)
 class ProgressView:
     application_id: str
     stage: str

@@ -44,6 +44,10 @@ ENTITY_TYPES = (
     "product",
     "other_lender",
     "complaint_category",
+    "ticket_number",
+    "income",
+    "monthly_debt",
+    "purpose",
 )
 
 

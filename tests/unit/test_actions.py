@@ -29,16 +29,6 @@ DOMAIN: Dict[str, Any] = {"slots": {}, "responses": {}, "forms": {
 }}
 
 
-@pytest.fixture()
-def svc(tmp_path, monkeypatch):
-    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
-    init_db(engine)
-    seed(engine, reset=True)
-    service = LoanService(engine)
-    monkeypatch.setattr(common, "_service", service)
-    return service
-
-
 def make_tracker(sender: str = "rest:u1", text: str = "", intent: str = "inform",
                  entities: Optional[List[Dict[str, Any]]] = None, slots: Optional[Dict[str, Any]] = None,
                  events: Optional[List[Dict[str, Any]]] = None, active_loop: Optional[str] = None,

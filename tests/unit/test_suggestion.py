@@ -13,7 +13,7 @@ from credit.catalogue import load_catalogue
 from credit.compliance import check_text
 from credit.db import TICKET_KINDS, Ticket, session_scope
 from credit.suggestions import suggestion_reply, summarise
-from tests.unit.test_actions import all_text, make_tracker, run, svc  # noqa: F401 - svc is a fixture
+from tests.unit.test_actions import all_text, make_tracker, run
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
 CAT = load_catalogue()

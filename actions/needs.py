@@ -1,0 +1,217 @@
+"""Need discovery (need_form): purpose -> amount and term -> income and monthly repayments, each
+skippable, then the fitting product(s) with their materials and a worked example
+(credit/needs.py, credit/need_answers.py).  Questions and wording come from the catalogue."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import as_int, catalogue, is_voice, latest_entity, polite_on_failure, say
+from credit.compliance import PRIVACY_NOTICE
+from credit.need_answers import recommendation
+from credit.need_figures import parse_income, parse_monthly_debt
+from credit.need_match import Need
+from credit.needs import SKIPPED, wants_to_borrow
+from credit.numbers import parse_amount, parse_term
+
+NEED_SLOTS = ("purpose", "amount", "term", "income", "monthly_debt")
+NO_DEBT_WORDS = ("没有", "没", "无", "不欠", "没欠", "零")
+
+
+def starts_need_discovery(tracker: Tracker) -> bool:
+    """Outside any form, a customer who says what they want to borrow (or for what) is asked about
+    their need before any product is named."""
+    if tracker.active_loop.get("name"):
+        return False
+    text = tracker.latest_message.get("text") or ""
+    return wants_to_borrow(text) or latest_entity(tracker, "purpose") is not None
+
+
+def start_need_discovery(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    needs = catalogue().needs
+    dispatcher.utter_message(text=needs.voice_intro if is_voice(tracker) else needs.intro)
+    return [SlotSet("next_step", "need_form")]
+
+
+def privacy_before_personal_data(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """The full privacy notice, once, before income, debts or other lenders are first asked for."""
+    if tracker.get_slot("privacy_full_shown"):
+        return []
+    dispatcher.utter_message(text=PRIVACY_NOTICE)
+    return [SlotSet("privacy_full_shown", True)]
+
+
+def need_of(tracker: Tracker) -> Need:
+    def number(slot: str) -> Optional[int]:
+        return as_int(tracker.get_slot(slot))
+
+    purpose = tracker.get_slot("purpose")
+    return Need(purpose=None if purpose in (None, SKIPPED) else purpose, amount=number("amount"),
+                term=number("term"), income=number("income"), monthly_debt=number("monthly_debt"))
+
+
+class _AskNeed(Action):
+    slot = ""
+    field = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        events = privacy_before_personal_data(dispatcher, tracker) if self.slot == "income" else []
+        dispatcher.utter_message(text=getattr(catalogue().needs, self.field))
+        return events
+
+
+class ActionAskPurpose(_AskNeed):
+    slot, field = "purpose", "ask_purpose"
+
+
+class ActionAskAmount(_AskNeed):
+    slot, field = "amount", "ask_amount"
+
+
+class ActionAskTerm(_AskNeed):
+    slot, field = "term", "ask_term"
+
+
+class ActionAskIncome(_AskNeed):
+    slot, field = "income", "ask_income"
+
+
+class ActionAskMonthlyDebt(_AskNeed):
+    slot, field = "monthly_debt", "ask_debt"
+
+
+class ValidateNeedForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_need_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if tracker.get_slot("income") == SKIPPED:  # no income given: the debts alone say nothing
+            return [s for s in domain_slots if s != "monthly_debt"]
+        return domain_slots
+
+    @staticmethod
+    def _answer(tracker: Tracker) -> str:
+        return tracker.latest_message.get("text") or ""
+
+    def _skip_or_stop(self, tracker: Tracker, slot: str) -> Optional[Dict[Text, Any]]:
+        needs, text = catalogue().needs, self._answer(tracker)
+        if needs.is_stop(text):  # the flow ends: every open question counts as skipped
+            return {name: tracker.get_slot(name) or SKIPPED for name in NEED_SLOTS}
+        if needs.is_skip(text) or (tracker.latest_message.get("intent") or {}).get("name") == "deny":
+            return {slot: SKIPPED}
+        return None
+
+    def validate_purpose(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:
+            return {"purpose": None}
+        needs = catalogue().needs
+        if needs.purpose(str(value)) is not None:  # from the entity: already a code
+            return {"purpose": value}
+        found = needs.purpose_in(str(value))
+        if found:
+            return {"purpose": found}
+        # not a purpose we know ("买个摩托车"), or skipped: every product is considered
+        return self._skip_or_stop(tracker, "purpose") or {"purpose": SKIPPED}
+
+    def validate_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: DomainDict) -> Dict[Text, Any]:
+        if value is None or value == SKIPPED:
+            return {"amount": value}
+        if tracker.get_slot("requested_slot") in ("income", "monthly_debt"):
+            # "八千" answering the income question is also an amount entity: keep the loan amount
+            return {"amount": _before_this_turn(tracker, "amount")}
+        skipped = self._skip_or_stop(tracker, "amount")
+        if skipped:
+            return skipped
+        amount = as_int(value) if str(value).isdigit() else parse_amount(str(value))
+        if not amount:
+            dispatcher.utter_message(text=catalogue().needs.unclear)
+            return {"amount": None}
+        result: Dict[Text, Any] = {"amount": str(amount)}
+        term = parse_term(self._answer(tracker))
+        if term:
+            result["term"] = str(term)
+        return result
+
+    def validate_term(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: DomainDict) -> Dict[Text, Any]:
+        if value is None or value == SKIPPED:
+            return {"term": value}
+        skipped = self._skip_or_stop(tracker, "term")
+        if skipped:
+            return skipped
+        term = as_int(value) if str(value).isdigit() else parse_term(str(value))
+        if not term:
+            dispatcher.utter_message(text=catalogue().needs.unclear)
+            return {"term": None}
+        return {"term": str(term)}
+
+    def validate_income(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: DomainDict) -> Dict[Text, Any]:
+        if value is None or value == SKIPPED:
+            return {"income": value}
+        skipped = self._skip_or_stop(tracker, "income")
+        if skipped:
+            return skipped
+        income = as_int(value) if str(value).isdigit() else parse_income(str(value), loose=True)
+        if not income:
+            dispatcher.utter_message(text=catalogue().needs.unclear)
+            return {"income": None}
+        result: Dict[Text, Any] = {"income": str(income)}
+        debt = parse_monthly_debt(self._answer(tracker))
+        if debt is not None:
+            result["monthly_debt"] = str(debt)
+        return result
+
+    def validate_monthly_debt(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> Dict[Text, Any]:
+        if value is None or value == SKIPPED:
+            return {"monthly_debt": value}
+        text = self._answer(tracker)
+        if catalogue().needs.is_stop(text):
+            return self._skip_or_stop(tracker, "monthly_debt") or {}
+        debt = as_int(value) if str(value).isdigit() else parse_monthly_debt(str(value), loose=True)
+        if debt is not None:
+            return {"monthly_debt": str(debt)}
+        if any(word in text for word in NO_DEBT_WORDS) or \
+                (tracker.latest_message.get("intent") or {}).get("name") == "deny":
+            return {"monthly_debt": "0"}
+        if catalogue().needs.is_skip(text):
+            return {"monthly_debt": SKIPPED}
+        dispatcher.utter_message(text=catalogue().needs.unclear)
+        return {"monthly_debt": None}
+
+
+def _before_this_turn(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest customer message."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    for event in reversed(events[:last_user]):
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+class ActionRecommendProducts(Action):
+    def name(self) -> Text:
+        return "action_recommend_products"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        if catalogue().needs.is_stop(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(response="utter_anything_else")
+        else:
+            say(dispatcher, recommendation(catalogue(), need_of(tracker), voice=is_voice(tracker)), tracker)
+        return [SlotSet("requested_slot", None)]
