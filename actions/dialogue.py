@@ -72,6 +72,12 @@ class ActionAcceptOffer(Action):
                                              application_id=tracker.get_slot("verified_application"))
             say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
             return events + [NEXT_NONE]
+        if offer == "callback":  # outside the agents' hours, a verified customer: their registered phone
+            ticket = service().create_ticket(tracker.sender_id, "callback", detail="客户在非服务时间申请人工回电",
+                                             contact="registered",
+                                             application_id=tracker.get_slot("verified_application"))
+            say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
+            return events + [NEXT_NONE]
         if offer == "handoff":
             return events + hand_off(dispatcher, tracker, "客户接受转人工建议") + [NEXT_NONE]
         dispatcher.utter_message(response="utter_anything_else")

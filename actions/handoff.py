@@ -47,10 +47,12 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
     svc = service()
     svc.record_handoff(tracker.sender_id, channel_of(tracker), queue, summary)
     now = svc.now()
-    dispatcher.utter_message(text=answers.handoff_message(catalogue(), now))
+    open_now = catalogue().hotline.is_open(now)
+    can_call_back = not open_now and bool(tracker.get_slot("verified_application"))
+    dispatcher.utter_message(text=answers.handoff_message(catalogue(), now, can_call_back))
     dispatcher.utter_message(json_message={"type": "handoff", "queue": queue, "summary": summary,
-                                           "agents_available": catalogue().hotline.is_open(now)})
-    return [SlotSet("offer", None)]
+                                           "agents_available": open_now})
+    return [SlotSet("offer", "callback" if can_call_back else None)]
 
 
 class ActionHandoff(Action):

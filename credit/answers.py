@@ -226,7 +226,7 @@ def _repayment(cat: Catalogue, text: str) -> Reply:
 def _overdue(cat: Catalogue, text: str) -> Reply:
     o = cat.overdue
     body = ("理解您现在可能遇到了困难，我把规则如实告诉您：\n" + _numbered(list(o.rules)) + "\n" + o.advice
-            + "\n我可以为您登记协商还款工单，由专员联系您商量可行的方案；也可以直接转人工客服。需要为您登记吗？")
+            + "\n我可以为您登记协商还款工单，由专员和您一起商量可行的方案；也可以直接转人工客服。需要为您登记吗？")
     return Reply(body, (_button("登记协商还款", "affirm"), _button("转人工客服", "request_human")))
 
 
@@ -342,15 +342,19 @@ def ticket_answer(cat: Catalogue, ticket: TicketView, contact: Optional[str] = N
     return Reply(body)
 
 
-def handoff_message(cat: Catalogue, now: Optional[datetime] = None) -> str:
+def handoff_message(cat: Catalogue, now: Optional[datetime] = None, can_call_back: bool = False) -> str:
     """Within the agents' hours: the transfer; outside: when they are back, and nothing promised
-    that nobody is there to keep (the hand-off waits in the agents' queue, ops/inbox)."""
+    that nobody is there to keep (the hand-off waits in the agents' queue, ops/inbox).  With
+    ``can_call_back`` (a verified customer, whose registered phone we hold) a call-back ticket is
+    offered; a number typed into the chat is stored masked, so no call-back is promised on it."""
     h = cat.hotline
     if now is None or h.is_open(now):
         return f"正在为您转接人工客服，请稍候。人工服务时间：{h.hours}；您也可以拨打官方客服热线{h.number}。"
-    return (f"现在是人工客服的休息时间（服务时间{h.hours}），{h.back_at(now)}上班。"
-            "您的问题和刚才的对话已经转入人工队列，上班后人工客服会接着处理，您不用再重复描述。"
-            "在这之前，我可以继续为您解答利率、还款、进度等问题；如果遇到被骗转账，请立即拨打110。")
+    text = (f"现在是人工客服的休息时间（服务时间{h.hours}），{h.back_at(now)}上班。"
+            "您的问题和刚才的对话已经转入人工队列，上班后人工客服会接着处理，您不用再重复描述。")
+    if can_call_back:
+        text += "如果希望上班后由人工客服打电话给您，回复“好的”，我为您登记回电（打到您申请时预留的手机号）。"
+    return text + "在这之前，我可以继续为您解答利率、还款、进度等问题；如果遇到被骗转账，请立即拨打110。"
 
 
 __all__ = [

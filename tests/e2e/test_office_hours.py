@@ -46,3 +46,17 @@ def test_the_action_server_refuses_a_fake_clock_in_production(tmp_path):
     done = subprocess.run([PYTHON, "-m", "server", "actions", "--port", "1"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "CREDIT_FAKE_NOW" in done.stderr
+
+
+def test_outside_hours_a_verified_customer_gets_a_call_back_ticket_to_the_registered_phone(late_evening, sender):
+    late_evening.texts(sender, "帮我查一下申请进度")
+    late_evening.texts(sender, "SQ202611200001")
+    assert "SQ202611200001" in late_evening.texts(sender, "1234")
+    offered = late_evening.texts(sender, "转人工")
+    assert "登记回电" in offered and "休息时间" in offered
+    accepted = late_evening.texts(sender, "好的")
+    assert "TK" in accepted and "预留的手机号" in accepted
+    with create_engine(late_evening.db_url()).connect() as conn:
+        rows = conn.execute(text("SELECT kind, application_id, contact FROM tickets WHERE sender_id = :s"),
+                            {"s": late_evening.rest_id(sender)}).fetchall()
+    assert [tuple(r) for r in rows] == [("callback", "SQ202611200001", "registered")]

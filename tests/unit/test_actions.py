@@ -317,6 +317,28 @@ def test_handoff_follows_the_agents_hours(tmp_path, monkeypatch, utc, open_):
     assert check_text(text) == []
 
 
+def test_outside_hours_a_verified_customer_is_offered_a_call_back_ticket_to_the_registered_phone(
+        tmp_path, monkeypatch):
+    from datetime import datetime
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
+    init_db(engine)
+    seed(engine, reset=True)
+    night = datetime.fromisoformat("2026-11-30T15:00:00+00:00")  # 23:00 in Beijing
+    monkeypatch.setattr(common, "_service", LoanService(engine, clock=lambda: night))
+    anonymous, events = run(ActionHandoff(), make_tracker(text="转人工", intent="request_human"))
+    assert "回电" not in all_text(anonymous) and slots_of(events)["offer"] is None  # no number we could call
+    verified = {"verified_application": "SQ202611180002"}
+    offered, events = run(ActionHandoff(), make_tracker(text="转人工", intent="request_human", slots=verified))
+    assert "登记回电" in all_text(offered) and slots_of(events)["offer"] == "callback"
+    accepted, _ = run(ActionAcceptOffer(), make_tracker(text="好的", intent="affirm",
+                                                        slots={**verified, "offer": "callback"}))
+    assert "预留的手机号" in all_text(accepted) and check_text(all_text(accepted)) == []
+    with session_scope(engine) as s:
+        ticket = s.query(Ticket).filter(Ticket.kind == "callback").one()
+        assert ticket.application_id == "SQ202611180002" and ticket.contact == "registered"
+
+
 def test_risk_signals_get_an_honest_answer_one_question_and_a_risk_event(svc):
     from actions.topics import ActionAnswerTopic
     from credit.db import RiskEvent
