@@ -245,6 +245,19 @@ class Ticket(Base):
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
+class TicketContact(Base):
+    """The number to call a ticket back on, in full: the one place it is kept unmasked (the ticket's
+    ``contact`` is masked), so the promise "我们会通过138****5678联系您" can be kept.  Removed with the
+    ticket (retention) and by a PIPL deletion; read only by ``python -m ops callbacks``."""
+
+    __tablename__ = "ticket_contacts"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, unique=True)
+    phone = Column(String(20), nullable=False)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
 class Handoff(Base):
     __tablename__ = "handoffs"
 

@@ -119,6 +119,9 @@ class LoanService:
     ) -> TicketView:
         return self.tickets.create_ticket(sender_id, kind, detail, contact, category, application_id)
 
+    def callbacks(self) -> list[tuple[TicketView, str]]:
+        return self.tickets.callbacks()
+
     def list_tickets(self, sender_id: Any) -> list[TicketView]:
         return self.tickets.list_tickets(sender_id)
 

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from credit import inputs
 from credit.catalogue_lookups import sla_hours_for
-from credit.db import TICKET_KINDS, Handoff, RiskEvent, Ticket
+from credit.db import TICKET_KINDS, Application, Customer, Handoff, RiskEvent, Ticket, TicketContact
 from credit.errors import InvalidInput, ServiceUnavailable
+from credit.numbers import extract_phone_number
 from credit.policy import CHINA_TZ
 from credit.store import Store
 from credit.views import HandoffView, RiskEventView, TicketView
@@ -109,11 +110,31 @@ class Tickets:
         cat = inputs.code(category, "问题分类") if category is not None else None
         masked_detail = inputs.free_text(detail, "问题描述")
         masked_contact = inputs.free_text(contact, "联系方式")[:200] or None
+        call_back_on = extract_phone_number(contact) if isinstance(contact, str) else None
         with self.store.session() as session:
             ticket = new_ticket(
                 session, self.store.now(), sender, kind, masked_detail, masked_contact, cat, app_id
             )
+            if call_back_on:  # the number in full, kept apart from the masked ticket (TicketContact)
+                session.add(TicketContact(ticket_id=ticket.id, phone=call_back_on, created_at=self.store.now()))
             return ticket_view(ticket)
+
+    def callbacks(self) -> list[tuple[TicketView, str]]:
+        """Open tickets with a number to call back on (the caller team's list), nearest deadline first."""
+        with self.store.session() as session:
+            given = session.execute(
+                select(Ticket, TicketContact.phone)
+                .join(TicketContact, TicketContact.ticket_id == Ticket.id)
+                .where(Ticket.status == "open")
+            ).all()
+            registered = session.execute(  # "打到您申请时预留的手机号": the verified application's phone
+                select(Ticket, Customer.phone)
+                .join(Application, Application.application_id == Ticket.application_id)
+                .join(Customer, Customer.id == Application.customer_id)
+                .where(Ticket.status == "open", Ticket.contact == "registered")
+            ).all()
+            rows = sorted([*given, *registered], key=lambda row: (row[0].due_at, row[0].id))
+            return [(ticket_view(ticket), phone) for ticket, phone in rows]
 
     def list_tickets(self, sender_id: Any) -> list[TicketView]:
         """The sender's own tickets, newest first."""

@@ -140,6 +140,13 @@ def build_parser() -> ZhParser:
     _by(p)
     p.add_argument("--batch", type=int, required=True, help="要撤销的批次号（见 python -m ops status）")
 
+    p = sub.add_parser("callbacks", help="列出待回电的工单（完整号码，仅限回电坐席）", description=(
+        "列出处理中、留了回电号码的工单：工单号、类型、答复时限（北京时间）和完整手机号。"
+        "号码只为兑现“我们会通过…联系您”的承诺而保存，每次查看都记入审计日志。"))
+    _common(p)
+    _by(p)
+    p.add_argument("--credit-db-url", help="业务数据库地址（默认 DATABASE_URL 或 var/credit.db）")
+
     p = sub.add_parser("serve", help="启动运营控制台（网页）", description=(
         "启动中文运营控制台：看板、未识别问题标注、训练数据、训练/评估/上线/回滚、对话查看、个人信息申请、"
         "审计日志。默认只监听 127.0.0.1:5010，对外请经 nginx HTTPS 反向代理（见 docs/deployment.md）。"))
@@ -371,10 +378,35 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_callbacks(args: argparse.Namespace) -> int:
+    from credit.catalogue import load_catalogue
+    from credit.db import get_engine, resolve_database_url
+    from credit.policy import CHINA_TZ
+    from credit.service import LoanService
+    from ops import audit
+    from ops.ledger import current_user
+
+    project = _project(args)
+    engine = get_engine(resolve_database_url(args.credit_db_url or os.environ.get("DATABASE_URL")))
+    try:
+        rows = LoanService(engine).callbacks()
+    finally:
+        engine.dispose()
+    audit.record(project, current_user(args.by), "callbacks_viewed", f"{len(rows)} 张工单")
+    if not rows:
+        print("没有待回电的工单。")
+        return 0
+    cat = load_catalogue()
+    for ticket, phone in rows:
+        due = ticket.due_at.astimezone(CHINA_TZ)
+        print(f"{ticket.number}  {cat.sla(ticket.kind).name}  {due:%m-%d %H:%M} 前  {phone}")
+    return 0
+
+
 COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
     "export": cmd_export, "import": cmd_import, "validate": cmd_validate, "train": cmd_train,
     "evaluate": cmd_evaluate, "promote": cmd_promote, "rollback": cmd_rollback, "status": cmd_status,
-    "undo-import": cmd_undo, "serve": cmd_serve, "user": cmd_user,
+    "undo-import": cmd_undo, "serve": cmd_serve, "user": cmd_user, "callbacks": cmd_callbacks,
 }
 
 

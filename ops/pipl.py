@@ -9,7 +9,7 @@
    handoffs, risk events and masked transcripts of those conversations.
 4. Delete removes the conversations from the tracker store and the per-conversation rows of the
    credit database (handoffs, risk events, verifications, attempts, OTP codes); tickets are kept
-   for the complaint record but their detail and contact are cleared. Loan contracts and
+   for the complaint record but their detail, contact and call-back number are cleared. Loan contracts and
    repayment records stay (legal retention duty), as the privacy notice says.
 """
 from __future__ import annotations
@@ -205,6 +205,7 @@ def delete(request: Request, tracker_url: str, credit_url: str) -> str:
         OtpCode,
         RiskEvent,
         Ticket,
+        TicketContact,
         Verification,
         VerificationAttempt,
         get_engine,
@@ -225,6 +226,9 @@ def delete(request: Request, tracker_url: str, credit_url: str) -> str:
                 session.query(model).filter(model.sender_id.in_(senders)).delete(synchronize_session=False)
             session.query(Ticket).filter(Ticket.sender_id.in_(senders)).update(
                 {Ticket.detail: "（已按个人信息删除申请清除）", Ticket.contact: None}, synchronize_session=False)
+            their_tickets = session.query(Ticket.id).filter(Ticket.sender_id.in_(senders))
+            session.query(TicketContact).filter(TicketContact.ticket_id.in_(their_tickets.scalar_subquery())).delete(
+                synchronize_session=False)
     finally:
         engine.dispose()
     return f"已删除 {len(senders)} 段对话（{removed} 条记录）及相关核验、转人工、风险记录；工单内容已清除。"

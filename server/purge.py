@@ -34,7 +34,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.engine import Engine
 
 from credit.db import (
@@ -43,6 +43,7 @@ from credit.db import (
     RiskEvent,
     SmsOutbox,
     Ticket,
+    TicketContact,
     Verification,
     VerificationAttempt,
     get_engine,
@@ -129,6 +130,12 @@ def purge_loan_database(engine: Engine, retention: Retention, now: datetime, dry
     conversations = now - timedelta(days=retention.conversations_days)
     tickets = now - timedelta(days=retention.tickets_days)
     credentials = now - timedelta(days=retention.credentials_days)
+    expired_tickets = select(Ticket.id).where(Ticket.created_at < tickets.astimezone(timezone.utc).replace(tzinfo=None))
+    with engine.begin() as conn:  # a ticket's call-back number goes with it (no reliance on FK cascades)
+        contacts = int(conn.execute(select(func.count()).select_from(TicketContact)
+                                    .where(TicketContact.ticket_id.in_(expired_tickets))).scalar() or 0)
+        if not dry_run:
+            conn.execute(delete(TicketContact).where(TicketContact.ticket_id.in_(expired_tickets)))
     plan = [
         ("tickets", Ticket, Ticket.created_at, tickets),
         ("risk_events", RiskEvent, RiskEvent.created_at, tickets),
@@ -138,7 +145,8 @@ def purge_loan_database(engine: Engine, retention: Retention, now: datetime, dry
         ("otp_codes", OtpCode, OtpCode.expires_at, credentials),
         ("verifications", Verification, Verification.expires_at, credentials),
     ]
-    return {name: _purge_rows(engine, model, column, cutoff, dry_run) for name, model, column, cutoff in plan}
+    counts = {name: _purge_rows(engine, model, column, cutoff, dry_run) for name, model, column, cutoff in plan}
+    return {"ticket_contacts": contacts, **counts}
 
 
 def purge_exports(directory: Path, cutoff: datetime, dry_run: bool,

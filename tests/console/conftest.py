@@ -74,6 +74,7 @@ def seed_credit(url: str) -> None:
         Handoff,
         RiskEvent,
         Ticket,
+        TicketContact,
         Verification,
         get_engine,
         init_db,
@@ -96,9 +97,12 @@ def seed_credit(url: str) -> None:
                      sender_id="rest:c8",
                      application_id=None, status="open", sla_hours=24, due_at=now + dt.timedelta(hours=5),
                      created_at=at(0, 10)))
-        s.add(Ticket(number="TK202611300002", kind="complaint", category="slow", detail="太慢", sender_id="wx:c4",
-                     application_id=APPLICATION, status="open", sla_hours=24, due_at=now - dt.timedelta(hours=2),
-                     created_at=at(2, 12)))
+        slow = Ticket(number="TK202611300002", kind="complaint", category="slow", detail="太慢", sender_id="wx:c4",
+                      application_id=APPLICATION, status="open", sla_hours=24, due_at=now - dt.timedelta(hours=2),
+                      created_at=at(2, 12))
+        s.add(slow)
+        s.flush()
+        s.add(TicketContact(ticket_id=slow.id, phone=PHONE, created_at=at(2, 12)))
         s.add(Ticket(number="TK202611300003", kind="callback", category=None, detail="回电", sender_id="rest:c1",
                      status="closed", sla_hours=48, due_at=now + dt.timedelta(hours=30), created_at=at(3)))
         s.add(Handoff(sender_id="rest:c9", channel="rest", queue="general", summary="谢谢", created_at=at(0, 11)))

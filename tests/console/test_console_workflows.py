@@ -115,6 +115,10 @@ def test_pipl_request_needs_a_second_approver(console: Console) -> None:
     assert count() > 0
     assert "已删除 2 段对话" in second.post("/pipl/decide", {"id": "2", "decision": "approve"}).text
     assert count() == 0
+    from sqlalchemy import create_engine
+    from sqlalchemy import text as sql
+    with create_engine(console.credit_url).connect() as conn:  # the call-back number goes too
+        assert conn.execute(sql("SELECT count(*) FROM ticket_contacts")).scalar_one() == 0
     again = second.post("/pipl/decide", {"id": "2", "decision": "approve"})
     assert again.status == 400 and "已经已完成" not in again.text and "不能再次处理" in again.text
     audit = console.client("auditor").get("/audit").text

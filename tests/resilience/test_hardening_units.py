@@ -20,6 +20,7 @@ from credit.db import (
     RiskEvent,
     SmsOutbox,
     Ticket,
+    TicketContact,
     Verification,
     VerificationAttempt,
     get_engine,
@@ -191,8 +192,12 @@ def test_purge_deletes_only_what_is_past_retention(tmp_path: Path) -> None:
     naive = now.replace(tzinfo=None)
     with Session(engine) as s:
         for i, age in enumerate((4 * 365, 2 * 365, 10)):
-            s.add(Ticket(number=f"TK2027000{i}", kind="complaint", detail="x", sender_id="rest:a", status="open",
-                         sla_hours=24, due_at=naive, created_at=naive - timedelta(days=age)))
+            ticket = Ticket(number=f"TK2027000{i}", kind="complaint", detail="x", sender_id="rest:a", status="open",
+                            sla_hours=24, due_at=naive, created_at=naive - timedelta(days=age))
+            s.add(ticket)
+            s.flush()
+            if i != 1:  # a call-back number goes with its ticket
+                s.add(TicketContact(ticket_id=ticket.id, phone="13812345678", created_at=ticket.created_at))
         s.add(RiskEvent(sender_id="a", kind="urgent_need", text="", created_at=naive - timedelta(days=4 * 365)))
         s.add(RiskEvent(sender_id="a", kind="urgent_need", text="", created_at=naive - timedelta(days=200)))
         s.add(Handoff(sender_id="a", channel="rest", queue="general", summary="",
@@ -224,8 +229,8 @@ def test_purge_deletes_only_what_is_past_retention(tmp_path: Path) -> None:
 
     report = purge(now=now, retention=retention, database_url=db_url, tracker_url=tracker_url)
     assert report.deleted == {
-        "tickets": 1, "risk_events": 1, "handoffs": 1, "verification_attempts": 1, "sms_outbox": 1,
-        "otp_codes": 1, "verifications": 1, "tracker_events": 5, "export_files": 1,
+        "ticket_contacts": 1, "tickets": 1, "risk_events": 1, "handoffs": 1, "verification_attempts": 1,
+        "sms_outbox": 1, "otp_codes": 1, "verifications": 1, "tracker_events": 5, "export_files": 1,
     }
     check = create_engine(tracker_url)
     with check.connect() as conn:
@@ -234,6 +239,7 @@ def test_purge_deletes_only_what_is_past_retention(tmp_path: Path) -> None:
                                         ("recent", "session_started"), ("recent", "user")]
     with Session(engine) as s:
         assert s.query(Ticket).count() == 2 and s.query(Handoff).count() == 1 and s.query(OtpCode).count() == 1
+        assert s.query(TicketContact).count() == 1
     assert not old_file.exists() and new_file.exists() and old_lock.exists()
     # idempotent
     again = purge(now=now, retention=retention, database_url=db_url, tracker_url=tracker_url)

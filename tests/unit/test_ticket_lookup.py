@@ -109,3 +109,27 @@ def test_ticket_words_are_told_from_application_progress():
 
 def test_ticket_replies_are_compliant():
     assert check_text(tickets_answer(CAT, [], datetime.now(timezone.utc)).text) == []
+
+
+def test_a_call_back_number_is_kept_in_full_apart_from_the_masked_ticket(svc):
+    given = svc.create_ticket("rest:cb", "complaint", "态度差", contact="打我手机 138 1234 5678")
+    registered = svc.create_ticket("rest:cb", "callback", "回电", contact="registered",
+                                   application_id="SQ202611180002")
+    svc.create_ticket("rest:cb", "complaint", "没留电话")
+    assert given.contact and "12345678" not in given.contact  # the ticket itself stays masked
+    listed = {ticket.number: phone for ticket, phone in svc.callbacks()}
+    assert listed == {given.number: "13812345678", registered.number: "13800005678"}
+
+
+def test_ops_callbacks_lists_them_and_audits_the_viewing(svc, tmp_path, capsys):
+    from ops import audit
+    from ops.cli import main
+    from ops.project import Project
+
+    (tmp_path / "config.yml").write_text("language: zh\n", "utf-8")  # a project root of its own
+    svc.create_ticket("rest:cb2", "complaint", "态度差", contact="13912345678")
+    url = str(svc.engine.url)
+    assert main(["callbacks", "--project", str(tmp_path), "--credit-db-url", url, "--by", "caller1"]) == 0
+    out = capsys.readouterr().out
+    assert "13912345678" in out and "投诉" in out
+    assert audit.entries(Project.at(tmp_path), who="caller1", action="callbacks_viewed")
