@@ -32,6 +32,16 @@ class ActionOutOfScope(Action):
         return []
 
 
+def _form_started_this_turn(tracker: Tracker, form: str) -> bool:
+    """Whether ``form`` was activated after the customer's latest message (its first question)."""
+    since_user: List[Dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        since_user.append(event)
+    return any(e.get("event") == "active_loop" and e.get("name") == form for e in since_user)
+
+
 class ActionAskProgressApplicationId(Action):
     """The progress form's question for the number; "借呗几天到账 你们呢" first hears that we are not 借呗
     and how long things take with us."""
@@ -42,7 +52,7 @@ class ActionAskProgressApplicationId(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        if tracker.get_slot("requested_slot") != "application_id":  # not on a re-ask
+        if _form_started_this_turn(tracker, "progress_form"):  # not on a re-ask
             note = lender_replies.progress_note(catalogue(), other_lenders_named(tracker))
             if note:
                 dispatcher.utter_message(text=note)

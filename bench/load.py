@@ -42,6 +42,9 @@ FLOWS: Dict[str, Flow] = {
     "complaint": [("你们审批太慢了，等了三天了！", "抱歉"), ("好的", "申请编号"), ("SQ202611200001", "身份证")],
     # a question inside the form, then the form resumes and completes
     "interrupted": [("查进度", "申请编号"), ("利息多少", "年化"), ("SQ202611200001", "身份证"), ("1234", "审批中")],
+    # need discovery: a form over the raw text, the privacy notice, then the product match
+    "needs": [("想借点钱 有什么产品推荐", "用在哪方面"), ("装修用", "想借多少"), ("借10万 分24期", "月收入"),
+              ("跳过", "安家分期")],
 }
 
 

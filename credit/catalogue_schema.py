@@ -36,6 +36,7 @@ from credit.catalogue_rules import cross_section_problems
 from credit.explanations import Glossary
 from credit.needs import NeedTexts
 from credit.other_lenders import OtherLenders
+from credit.outreach_rules import OutreachRules
 from credit.product_match import ProductMatcher
 from credit.rate_wording import format_percent
 from credit.risk_signals import RiskSignals
@@ -336,6 +337,7 @@ class Catalogue(Schema):
     risk_signals: RiskSignals
     glossary: Glossary
     needs: NeedTexts
+    outreach: OutreachRules
     suggestion: SuggestionTexts
     demo_loan: DemoLoan
 

@@ -28,6 +28,13 @@ def fake_now_configured() -> bool:
     return bool((os.environ.get(FAKE_NOW_VARIABLE) or "").strip())
 
 
+def refuse_fake_clock_in_production() -> None:
+    """Stop a process that would run on the test clock outside ``HARDENING_MODE=development``."""
+    if fake_now_configured() and (os.environ.get("HARDENING_MODE") or "").strip().lower() != "development":
+        raise SystemExit(f"{FAKE_NOW_VARIABLE} 只用于测试，需要 HARDENING_MODE=development / "
+                         f"{FAKE_NOW_VARIABLE} is for tests only and needs HARDENING_MODE=development")
+
+
 def now() -> datetime:
     """Aware UTC now (or the test clock)."""
     fake = (os.environ.get(FAKE_NOW_VARIABLE) or "").strip()

@@ -1,6 +1,6 @@
 """Demo data: ``python -m credit.seed [--reset] [--database-url URL]``.
 
-``seed(engine)`` fills an empty database with five demo applications (timestamps
+``seed(engine)`` fills an empty database with seven demo applications (timestamps
 relative to ``now``); ``reset=True`` first deletes every row of every table (including
 verification locks, one-time codes, tickets and the SMS outbox).  All people, numbers
 and phone numbers are fictional.
@@ -33,6 +33,7 @@ from credit.db import (
 )
 from credit.loans import book_loan
 from credit.masking import mask_phone
+from credit.seed_outreach import first_due_in, seed_outreach
 
 DEMO_OPENID = "o_demo_openid_5678"
 
@@ -90,6 +91,7 @@ class _Demo:
     annual_rate: Decimal | None = None
     method: str | None = None
     paid_periods: int = 0
+    first_due_in_days: int | None = None  # disbursed so that the first instalment falls due this many days on
 
 
 def _demos() -> list[_Demo]:
@@ -113,6 +115,15 @@ def _demos() -> list[_Demo]:
               "suixinjie", Decimal("10000"), 6, "disbursed", 215, 213, None,
               "已全部还清（6/6 期，等额本金），可申请结清证明；身份证末位为 X",
               annual_rate=Decimal("0.108"), method="equal_principal", paid_periods=6),
+        # reaching out first: a reminder falls due soon after seeding, and an overdue with a failed deduction
+        _Demo("SQ202610300006", "赵磊", "3579", "330106", "13800003579", "o_demo_openid_3579",
+              demo_loan.product, Decimal("12000"), 12, "disbursed", 36, 29, None,
+              "已放款，第 1 期 2 天内到期（还款提醒），已绑定微信 o_demo_openid_3579",
+              annual_rate=demo_loan.annual_rate, method=demo_loan.method, first_due_in_days=2),
+        _Demo("SQ202609280007", "孙丽", "9753", "420102", "13800009753", None,
+              demo_loan.product, Decimal("8000"), 6, "disbursed", 38, 31, None,
+              "已放款，第 1 期昨天到期未还，自动扣款失败（逾期第 1 天）",
+              annual_rate=demo_loan.annual_rate, method=demo_loan.method, first_due_in_days=-1),
     ]
 
 
@@ -165,6 +176,9 @@ def seed(engine: Engine, now: datetime | None = None, reset: bool = False) -> Se
             session.flush()
             if d.stage == "disbursed":
                 assert d.annual_rate is not None and d.method is not None
+                disbursed_at = (first_due_in(now, d.first_due_in_days) if d.first_due_in_days is not None
+                                else now - timedelta(days=d.stage_days_ago))
+                application.stage_updated_at = min(disbursed_at, now)
                 book_loan(
                     session,
                     application,
@@ -172,7 +186,7 @@ def seed(engine: Engine, now: datetime | None = None, reset: bool = False) -> Se
                     annual_rate=d.annual_rate,
                     term_months=d.term,
                     method=d.method,
-                    disbursed_at=now - timedelta(days=d.stage_days_ago),
+                    disbursed_at=disbursed_at,
                     paid_periods=d.paid_periods,
                 )
             records.append(
@@ -188,6 +202,8 @@ def seed(engine: Engine, now: datetime | None = None, reset: bool = False) -> Se
                     note=d.note,
                 )
             )
+        session.flush()
+        seed_outreach(session, now)
     return SeedReport(seeded=True, reset=reset, records=tuple(records))
 
 

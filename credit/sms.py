@@ -19,8 +19,8 @@ SMS_GATEWAYS = ("outbox",)
 
 @runtime_checkable
 class SmsGateway(Protocol):
-    def send(self, phone: str, text: str) -> None:
-        """Deliver ``text`` to ``phone`` (full number) or raise."""
+    def send(self, phone: str, text: str) -> str | None:
+        """Deliver ``text`` to ``phone`` (full number) or raise; the vendor's message id when it gives one."""
         ...
 
 
@@ -30,9 +30,12 @@ class OutboxSmsGateway:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str) -> str | None:
         with session_scope(self.engine) as session:
-            session.add(SmsOutbox(phone=phone, text=text, created_at=utcnow()))
+            row = SmsOutbox(phone=phone, text=text, created_at=utcnow())
+            session.add(row)
+            session.flush()
+            return f"outbox:{row.id}"
 
 
 class UnknownSmsGateway(ValueError):

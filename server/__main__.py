@@ -57,11 +57,9 @@ def run_rasa(args: Sequence[str]) -> None:
 
 
 def run_actions(args: Sequence[str]) -> None:
-    from credit.clock import FAKE_NOW_VARIABLE, fake_now_configured
+    from credit.clock import refuse_fake_clock_in_production
 
-    if fake_now_configured() and (os.environ.get("HARDENING_MODE") or "").strip().lower() != "development":
-        raise SystemExit(f"{FAKE_NOW_VARIABLE} 只用于测试，需要 HARDENING_MODE=development / "
-                         f"{FAKE_NOW_VARIABLE} is for tests only and needs HARDENING_MODE=development")
+    refuse_fake_clock_in_production()
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     host = (os.environ.get("ACTION_HOST") or "").strip() or (os.environ.get("SANIC_HOST") or "").strip() \
         or "127.0.0.1"

@@ -7,8 +7,8 @@ Retention periods come from :mod:`server.settings` (environment, documented defa
 
 * conversations (tracker events), in the tracker store (``endpoints.yml`` or
   ``TRACKER_STORE_URL``): ``RETENTION_CONVERSATIONS_DAYS`` (180);
-* hand-off summaries, identity-check audit, SMS outbox, in the loan database
-  (``DATABASE_URL``): ``RETENTION_CONVERSATIONS_DAYS`` (180);
+* hand-off summaries, identity-check audit, SMS outbox, outreach notices and their attempts, in the
+  loan database (``DATABASE_URL``): ``RETENTION_CONVERSATIONS_DAYS`` (180);
 * tickets, risk events, in the loan database: ``RETENTION_TICKETS_DAYS`` (1095);
 * export files, ``EXPORT_PATTERNS`` under ``EXPORT_DIR`` (default ``review_*.xlsx``/``.csv``
   in ``var/ops``): ``RETENTION_EXPORTS_DAYS`` (30);
@@ -49,6 +49,7 @@ from credit.db import (
     get_engine,
     init_db,
 )
+from credit.outreach_db import OutreachAttempt, OutreachNotice
 from server.settings import PROJECT_ROOT, Retention
 
 logger = logging.getLogger(__name__)
@@ -144,6 +145,9 @@ def purge_loan_database(engine: Engine, retention: Retention, now: datetime, dry
         ("sms_outbox", SmsOutbox, SmsOutbox.created_at, conversations),
         ("otp_codes", OtpCode, OtpCode.expires_at, credentials),
         ("verifications", Verification, Verification.expires_at, credentials),
+        # the outreach audit trail first, then its notices (a foreign key joins them)
+        ("outreach_attempts", OutreachAttempt, OutreachAttempt.at, conversations),
+        ("outreach_notices", OutreachNotice, OutreachNotice.created_at, conversations),
     ]
     counts = {name: _purge_rows(engine, model, column, cutoff, dry_run) for name, model, column, cutoff in plan}
     return {"ticket_contacts": contacts, **counts}

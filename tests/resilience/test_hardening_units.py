@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from credit.compliance import check_text
 from credit.db import (
+    Customer,
     Handoff,
     OtpCode,
     RiskEvent,
@@ -26,6 +27,7 @@ from credit.db import (
     get_engine,
     init_db,
 )
+from credit.outreach_db import OutreachAttempt, OutreachNotice
 from server import auth, guard
 from server.__main__ import rasa_run_args
 from server.at_rest import mask_event_dict
@@ -211,6 +213,15 @@ def test_purge_deletes_only_what_is_past_retention(tmp_path: Path) -> None:
                       expires_at=naive + timedelta(minutes=5)))
         s.add(Verification(sender_id="a", application_id="SQ1", level="basic", method="id_last4",
                            created_at=naive - timedelta(days=2), expires_at=naive - timedelta(days=2)))
+        customer = Customer(name="甲", id_last4="0000", id_number_masked="x", phone="13800000000")
+        s.add(customer)
+        s.flush()
+        for age in (200, 10):  # outreach: an old notice with its attempt goes, a recent one stays
+            notice = OutreachNotice(key=f"due_t1:SQ{age}:p1", kind="due_t1", customer_id=customer.id,
+                                    subject="SQ1", due_at=naive, created_at=naive - timedelta(days=age))
+            s.add(notice)
+            s.flush()
+            s.add(OutreachAttempt(notice_id=notice.id, at=naive - timedelta(days=age), worker="w", outcome="sent"))
         s.commit()
     exports = tmp_path / "exports"
     exports.mkdir()
@@ -230,7 +241,8 @@ def test_purge_deletes_only_what_is_past_retention(tmp_path: Path) -> None:
     report = purge(now=now, retention=retention, database_url=db_url, tracker_url=tracker_url)
     assert report.deleted == {
         "ticket_contacts": 1, "tickets": 1, "risk_events": 1, "handoffs": 1, "verification_attempts": 1,
-        "sms_outbox": 1, "otp_codes": 1, "verifications": 1, "tracker_events": 5, "export_files": 1,
+        "sms_outbox": 1, "otp_codes": 1, "verifications": 1, "outreach_attempts": 1, "outreach_notices": 1,
+        "tracker_events": 5, "export_files": 1,
     }
     check = create_engine(tracker_url)
     with check.connect() as conn:

@@ -52,9 +52,10 @@ def test_seed_creates_the_demo_applications(engine):
     assert report.seeded and not report.reset
     assert [r.application_id for r in report.records] == [
         "SQ202611200001", "SQ202611180002", "SQ202611150003", "SQ202611210004", "SQ202604200005",
+        "SQ202610300006", "SQ202609280007",
     ]
     last4 = [r.id_last4 for r in report.records]
-    assert last4 == ["1234", "5678", "4321", "8765", "246X"]
+    assert last4 == ["1234", "5678", "4321", "8765", "246X", "3579", "9753"]
     assert len(set(last4)) == len(last4)
 
     with session_scope(engine) as s:
@@ -115,8 +116,8 @@ def test_seed_is_a_no_op_when_data_exists(engine):
     assert not again.seeded and again.records == ()
     assert "--reset" in again.summary()
     with session_scope(engine) as s:
-        assert s.execute(select(func.count(Application.application_id))).scalar_one() == 5
-        assert s.execute(select(func.count(Loan.id))).scalar_one() == 2
+        assert s.execute(select(func.count(Application.application_id))).scalar_one() == 7
+        assert s.execute(select(func.count(Loan.id))).scalar_one() == 4
 
 
 def test_reset_wipes_every_table_and_reseeds_relative_to_now(engine):
@@ -130,12 +131,12 @@ def test_reset_wipes_every_table_and_reseeds_relative_to_now(engine):
             "INSERT INTO sms_outbox (phone, text, created_at) VALUES ('13800005678', 'x', :now)"),
             {"now": later})
     report = seed(engine, now=later, reset=True)
-    assert report.seeded and report.reset and len(report.records) == 5
+    assert report.seeded and report.reset and len(report.records) == 7
     assert report.summary().startswith("已清空并重建演示数据")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM verification_counters")).scalar() == 0
         assert conn.execute(text("SELECT COUNT(*) FROM sms_outbox")).scalar() == 0
-        assert conn.execute(text("SELECT COUNT(*) FROM customers")).scalar() == 5
+        assert conn.execute(text("SELECT COUNT(*) FROM customers")).scalar() == 7
     assert _apps(engine)["SQ202611200001"].submitted_at == later - timedelta(days=1)
 
 
@@ -169,5 +170,5 @@ def test_python_dash_m_uses_database_url(db_url):
     assert "SQ202611180002" in done.stdout
     eng = get_engine(db_url)
     with session_scope(eng) as s:
-        assert s.execute(select(func.count(Customer.id))).scalar_one() == 5
+        assert s.execute(select(func.count(Customer.id))).scalar_one() == 7
     eng.dispose()

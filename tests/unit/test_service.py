@@ -733,7 +733,7 @@ def test_postgres_happy_path(clock, postgres_url):
     engine = base.execution_options(schema_translate_map={None: schema})
     try:
         report = seed(engine, now=clock.now)
-        assert report.seeded and len(report.records) == 5
+        assert report.seeded and len(report.records) == 7
         svc = LoanService(engine, clock=clock, sms=OutboxSmsGateway(engine))
         assert svc.verify_identity("rest:pg", DISBURSED, "0000").attempts_left == 2
         assert svc.verify_identity("rest:pg", DISBURSED, "5678").status == "ok"
@@ -748,9 +748,9 @@ def test_postgres_happy_path(clock, postgres_url):
         assert svc.request_cancel("rest:pg2", PENDING).status == "cancelled"
         assert svc.strong_by_openid("wx:pg", "o_demo_openid_5678", DISBURSED)
         with session_scope(engine) as s:
-            assert s.execute(select(func.count(LoanInstallment.id))).scalar_one() == 18
-            assert s.execute(select(func.count(Loan.id))).scalar_one() == 2
-            assert s.execute(select(func.count(Customer.id))).scalar_one() == 5
+            assert s.execute(select(func.count(LoanInstallment.id))).scalar_one() == 36  # 12 + 6 + 12 + 6
+            assert s.execute(select(func.count(Loan.id))).scalar_one() == 4
+            assert s.execute(select(func.count(Customer.id))).scalar_one() == 7
         assert seed(engine, now=clock.now, reset=True).seeded
     finally:
         with base.begin() as conn:

@@ -1,0 +1,197 @@
+"""The outreach engine: plan each notice once, claim it once, deliver it within the rules, retry with
+backoff, reconcile after a crash, and write every attempt to the audit trail.
+
+All state is in the database, so any number of engines (servers, cron runs) may sweep at once:
+
+* **plan** inserts a row per due notice under its unique key; a key already there is skipped;
+* **claim** is a compare-and-set (``pending`` -> ``sending``) on one row; only one engine wins;
+* a claimed row whose engine died is **reconciled** after the lease: the channel is asked whether it
+  already has the message (then it is ``sent``, never sent twice), otherwise it is retried;
+* every text passes the compliance checker before it leaves.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Dict, List, Optional
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from credit.catalogue import Catalogue
+from credit.compliance import check_text
+from credit.db import session_scope
+from credit.masking import mask_pii
+from credit.outreach_db import ContactPoint, OutreachAttempt, OutreachNotice
+from outreach.channels import Channel, DeliveryFailed
+from outreach.facts import Planned, plan
+from outreach.rules import decide
+
+
+def render(cat: Catalogue, kind: str, channel: Channel, fields: Dict[str, str]) -> str:
+    rule = cat.outreach.rule(kind)
+    template = rule.text if channel.private else rule.sms
+    if channel.name == "phone":
+        template = rule.voice or rule.sms
+    return template.format(**fields)
+
+
+@dataclass
+class SweepReport:
+    planned: int = 0
+    sent: List[str] = field(default_factory=list)  # notice keys
+    held: List[str] = field(default_factory=list)
+    suppressed: List[str] = field(default_factory=list)
+    failed: List[str] = field(default_factory=list)
+    reconciled: List[str] = field(default_factory=list)
+
+
+class OutreachEngine:
+    def __init__(self, engine: Engine, cat: Catalogue, channels: Dict[str, Channel],
+                 clock: Callable[[], datetime], worker: Optional[str] = None) -> None:
+        self.engine = engine
+        self.cat = cat
+        self.channels = channels
+        self.clock = clock
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+
+    # ------------------------------------------------------------------ plan
+    def plan(self, now: datetime) -> int:
+        with session_scope(self.engine) as session:
+            planned = plan(session, self.cat, now)
+        return sum(1 for item in planned if self._insert(item, now))
+
+    def _insert(self, item: Planned, now: datetime) -> bool:
+        try:
+            with session_scope(self.engine) as session:
+                session.add(OutreachNotice(key=item.key, kind=item.kind, customer_id=item.customer_id,
+                                           subject=item.subject, period=item.period, mandatory=item.mandatory,
+                                           due_at=item.due_at, status="pending", created_at=now,
+                                           fields=json.dumps(item.fields, ensure_ascii=False)))
+            return True
+        except IntegrityError:  # planned before, here or by another engine
+            return False
+
+    # ----------------------------------------------------------------- sweep
+    def sweep(self) -> SweepReport:
+        now = self.clock()
+        report = SweepReport()
+        report.reconciled = self.reconcile(now)
+        report.planned = self.plan(now)
+        with session_scope(self.engine) as session:
+            due = session.execute(select(OutreachNotice.id).where(
+                OutreachNotice.status == "pending", OutreachNotice.due_at <= now,
+                or_(OutreachNotice.next_attempt_at.is_(None), OutreachNotice.next_attempt_at <= now))
+                .order_by(OutreachNotice.mandatory.desc(), OutreachNotice.due_at, OutreachNotice.id)).scalars().all()
+        for notice_id in due:
+            self._deliver(notice_id, now, report)
+        return report
+
+    def _deliver(self, notice_id: int, now: datetime, report: SweepReport) -> None:
+        with session_scope(self.engine) as session:
+            notice = session.get(OutreachNotice, notice_id)
+            assert notice is not None
+            rule = self.cat.outreach.rule(notice.kind)
+            decision = decide(session, self.cat.outreach, rule, notice, now, self.channels)
+            if decision.action == "hold":
+                notice.next_attempt_at = decision.until
+                notice.reason = decision.reason
+                self._audit(session, notice, now, None, "held", decision.reason)
+                report.held.append(notice.key)
+                return
+            if decision.action == "suppress":
+                notice.status, notice.reason = "suppressed", decision.reason
+                self._audit(session, notice, now, None, "suppressed", decision.reason)
+                report.suppressed.append(notice.key)
+                return
+            claimed = session.execute(
+                update(OutreachNotice)
+                .where(OutreachNotice.id == notice_id, OutreachNotice.status == "pending")
+                .values(status="sending", claimed_by=self.worker, claimed_at=now, channel=decision.channel,
+                        contact_point_id=decision.contact.id if decision.contact else None)
+            ).rowcount
+            if claimed != 1:  # another engine took it
+                return
+            key, kind, fields = notice.key, notice.kind, json.loads(notice.fields or "{}")
+            address = decision.contact.address if decision.contact else ""
+        channel = self.channels[decision.channel or ""]
+        text = render(self.cat, kind, channel, fields)
+        self._send(notice_id, key, channel, address, text, now, report)
+
+    def _send(self, notice_id: int, key: str, channel: Channel, address: str, text: str, now: datetime,
+              report: SweepReport) -> None:
+        problems = check_text(text)
+        try:
+            if problems:
+                raise DeliveryFailed("合规检查未通过：" + "；".join(p.rule for p in problems))
+            ref = channel.send(address, text, notice_id)
+        except DeliveryFailed as error:
+            self._failed(notice_id, now, channel.name, str(error), final=bool(problems))
+            report.failed.append(key)
+            return
+        with session_scope(self.engine) as session:
+            notice = session.get(OutreachNotice, notice_id)
+            assert notice is not None
+            notice.status, notice.vendor_ref, notice.sent_at, notice.reason = "sent", ref, now, None
+            notice.attempts += 1
+            self._audit(session, notice, now, channel.name, "sent", mask_pii(text)[:300])
+        report.sent.append(key)
+
+    def _failed(self, notice_id: int, now: datetime, channel: str, why: str, final: bool) -> None:
+        rules = self.cat.outreach
+        with session_scope(self.engine) as session:
+            notice = session.get(OutreachNotice, notice_id)
+            assert notice is not None
+            notice.attempts += 1
+            if final or notice.attempts >= rules.max_attempts:
+                notice.status, notice.reason = "given_up", why
+                self._audit(session, notice, now, channel, "given_up", why)
+                return
+            backoff = rules.backoff_minutes[min(notice.attempts, len(rules.backoff_minutes)) - 1]
+            notice.status, notice.reason = "pending", why
+            notice.next_attempt_at = now + timedelta(minutes=backoff)
+            self._audit(session, notice, now, channel, "failed", why)
+
+    # ------------------------------------------------------------- reconcile
+    def reconcile(self, now: datetime) -> List[str]:
+        """Claims older than the lease: sent if the channel already has the message, else retried.
+        The channel is asked outside any transaction (SQLite allows one writer at a time)."""
+        lease = now - timedelta(minutes=self.cat.outreach.lease_minutes)
+        with session_scope(self.engine) as session:
+            stale = [(n.id, n.key, n.kind, n.channel, n.claimed_at, n.fields,
+                      session.get(ContactPoint, n.contact_point_id).address if n.contact_point_id else None)
+                     for n in session.execute(select(OutreachNotice).where(
+                         OutreachNotice.status == "sending", OutreachNotice.claimed_at < lease)).scalars()]
+        done: List[str] = []
+        for notice_id, key, kind, channel_name, claimed_at, fields, address in stale:
+            channel = self.channels.get(channel_name or "")
+            ref = None
+            if channel is not None and address is not None:
+                text = render(self.cat, kind, channel, json.loads(fields or "{}"))
+                ref = channel.find(address, text, claimed_at, notice_id)
+            with session_scope(self.engine) as session:
+                notice = session.get(OutreachNotice, notice_id)
+                if notice is None or notice.status != "sending":
+                    continue
+                if ref:
+                    notice.status, notice.vendor_ref, notice.sent_at = "sent", ref, claimed_at
+                    self._audit(session, notice, now, channel_name, "reconciled", f"渠道已有此消息：{ref}")
+                    done.append(key)
+                else:
+                    notice.status, notice.next_attempt_at = "pending", None
+                    self._audit(session, notice, now, channel_name, "failed", "上次发送中断，渠道没有此消息，重试")
+        return done
+
+    # --------------------------------------------------------------- helpers
+    def _audit(self, session: Session, notice: OutreachNotice, now: datetime, channel: Optional[str],
+               outcome: str, detail: str) -> None:
+        session.add(OutreachAttempt(notice_id=notice.id, at=now, worker=self.worker, channel=channel,
+                                    outcome=outcome, detail=detail[:1000]))
+
+
+__all__ = ["OutreachEngine", "SweepReport", "render"]

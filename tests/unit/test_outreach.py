@@ -1,0 +1,256 @@
+"""The outreach engine on a real SQLite database with an injected clock: each notice planned and
+sent once, contact hours in Beijing time, the daily cap, 退订 and the mandatory notice, the
+borrower's own contacts only, retries, reconciliation after a crash, and compliant templates.
+
+SMS goes to the project's outbox gateway (the documented stand-in for an SMS vendor)."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Dict, List, Optional
+
+import pytest
+from sqlalchemy import select, text, update
+
+from credit.catalogue import load_catalogue
+from credit.compliance import check_text
+from credit.db import Application, Customer, SmsOutbox, get_engine, session_scope
+from credit.outreach_db import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
+from credit.outreach_rules import FIELDS
+from credit.policy import CHINA_TZ
+from credit.seed import seed
+from outreach.channels import DeliveryFailed, SmsChannel
+from outreach.engine import OutreachEngine
+from outreach.preview import preview
+
+CAT = load_catalogue()
+# seeding at 10:00 Beijing on 2026-12-01: SQ202610300006's first instalment is due 12-03,
+# SQ202609280007's fell due 11-28 and is unpaid, its auto-debit failed that morning
+SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
+REMINDED = "SQ202610300006"
+OVERDUE = "SQ202609280007"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture()
+def db(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
+    seed(engine, now=SEEDED, reset=True)
+    yield engine
+    engine.dispose()
+
+
+def make(db, at: datetime, channels: Optional[Dict] = None, worker: str = "w1") -> OutreachEngine:
+    return OutreachEngine(db, CAT, channels or {"sms": SmsChannel(db)}, Clock(at), worker=worker)
+
+
+def outbox(db) -> List[tuple]:
+    with session_scope(db) as s:
+        return [(r.phone, r.text) for r in s.execute(select(SmsOutbox).order_by(SmsOutbox.id)).scalars()]
+
+
+def notices(db) -> Dict[str, OutreachNotice]:
+    with session_scope(db) as s:
+        return {n.key: n for n in s.execute(select(OutreachNotice)).scalars()}
+
+
+def phone_of(db, app_id: str) -> str:
+    with session_scope(db) as s:
+        return s.execute(select(Customer.phone).join(Application).where(Application.application_id == app_id)
+                         ).scalar_one()
+
+
+def test_t1_reminder_is_held_at_2230_and_goes_out_at_8_once(db):
+    late = datetime(2026, 12, 2, 22, 30, tzinfo=CHINA_TZ)  # T-1 of the 12-03 instalment, after hours
+    report = make(db, late).sweep()
+    assert "due_t1:SQ202610300006:p1" in report.held and not report.sent and outbox(db) == []
+    morning = datetime(2026, 12, 3, 8, 0, tzinfo=CHINA_TZ)
+    assert make(db, morning - timedelta(minutes=1)).sweep().sent == []  # 07:59 still closed
+    sent = make(db, morning).sweep()
+    assert "due_t1:SQ202610300006:p1" in sent.sent
+    texts = [t for phone, t in outbox(db) if phone == phone_of(db, REMINDED)]
+    assert len(texts) == 1 and "尾号0006" in texts[0] and "明天" in texts[0] and "回复TD退订" in texts[0]
+    again = make(db, morning + timedelta(minutes=5)).sweep()  # a second run sends nothing
+    assert again.sent == [] and len(outbox(db)) == len(sent.sent)
+
+
+def test_deduction_failed_goes_out_as_a_masked_sms(db):
+    moment = datetime(2026, 11, 28, 9, 0, tzinfo=CHINA_TZ)  # the failed morning
+    with session_scope(db) as s:  # the overdue demo's failure is at 06:00 on its due day
+        s.execute(text("UPDATE repayment_records SET at = :at WHERE result = 'failed'"),
+                  {"at": datetime(2026, 11, 28, 6, 0, tzinfo=CHINA_TZ).astimezone(timezone.utc).replace(tzinfo=None)})
+    report = make(db, moment).sweep()
+    keys = [k for k in report.sent if k.startswith("deduction_failed:SQ202609280007")]
+    assert keys
+    sms = [t for phone, t in outbox(db) if phone == phone_of(db, OVERDUE)]
+    assert any("自动扣款未成功" in t for t in sms)
+    assert all("1,380" not in t and "1380" not in t for t in sms)  # no amount on a screen others may see
+
+
+def test_unsubscribed_channel_is_not_used_except_for_the_mandatory_notice(db):
+    with session_scope(db) as s:
+        s.execute(update(ContactPoint).where(ContactPoint.address == phone_of(db, OVERDUE))
+                  .values(subscribed=False))
+    d7 = datetime(2026, 12, 5, 10, 0, tzinfo=CHINA_TZ)
+    report = make(db, d7).sweep()
+    assert "overdue_d7:SQ202609280007:p1" in report.suppressed
+    assert notices(db)["overdue_d7:SQ202609280007:p1"].reason.startswith("客户已退订")
+    d23 = datetime(2026, 12, 21, 10, 0, tzinfo=CHINA_TZ)
+    legal = make(db, d23).sweep()
+    assert "credit_report_notice:SQ202609280007:p1" in legal.sent
+    assert any("征信业管理条例" in t for phone, t in outbox(db) if phone == phone_of(db, OVERDUE))
+
+
+def test_never_the_emergency_contact(db):
+    for day in range(0, 25):
+        make(db, datetime(2026, 11, 28, 10, 0, tzinfo=CHINA_TZ) + timedelta(days=day)).sweep()
+    with session_scope(db) as s:
+        third_parties = set(s.execute(select(EmergencyContact.phone)).scalars())
+        own = set(s.execute(select(Customer.phone)).scalars())
+    sent_to = {phone for phone, _ in outbox(db)}
+    assert sent_to and sent_to <= own and not sent_to & third_parties
+
+
+def test_daily_cap_holds_the_rest_until_tomorrow(db):
+    moment = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
+    engine = make(db, moment)
+    with session_scope(db) as s:  # two notices already went to the reminded customer today
+        customer = s.execute(select(Application.customer_id).where(Application.application_id == REMINDED)
+                             ).scalar_one()
+        for i in range(CAT.outreach.daily_cap):
+            s.add(OutreachNotice(key=f"earlier:{i}", kind="due_t3", customer_id=customer, subject=REMINDED,
+                                 due_at=moment, status="sent", sent_at=moment - timedelta(hours=1)))
+    report = engine.sweep()
+    assert "due_t3:SQ202610300006:p1" in report.held
+    assert "每日上限" in notices(db)["due_t3:SQ202610300006:p1"].reason
+
+
+class Flaky:
+    name, private = "sms", False
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.sent: List[str] = []
+
+    def send(self, address: str, text_: str, notice_id: int) -> str:
+        if self.failures > 0:
+            self.failures -= 1
+            raise DeliveryFailed("网关超时")
+        self.sent.append(text_)
+        return f"flaky:{notice_id}"
+
+    def find(self, *args) -> None:
+        return None
+
+
+def test_failures_are_retried_with_backoff_then_given_up(db):
+    moment = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
+    flaky = Flaky(failures=10)
+    make(db, moment, {"sms": flaky}).sweep()
+    key = "due_t3:SQ202610300006:p1"
+    first = notices(db)[key]
+    assert first.status == "pending" and first.attempts == 1
+    assert first.next_attempt_at == moment + timedelta(minutes=CAT.outreach.backoff_minutes[0])
+    assert key not in make(db, moment + timedelta(minutes=1), {"sms": flaky}).sweep().failed  # not yet due again
+    make(db, moment + timedelta(minutes=6), {"sms": flaky}).sweep()
+    make(db, moment + timedelta(minutes=40), {"sms": flaky}).sweep()
+    final = notices(db)[key]
+    assert final.status == "given_up" and final.attempts == CAT.outreach.max_attempts
+    with session_scope(db) as s:
+        outcomes = [a.outcome for a in s.execute(select(OutreachAttempt).where(OutreachAttempt.notice_id == final.id)
+                                                 .order_by(OutreachAttempt.id)).scalars()]
+    assert outcomes == ["failed", "failed", "given_up"]
+
+
+def test_a_crash_after_the_vendor_accepted_is_reconciled_not_resent(db):
+    moment = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
+    sms = SmsChannel(db)
+
+    class CrashAfterSend(SmsChannel):
+        def send(self, address: str, text_: str, notice_id: int) -> str:
+            sms.send(address, text_, notice_id)  # the vendor has it ...
+            raise KeyboardInterrupt  # ... and the engine dies before writing it down
+
+    with pytest.raises(KeyboardInterrupt):
+        make(db, moment, {"sms": CrashAfterSend(db)}).sweep()
+    crashed = [k for k, n in notices(db).items() if n.status == "sending"]
+    assert len(crashed) == 1 and len(outbox(db)) == 1
+    later = make(db, moment + timedelta(minutes=CAT.outreach.lease_minutes + 1), worker="w2").sweep()
+    assert later.reconciled == crashed
+    assert notices(db)[crashed[0]].status == "sent"
+    texts = [t for _, t in outbox(db)]
+    assert len(texts) == len(set(texts))  # nothing went twice
+
+
+def test_two_engines_sweeping_at_once_send_each_notice_once(db):
+    moment = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
+    barrier = threading.Barrier(2)
+    errors: List[BaseException] = []
+
+    def sweep(worker: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            make(db, moment, worker=worker).sweep()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=sweep, args=(f"w{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    sent = [n for n in notices(db).values() if n.status == "sent"]
+    assert sent and len(outbox(db)) == len(sent)
+
+
+def test_preview_tells_what_and_why_and_writes_nothing(db):
+    at = datetime(2026, 12, 2, 22, 30, tzinfo=CHINA_TZ)
+    rows = preview(db, CAT, at, {"sms"})
+    t1 = next(r for r in rows if r.key == "due_t1:SQ202610300006:p1")
+    assert t1.subject == REMINDED and t1.verdict == "暂缓" and "不在联系时间" in t1.why
+    assert notices(db) == {} and outbox(db) == []
+
+
+SAMPLE = {"company": CAT.company, "loan_tail": "0006", "period": "1", "amount": "1,061.26", "due": "12月3日",
+          "days": "7", "product": "随心借", "ticket": "TK202612010001", "hotline": CAT.hotline.number}
+
+
+@pytest.mark.parametrize("rule", CAT.outreach.notices, ids=lambda r: r.kind)
+def test_every_outreach_template_is_compliant_and_the_public_ones_carry_no_amount(rule):
+    assert set(SAMPLE) == set(FIELDS)
+    for template in (rule.text, rule.sms, rule.voice):
+        if template:
+            rendered = template.format(**SAMPLE)
+            assert check_text(rendered) == [], rendered
+    assert "{amount}" not in rule.sms and (rule.voice is None or "{amount}" not in rule.voice)
+    assert "TD" in rule.sms or rule.mandatory  # every optional SMS says how to stop them
+
+
+def test_a_notice_that_could_not_go_out_in_time_is_not_sent_late_with_wrong_words(db):
+    late = datetime(2026, 11, 30, 22, 0, tzinfo=CHINA_TZ)  # T-3 planned, but after hours
+    assert "due_t3:SQ202610300006:p1" in make(db, late).sweep().held
+    days_later = datetime(2026, 12, 3, 9, 0, tzinfo=CHINA_TZ)
+    assert "due_t3:SQ202610300006:p1" in make(db, days_later).sweep().suppressed
+    assert "已过时效" in notices(db)["due_t3:SQ202610300006:p1"].reason
+
+
+def test_the_command_line_previews_runs_once_and_reports(db, monkeypatch, capsys):
+    from outreach.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", str(db.url))
+    monkeypatch.delenv("CREDIT_FAKE_NOW", raising=False)
+    assert main(["preview", "--at", "2026-12-02T22:30"]) == 0
+    out = capsys.readouterr().out
+    assert "2026-12-02 22:30（北京时间）" in out and "SQ202610300006" in out and "还款日前1天提醒" in out
+    assert "暂缓" in out and "不在联系时间" in out
+    assert main(["status"]) == 0 and "通知：无" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["preview", "--at", "明天"])
