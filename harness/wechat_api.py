@@ -12,6 +12,17 @@ pointed at it with ``WECHAT_API_BASE=<base_url>``:
   -> ``{"errcode": 0, "errmsg": "ok"}``; unknown token -> 40001, expired token -> 42001,
   missing token -> 41001, content over 2048 bytes -> 45002, bad JSON -> 47001.
 * ``POST /customservice/kfsession/create?access_token=TOKEN`` -> ``{"errcode": 0, ...}``.
+* ``POST /cgi-bin/message/template/send?access_token=TOKEN`` with ``{"touser", "template_id", "data":
+  {key: {"value": ...}}, "client_msg_id"}`` -> ``{"errcode": 0, "errmsg": "ok", "msgid": N}``, with the
+  rules of library (类目) templates: the template must be registered (40037), its keys exactly (47003;
+  the old ``first``/``remark`` keys are gone), ``thing`` at most 20 characters, ``character_string`` at
+  most 32 letters/digits/symbols, ``amount`` a number with an optional 元, ``time`` a date (47003); an
+  unsubscribed openid -> 43004; the same openid + ``client_msg_id`` within 10 minutes is sent once and
+  answered with the first ``msgid`` (WeChat's documented de-duplication).
+
+The customer-service API works only within 48 hours of the customer's last message: with
+``enforce_window=True``, a custom message to an openid that has not written (``customer_wrote``)
+within that window is refused with 45015, as WeChat does.
 
 Received customer-service messages are in ``.messages`` (dicts as posted), token
 fetches are counted in ``.token_requests``.  ``expire_tokens()`` makes every issued
@@ -20,6 +31,7 @@ token answer 42001, as WeChat does after ``expires_in``.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
@@ -28,6 +40,27 @@ from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlparse
 
 TEXT_LIMIT_BYTES = 2048
+CS_WINDOW_S = 48 * 3600  # the customer-service API's window after the customer's last message
+CLIENT_MSG_ID_WINDOW_S = 600  # template sends with the same client_msg_id are de-duplicated this long
+_AMOUNT = re.compile(r"^\d+(?:\.\d{1,2})?元?$")
+_TIME = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日(?: ?\d{1,2}:\d{2})?$|^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?$")
+_CHARACTER_STRING = re.compile(r"^[A-Za-z0-9_\-.:/#@]{1,32}$")
+
+
+def _field_ok(key: str, value: str) -> bool:
+    """Library templates' value rules by key kind (thing1, amount2, time3, character_string4 …)."""
+    kind = re.sub(r"\d+$", "", key)
+    if kind == "thing":
+        return 0 < len(value) <= 20
+    if kind == "character_string":
+        return bool(_CHARACTER_STRING.match(value))
+    if kind == "amount":
+        return bool(_AMOUNT.match(value))
+    if kind == "time":
+        return bool(_TIME.match(value))
+    if kind == "phrase":
+        return 0 < len(value) <= 5
+    return kind not in ("first", "remark", "keyword") and 0 < len(value) <= 20
 
 
 class WeChatApiStandIn:
@@ -38,6 +71,8 @@ class WeChatApiStandIn:
         host: str = "127.0.0.1",
         port: int = 0,
         expires_in: int = 7200,
+        templates: Optional[Dict[str, Tuple[str, ...]]] = None,
+        enforce_window: bool = False,
     ) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
@@ -50,6 +85,12 @@ class WeChatApiStandIn:
         self.rejected: List[Tuple[str, int]] = []  # (path, errcode) of refused calls
         self._valid_tokens: Dict[str, float] = {}
         self._expired_tokens: set = set()
+        self.templates: Dict[str, Tuple[str, ...]] = dict(templates or {})  # template_id -> its keys
+        self.template_messages: List[Dict[str, Any]] = []  # delivered (one per client_msg_id)
+        self.unsubscribed: set = set()  # openids that unfollowed the account
+        self.enforce_window = enforce_window
+        self.last_customer_message: Dict[str, float] = {}
+        self._client_msg_ids: Dict[Tuple[str, str], Tuple[float, int]] = {}
         self._lock = threading.Lock()
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -85,6 +126,8 @@ class WeChatApiStandIn:
                 raw = self.rfile.read(length) if length else b""
                 if url.path == "/cgi-bin/message/custom/send":
                     self._reply(stand_in._custom_send(query, raw))
+                elif url.path == "/cgi-bin/message/template/send":
+                    self._reply(stand_in._template_send(query, raw))
                 elif url.path == "/customservice/kfsession/create":
                     self._reply(stand_in._kf_session(query, raw))
                 else:
@@ -112,6 +155,14 @@ class WeChatApiStandIn:
         with self._lock:
             self._expired_tokens.update(self._valid_tokens)
             self._valid_tokens.clear()
+
+    def customer_wrote(self, openid: str, at: Optional[float] = None) -> None:
+        with self._lock:
+            self.last_customer_message[openid] = time.time() if at is None else at
+
+    def templates_to(self, openid: str) -> List[Dict[str, Any]]:
+        with self._lock:
+            return [m for m in self.template_messages if m.get("touser") == openid]
 
     def messages_to(self, openid: str) -> List[Dict[str, Any]]:
         with self._lock:
@@ -182,8 +233,41 @@ class WeChatApiStandIn:
                 return self._refuse(path, 44003, "empty content")
             if len(content.encode("utf-8")) > TEXT_LIMIT_BYTES:
                 return self._refuse(path, 45002, "content size out of limit")
+            last = self.last_customer_message.get(payload["touser"])
+            if self.enforce_window and (last is None or time.time() - last > CS_WINDOW_S):
+                return self._refuse(path, 45015, "response out of time limit or subscription is canceled")
             self.messages.append(payload)
             return {"errcode": 0, "errmsg": "ok"}
+
+    def _template_send(self, query: Dict[str, str], raw: bytes) -> Dict[str, Any]:
+        path = "/cgi-bin/message/template/send"
+        with self._lock:
+            payload, refused = self._json_call(path, query, raw)
+            if refused:
+                return refused
+            if not isinstance(payload, dict) or not isinstance(payload.get("touser"), str):
+                return self._refuse(path, 40003, "invalid openid")
+            if payload["touser"] in self.unsubscribed:
+                return self._refuse(path, 43004, "require subscribe")
+            keys = self.templates.get(payload.get("template_id") or "")
+            if keys is None:
+                return self._refuse(path, 40037, "invalid template_id")
+            data = payload.get("data")
+            if not isinstance(data, dict) or set(data) != set(keys):
+                return self._refuse(path, 47003, f"argument invalid! data keys must be {sorted(keys)}")
+            for key, item in data.items():
+                value = item.get("value") if isinstance(item, dict) else None
+                if not isinstance(value, str) or not _field_ok(key, value):
+                    return self._refuse(path, 47003, f"argument invalid! data.{key}.value invalid")
+            dedup = (payload["touser"], str(payload.get("client_msg_id") or ""))
+            earlier = self._client_msg_ids.get(dedup)
+            if dedup[1] and earlier and time.time() - earlier[0] < CLIENT_MSG_ID_WINDOW_S:
+                return {"errcode": 0, "errmsg": "ok", "msgid": earlier[1]}
+            msgid = 1000 + len(self.template_messages)
+            self.template_messages.append(payload)
+            if dedup[1]:
+                self._client_msg_ids[dedup] = (time.time(), msgid)
+            return {"errcode": 0, "errmsg": "ok", "msgid": msgid}
 
     def _kf_session(self, query: Dict[str, str], raw: bytes) -> Dict[str, Any]:
         path = "/customservice/kfsession/create"

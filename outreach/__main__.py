@@ -19,9 +19,9 @@ from credit.catalogue import load_catalogue
 from credit.db import get_engine, init_db
 from credit.outreach_db import OutreachNotice  # noqa: F401 - registers the outreach tables
 from credit.policy import CHINA_TZ
-from outreach.channels import default_channels
 from outreach.engine import OutreachEngine
 from outreach.preview import preview, status
+from outreach.registry import default_channels
 
 
 def _moment(value: str) -> datetime:

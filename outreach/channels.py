@@ -2,11 +2,12 @@
 vendor's message id, and can look a message up again by what it sent (reconciliation after a crash
 between the vendor's acceptance and our bookkeeping: found means sent, never sent twice).
 
-SMS goes through the project's SMS gateway (:mod:`credit.sms`; the outbox by default).  The other
-channels register here as they are built.
+SMS goes through the project's SMS gateway (:mod:`credit.sms`; the outbox by default); WeChat template
+messages are :mod:`outreach.wechat`; :mod:`outreach.registry` puts together the ones configured.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Dict, Optional, Protocol
 
@@ -21,15 +22,26 @@ class DeliveryFailed(Exception):
     """The vendor refused or could not be reached; the engine retries with backoff."""
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One notice to one address: the rendered text and what it was rendered from."""
+
+    notice_id: int
+    key: str  # unique per notice: the vendors' idempotency key where they take one
+    kind: str
+    fields: Dict[str, str]
+    text: str
+
+
 class Channel(Protocol):
     name: str
     private: bool  # True: the full text; False: the masked "sms" text (a screen others may see)
 
-    def send(self, address: str, text: str, notice_id: int) -> str:
+    def send(self, address: str, delivery: Delivery) -> str:
         """Deliver or raise :class:`DeliveryFailed`; the vendor's message id."""
         ...
 
-    def find(self, address: str, text: str, since: datetime, notice_id: int) -> Optional[str]:
+    def find(self, address: str, delivery: Delivery, since: datetime) -> Optional[str]:
         """The vendor's id of this message if the vendor already has it, else None."""
         ...
 
@@ -42,28 +54,25 @@ class SmsChannel:
         self.engine = engine
         self.gateway = gateway if gateway is not None else get_sms_gateway(engine)
 
-    def send(self, address: str, text: str, notice_id: int) -> str:
+    def send(self, address: str, delivery: Delivery) -> str:
         try:
-            return self.gateway.send(address, text) or f"sms:{notice_id}"
+            return self.gateway.send(address, delivery.text) or f"sms:{delivery.notice_id}"
         except Exception as error:  # noqa: BLE001 - any vendor failure is retried
             raise DeliveryFailed(f"短信发送失败：{type(error).__name__}") from error
 
-    def find(self, address: str, text: str, since: datetime, notice_id: int) -> Optional[str]:
+    def find(self, address: str, delivery: Delivery, since: datetime) -> Optional[str]:
         """The outbox is the vendor here: the newest message to this number with exactly this text that
         no other notice has claimed (texts name the loan, the instalment and the date)."""
         from credit.outreach_db import OutreachNotice
 
         with session_scope(self.engine) as session:
             taken = select(OutreachNotice.vendor_ref).where(OutreachNotice.vendor_ref.is_not(None),
-                                                            OutreachNotice.id != notice_id)
+                                                            OutreachNotice.id != delivery.notice_id)
             refs = {ref for (ref,) in session.execute(taken)}
-            rows = session.execute(select(SmsOutbox.id).where(SmsOutbox.phone == address, SmsOutbox.text == text)
+            rows = session.execute(select(SmsOutbox.id).where(SmsOutbox.phone == address,
+                                                              SmsOutbox.text == delivery.text)
                                    .order_by(SmsOutbox.id.desc())).all()
         return next((f"outbox:{row_id}" for (row_id,) in rows if f"outbox:{row_id}" not in refs), None)
 
 
-def default_channels(engine: Engine) -> Dict[str, Channel]:
-    return {"sms": SmsChannel(engine)}
-
-
-__all__ = ["Channel", "DeliveryFailed", "SmsChannel", "default_channels"]
+__all__ = ["Channel", "Delivery", "DeliveryFailed", "SmsChannel"]

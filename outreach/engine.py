@@ -28,7 +28,7 @@ from credit.compliance import check_text
 from credit.db import session_scope
 from credit.masking import mask_pii
 from credit.outreach_db import ContactPoint, OutreachAttempt, OutreachNotice
-from outreach.channels import Channel, DeliveryFailed
+from outreach.channels import Channel, Delivery, DeliveryFailed
 from outreach.facts import Planned, plan
 from outreach.rules import decide
 
@@ -120,16 +120,16 @@ class OutreachEngine:
             key, kind, fields = notice.key, notice.kind, json.loads(notice.fields or "{}")
             address = decision.contact.address if decision.contact else ""
         channel = self.channels[decision.channel or ""]
-        text = render(self.cat, kind, channel, fields)
-        self._send(notice_id, key, channel, address, text, now, report)
+        delivery = Delivery(notice_id, key, kind, fields, render(self.cat, kind, channel, fields))
+        self._send(delivery, channel, address, now, report)
 
-    def _send(self, notice_id: int, key: str, channel: Channel, address: str, text: str, now: datetime,
-              report: SweepReport) -> None:
+    def _send(self, delivery: Delivery, channel: Channel, address: str, now: datetime, report: SweepReport) -> None:
+        notice_id, key, text = delivery.notice_id, delivery.key, delivery.text
         problems = check_text(text)
         try:
             if problems:
                 raise DeliveryFailed("合规检查未通过：" + "；".join(p.rule for p in problems))
-            ref = channel.send(address, text, notice_id)
+            ref = channel.send(address, delivery)
         except DeliveryFailed as error:
             self._failed(notice_id, now, channel.name, str(error), final=bool(problems))
             report.failed.append(key)
@@ -172,8 +172,9 @@ class OutreachEngine:
             channel = self.channels.get(channel_name or "")
             ref = None
             if channel is not None and address is not None:
-                text = render(self.cat, kind, channel, json.loads(fields or "{}"))
-                ref = channel.find(address, text, claimed_at, notice_id)
+                values = json.loads(fields or "{}")
+                delivery = Delivery(notice_id, key, kind, values, render(self.cat, kind, channel, values))
+                ref = channel.find(address, delivery, claimed_at)
             with session_scope(self.engine) as session:
                 notice = session.get(OutreachNotice, notice_id)
                 if notice is None or notice.status != "sending":

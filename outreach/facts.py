@@ -50,6 +50,13 @@ def _yuan(amount: object) -> str:
     return f"{amount:,.2f}"
 
 
+def _due_fields(inst: LoanInstallment) -> Dict[str, str]:
+    """Template fields about an instalment (``amount_number`` and ``due_full`` are for WeChat's typed fields)."""
+    return {"period": str(inst.period), "amount": _yuan(inst.payment), "amount_number": f"{inst.payment:.2f}",
+            "due": f"{inst.due_date.month}月{inst.due_date.day}日",
+            "due_full": f"{inst.due_date.year}年{inst.due_date.month}月{inst.due_date.day}日"}
+
+
 def _loan_fields(cat: Catalogue, app: Application) -> Dict[str, str]:
     product = cat.find_product(app.product)
     return {"company": cat.company, "loan_tail": app.application_id[-4:], "hotline": cat.hotline.number,
@@ -81,8 +88,7 @@ def _installment_due(session: Session, cat: Catalogue, rule: NoticeRule, now: da
         day = inst.due_date - timedelta(days=rule.days or 0)
         due_at = opening(day, cat.outreach.opens)
         if _fresh(rule, due_at, now) and beijing_day(now) <= inst.due_date:
-            fields = {**_loan_fields(cat, app), "period": str(inst.period), "amount": _yuan(inst.payment),
-                      "due": f"{inst.due_date.month}月{inst.due_date.day}日", "days": str(rule.days or 0)}
+            fields = {**_loan_fields(cat, app), **_due_fields(inst), "days": str(rule.days or 0)}
             out.append(Planned(f"{rule.kind}:{app.application_id}:p{inst.period}", rule.kind, app.customer_id,
                                app.application_id, due_at, rule.mandatory, inst.period, fields))
     return out
@@ -93,8 +99,7 @@ def _installment_overdue(session: Session, cat: Catalogue, rule: NoticeRule, now
     for inst, _loan, app in _installments(session):
         due_at = opening(inst.due_date + timedelta(days=rule.days or 0), cat.outreach.opens)
         if _fresh(rule, due_at, now):
-            fields = {**_loan_fields(cat, app), "period": str(inst.period), "amount": _yuan(inst.payment),
-                      "due": f"{inst.due_date.month}月{inst.due_date.day}日", "days": str(rule.days or 0)}
+            fields = {**_loan_fields(cat, app), **_due_fields(inst), "days": str(rule.days or 0)}
             out.append(Planned(f"{rule.kind}:{app.application_id}:p{inst.period}", rule.kind, app.customer_id,
                                app.application_id, due_at, rule.mandatory, inst.period, fields))
     return out
@@ -113,8 +118,7 @@ def _deduction_failed(session: Session, cat: Catalogue, rule: NoticeRule, now: d
     out = []
     for record, inst, app in rows:
         if _fresh(rule, record.at, now):
-            fields = {**_loan_fields(cat, app), "period": str(inst.period), "amount": _yuan(inst.payment),
-                      "due": f"{inst.due_date.month}月{inst.due_date.day}日", "days": "0"}
+            fields = {**_loan_fields(cat, app), **_due_fields(inst), "days": "0"}
             out.append(Planned(f"{rule.kind}:{app.application_id}:r{record.id}", rule.kind, app.customer_id,
                                app.application_id, record.at, rule.mandatory, inst.period, fields))
     return out

@@ -19,7 +19,7 @@ from credit.outreach_db import ContactPoint, EmergencyContact, OutreachAttempt, 
 from credit.outreach_rules import FIELDS
 from credit.policy import CHINA_TZ
 from credit.seed import seed
-from outreach.channels import DeliveryFailed, SmsChannel
+from outreach.channels import Delivery, DeliveryFailed, SmsChannel
 from outreach.engine import OutreachEngine
 from outreach.preview import preview
 
@@ -139,12 +139,12 @@ class Flaky:
         self.failures = failures
         self.sent: List[str] = []
 
-    def send(self, address: str, text_: str, notice_id: int) -> str:
+    def send(self, address: str, delivery: Delivery) -> str:
         if self.failures > 0:
             self.failures -= 1
             raise DeliveryFailed("网关超时")
-        self.sent.append(text_)
-        return f"flaky:{notice_id}"
+        self.sent.append(delivery.text)
+        return f"flaky:{delivery.notice_id}"
 
     def find(self, *args) -> None:
         return None
@@ -174,8 +174,8 @@ def test_a_crash_after_the_vendor_accepted_is_reconciled_not_resent(db):
     sms = SmsChannel(db)
 
     class CrashAfterSend(SmsChannel):
-        def send(self, address: str, text_: str, notice_id: int) -> str:
-            sms.send(address, text_, notice_id)  # the vendor has it ...
+        def send(self, address: str, delivery: Delivery) -> str:
+            sms.send(address, delivery)  # the vendor has it ...
             raise KeyboardInterrupt  # ... and the engine dies before writing it down
 
     with pytest.raises(KeyboardInterrupt):
@@ -254,3 +254,72 @@ def test_the_command_line_previews_runs_once_and_reports(db, monkeypatch, capsys
     assert main(["status"]) == 0 and "通知：无" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["preview", "--at", "明天"])
+
+
+# ------------------------------------------------------------- WeChat template messages
+# Against harness.wechat_api.WeChatApiStandIn: NOT WeChat, a local server speaking the documented wire format
+# of /cgi-bin/message/template/send with the library templates' rules (typed values, no first/remark keys,
+# client_msg_id de-duplication within 10 minutes).
+
+@pytest.fixture()
+def wechat(tmp_path):
+    from connectors.state import StateStore
+    from connectors.wechat.config import WeChatSettings
+    from harness.wechat_api import WeChatApiStandIn
+    from outreach.wechat import WechatTemplateChannel, load_templates
+
+    templates = load_templates()
+    stand_in = WeChatApiStandIn(templates={spec.template_id: tuple(spec.data) for spec in templates.values()})
+    base = stand_in.start()
+    settings = WeChatSettings(token="t", app_id=stand_in.app_id, app_secret=stand_in.app_secret, api_base=base)
+    channel = WechatTemplateChannel(settings, StateStore(str(tmp_path / "state.db")), templates)
+    yield stand_in, channel
+    stand_in.stop()
+
+
+def test_t1_reminder_goes_out_as_a_wechat_template_message_with_typed_fields(db, wechat):
+    stand_in, channel = wechat
+    morning = datetime(2026, 12, 2, 9, 0, tzinfo=CHINA_TZ)
+    report = make(db, morning, {"wechat": channel, "sms": SmsChannel(db)}).sweep()
+    assert "due_t1:SQ202610300006:p1" in report.sent
+    [message] = stand_in.templates_to("o_demo_openid_3579")
+    assert message["template_id"] == "demo_repayment_reminder"
+    assert message["client_msg_id"] == "due_t1:SQ202610300006:p1"  # WeChat's de-duplication key
+    assert message["data"]["time3"]["value"] == "2026年12月3日" and message["data"]["amount2"]["value"].endswith("元")
+    assert stand_in.rejected == []
+    assert notices(db)["due_t1:SQ202610300006:p1"].channel == "wechat"
+    assert not [t for phone, t in outbox(db) if phone == phone_of(db, REMINDED)]  # one channel, not both
+
+
+def test_a_repeated_wechat_send_is_answered_once_so_reconciliation_never_duplicates(wechat):
+    stand_in, channel = wechat
+    delivery = Delivery(1, "due_t1:SQ202610300006:p1", "due_t1", {
+        "loan_tail": "0006", "period": "1", "amount_number": "1061.26", "due_full": "2026年12月3日"}, "")
+    first = channel.send("o_demo_openid_3579", delivery)
+    again = channel.find("o_demo_openid_3579", delivery, datetime.now(timezone.utc))
+    assert first == again and len(stand_in.templates_to("o_demo_openid_3579")) == 1
+
+
+def test_wechat_refusals_are_delivery_failures(wechat):
+    stand_in, channel = wechat
+    stand_in.unsubscribed.add("o_gone")
+    delivery = Delivery(2, "k2", "due_t1", {"loan_tail": "0006", "period": "1", "amount_number": "1061.26",
+                                            "due_full": "2026年12月3日"}, "")
+    with pytest.raises(DeliveryFailed, match="43004"):
+        channel.send("o_gone", delivery)
+    long_value = Delivery(3, "k3", "overdue_d7", {"loan_tail": "0007", "period": "1", "amount_number": "1380.39",
+                                                  "days": "7" * 30}, "")
+    with pytest.raises(DeliveryFailed, match="47003"):  # thing values are at most 20 characters
+        channel.send("o_demo_openid_3579", long_value)
+
+
+def test_the_template_mapping_refuses_retired_keys_and_unknown_fields(tmp_path):
+    from outreach.wechat import load_templates
+
+    bad = tmp_path / "t.yml"
+    bad.write_text('due_t1: {template_id: x, data: {first: "您好"}}\n', "utf-8")
+    with pytest.raises(ValueError, match="first/remark"):
+        load_templates(bad)
+    bad.write_text('due_t1: {template_id: x, data: {thing1: "{salary}"}}\n', "utf-8")
+    with pytest.raises(ValueError, match="salary"):
+        load_templates(bad)
