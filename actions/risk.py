@@ -1,5 +1,6 @@
-"""Risk signals: urgent need and fraud reports, and the family of signals in a customer's own words
-(new job, many lenders, credit enquiries, high debt, vague repayment plan: credit/risk_signals.py),
+"""Risk signals: urgent need (and pressing again and again), fraud reports, and the family of signals in a
+customer's own words (new job, many lenders, credit enquiries, high debt, vague repayment plan:
+credit/risk_signals.py),
 each recorded as a risk event with its reason code and the words as evidence."""
 from __future__ import annotations
 
@@ -25,11 +26,25 @@ class ActionUrgentNeed(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        service().record_risk_event(tracker.sender_id, "urgent_need", tracker.latest_message.get("text") or "")
         text = tracker.latest_message.get("text") or ""
+        pressing = catalogue().risk_signals.pressing
+        noted = list(tracker.get_slot("risk_noted") or [])
+        pleas = _urgent_messages(tracker)
+        if pleas >= 2 and pressing.code not in noted:
+            # the second plea to hurry in one conversation: a calm, honest word, not the same block again
+            service().record_risk_event(tracker.sender_id, pressing.code, f"同一对话第{pleas}次催促｜{text}")
+            dispatcher.utter_message(text=f"{pressing.reply}\n{pressing.question}")
+            return [SlotSet("offer", None), SlotSet("risk_noted", noted + [pressing.code])]
+        service().record_risk_event(tracker.sender_id, "urgent_need", text)
         say(dispatcher, answers.urgent_need_answer(catalogue(), fraud_mentioned=bool(FRAUD_HINTS.search(text))),
             tracker)
         return [SlotSet("offer", None)]
+
+
+def _urgent_messages(tracker: Tracker) -> int:
+    """How many of the customer's messages in this conversation pleaded urgency (this one included)."""
+    return sum(1 for e in tracker.events if e.get("event") == "user"
+               and ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "urgent_need")
 
 
 class ActionReportFraud(Action):

@@ -36,9 +36,19 @@ class Finding:
     evidence: str  # the words that revealed it, as the customer wrote them
 
 
+class Pressing(Schema):
+    """Asking again and again to hurry: noticed from the conversation, not from words."""
+
+    code: Code
+    name: Text
+    reply: Text
+    question: Text
+
+
 class RiskSignals(Schema):
     signals: tuple[RiskSignal, ...]
     intro: Text  # opens the reply when a signal was found
+    pressing: Pressing
 
     def find(self, text: Optional[str]) -> list[Finding]:
         """Every signal in ``text``, once each, in catalogue order."""

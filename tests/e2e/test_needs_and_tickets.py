@@ -95,3 +95,17 @@ def test_ticket_from_another_conversation_only_after_the_check_digits(stack, sen
                                {"s": stack.rest_id(other)}).scalar_one()
     assert granted == 1
     assert "后四位" in unknown
+
+
+def test_pressing_again_is_answered_calmly_and_recorded_for_the_risk_team(stack, sender):
+    from credit.catalogue import load_catalogue as catalogue
+
+    pressing = catalogue().risk_signals.pressing
+    stack.texts(sender, "急用钱 今天能下来吗")
+    second = _ok(stack.texts(sender, "我真的很急 到底什么时候能批"))
+    assert pressing.reply in second and pressing.question in second
+    engine = create_engine(stack.db_url())
+    with engine.connect() as conn:
+        kinds = [r[0] for r in conn.execute(text("SELECT kind FROM risk_events WHERE sender_id = :s ORDER BY id"),
+                                            {"s": stack.rest_id(sender)})]
+    assert kinds == ["urgent_need", "repeated_pressing"]

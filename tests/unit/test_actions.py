@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import text
 
 import actions.common as common
 from actions.complaint import ActionComplaintStart, ActionCreateComplaintTicket, ValidateComplaintForm
@@ -408,3 +409,21 @@ def test_the_full_privacy_notice_on_request(svc, text, intent):
     messages, _ = run(action, make_tracker(text=text, intent=intent))
     assert all_text(messages) == PRIVACY_NOTICE
     assert "收入" in PRIVACY_NOTICE and "其他平台" in PRIVACY_NOTICE  # what the conversation now records
+
+
+def test_pressing_again_gets_a_calm_answer_one_question_and_a_risk_event(svc):
+    first_event = {"event": "user", "text": "急用钱 快点批",
+                   "parse_data": {"intent": {"name": "urgent_need", "confidence": 0.9}}}
+    tracker = make_tracker(text="到底什么时候能批 我真的很急", intent="urgent_need", events=[first_event])
+    messages, events = run(ActionUrgentNeed(), tracker)
+    reply = all_text(messages)
+    pressing = common.catalogue().risk_signals.pressing
+    assert pressing.reply in reply and reply.count("？") == 1 and check_text(reply) == []
+    assert slots_of(events)["risk_noted"] == ["repeated_pressing"]
+    with session_scope(svc.engine) as s:
+        kinds = [row[0] for row in s.execute(text("SELECT kind FROM risk_events WHERE sender_id = 'rest:u1'"))]
+    assert kinds == ["repeated_pressing"]
+    # noted once: a third plea gets the ordinary answer (without repeating its block word for word)
+    again = make_tracker(text="还要多久", intent="urgent_need", events=[first_event, first_event],
+                         slots={"risk_noted": ["repeated_pressing"]})
+    assert pressing.reply not in all_text(run(ActionUrgentNeed(), again)[0])
