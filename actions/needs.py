@@ -3,6 +3,7 @@ skippable, then the fitting product(s) with their materials and a worked example
 (credit/needs.py, credit/need_answers.py).  Questions and wording come from the catalogue."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -15,11 +16,12 @@ from credit.compliance import PRIVACY_NOTICE
 from credit.need_answers import recommendation
 from credit.need_figures import parse_income, parse_monthly_debt
 from credit.need_match import Need
-from credit.needs import SKIPPED, wants_to_borrow
+from credit.needs import SKIPPED, asks_conditions, wants_to_borrow
 from credit.numbers import parse_amount, parse_term
 
 NEED_SLOTS = ("purpose", "amount", "term", "income", "monthly_debt")
-NO_DEBT_WORDS = ("没有", "没", "无", "不欠", "没欠", "零")
+NO_DEBT = re.compile(r"^(?:没有|没|无|零|0|不欠|没欠|都没有|没有了|没有贷款|没有负债|没有别的|一分都没有)"
+                     r"[了的啊呀哦。！!.\s]*$")  # the whole answer: "没想好""无所谓" are not "no debts"
 
 
 def starts_need_discovery(tracker: Tracker) -> bool:
@@ -28,6 +30,8 @@ def starts_need_discovery(tracker: Tracker) -> bool:
     if tracker.active_loop.get("name"):
         return False
     text = tracker.latest_message.get("text") or ""
+    if asks_conditions(text):
+        return False
     return wants_to_borrow(text) or latest_entity(tracker, "purpose") is not None
 
 
@@ -184,11 +188,10 @@ class ValidateNeedForm(FormValidationAction):
         debt = as_int(value) if str(value).isdigit() else parse_monthly_debt(str(value), loose=True)
         if debt is not None:
             return {"monthly_debt": str(debt)}
-        if any(word in text for word in NO_DEBT_WORDS) or \
-                (tracker.latest_message.get("intent") or {}).get("name") == "deny":
-            return {"monthly_debt": "0"}
-        if catalogue().needs.is_skip(text):
+        if catalogue().needs.is_skip(text):  # "不想说""不清楚": unknown, not zero
             return {"monthly_debt": SKIPPED}
+        if NO_DEBT.match(text.strip()):
+            return {"monthly_debt": "0"}
         dispatcher.utter_message(text=catalogue().needs.unclear)
         return {"monthly_debt": None}
 
@@ -212,6 +215,7 @@ class ActionRecommendProducts(Action):
                   domain: Dict[Text, Any]) -> List[EventType]:
         if catalogue().needs.is_stop(tracker.latest_message.get("text") or ""):
             dispatcher.utter_message(response="utter_anything_else")
-        else:
-            say(dispatcher, recommendation(catalogue(), need_of(tracker), voice=is_voice(tracker)), tracker)
+            # nothing of a need they took back is kept: a later one is asked afresh
+            return [SlotSet("requested_slot", None), *[SlotSet(slot, None) for slot in NEED_SLOTS]]
+        say(dispatcher, recommendation(catalogue(), need_of(tracker), voice=is_voice(tracker)), tracker)
         return [SlotSet("requested_slot", None)]

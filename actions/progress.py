@@ -39,8 +39,9 @@ class ValidateProgressForm(CreditFormValidation):
         slots = [s for s in await super().required_slots(domain_slots, dispatcher, tracker, domain)
                  if s != "ticket_check"]
         number = tracker.get_slot("ticket_number")
-        if not slots or (number is None and not asks_about_ticket(tracker.latest_message.get("text") or "")):
-            return slots  # locked/unavailable, or an application's progress
+        mine = not tracker.get_slot("application_id") and asks_about_ticket(tracker.latest_message.get("text") or "")
+        if not slots or (number is None and not mine):
+            return slots  # locked/unavailable, or an application's progress ("SQ… 的投诉" included)
         if number is None or tracker.get_slot("ticket_check") == TICKET_OK:
             return []  # "我的工单": this conversation's tickets; or checked already
         try:

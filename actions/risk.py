@@ -33,7 +33,8 @@ class ActionUrgentNeed(Action):
         if pleas >= 2 and pressing.code not in noted:
             # the second plea to hurry in one conversation: a calm, honest word, not the same block again
             service().record_risk_event(tracker.sender_id, pressing.code, f"同一对话第{pleas}次催促｜{text}")
-            dispatcher.utter_message(text=f"{pressing.reply}\n{pressing.question}")
+            scam = f"\n{answers.FAST_LANE_SCAM}" if FRAUD_HINTS.search(text) else ""
+            dispatcher.utter_message(text=f"{pressing.reply}{scam}\n{pressing.question}")
             return [SlotSet("offer", None), SlotSet("risk_noted", noted + [pressing.code])]
         service().record_risk_event(tracker.sender_id, "urgent_need", text)
         say(dispatcher, answers.urgent_need_answer(catalogue(), fraud_mentioned=bool(FRAUD_HINTS.search(text))),

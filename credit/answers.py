@@ -13,6 +13,7 @@ from dateutil.relativedelta import relativedelta
 
 from credit.calculators import build_schedule, format_yuan, payment_range, prepayment_quote
 from credit.catalogue import Catalogue, Product, format_apr, format_apr_range, format_percent
+from credit.catalogue_contact import BEIJING
 from credit.catalogue_schema import SUPPORTED_METHODS
 from credit.compliance import FRAUD_WARNING, RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
 from credit.masking import mask_pii
@@ -279,6 +280,9 @@ _TOPICS = {
 
 # ---------------------------------------------------------------------- risk
 
+FAST_LANE_SCAM = "任何人承诺“包装资料”“内部渠道快速下款”、或要求先交钱的，都是骗局。"
+
+
 def urgent_need_answer(cat: Catalogue, fraud_mentioned: bool = False) -> Reply:
     """Reassure about the timing first, honestly (no fast lane); the fraud warning only when the
     customer raised something like it (a lecture to someone who raised none reads as suspicion)."""
@@ -289,7 +293,7 @@ def urgent_need_answer(cat: Catalogue, fraud_mentioned: bool = False) -> Reply:
         "请按实际需要和还款能力借款，月还款额建议不超过月收入的一半。",
     ]
     if fraud_mentioned:
-        points.append("任何人承诺“包装资料”“内部渠道快速下款”、或要求先交钱的，都是骗局。")
+        points.append(FAST_LANE_SCAM)
     body = "理解您着急用钱。给您说说实际情况：\n" + _numbered(points) + "\n如果已经提交了申请，我可以帮您查一下进度。"
     return Reply(body, (_button("查询申请进度", "check_progress"), _button("申请条件", "ask_eligibility")))
 
@@ -337,16 +341,20 @@ def ticket_answer(cat: Catalogue, ticket: TicketView, contact: Optional[str] = N
         how = f"我们会通过{mask_pii(contact)}联系您，"
     else:
         how = "处理结果请凭工单号在这里查询，"
-    body = (f"已为您登记{sla.name}工单，工单号 {ticket.number}。\n{how}{sla.reply_hours}小时内会有专人跟进处理。"
-            f"{sla.note}\n您可以随时凭工单号查询处理进度。")
+    if ticket.kind == "callback":  # made by people: by a stated time, which at night is the next morning
+        due = ticket.due_at.astimezone(BEIJING)
+        when = f"最晚{due.month}月{due.day}日 {due:%H:%M}（北京时间）前会有专人跟进处理。"
+    else:
+        when = f"{sla.reply_hours}小时内会有专人跟进处理。{sla.note}"
+    body = f"已为您登记{sla.name}工单，工单号 {ticket.number}。\n{how}{when}\n您可以随时凭工单号查询处理进度。"
     return Reply(body)
 
 
 def handoff_message(cat: Catalogue, now: Optional[datetime] = None, can_call_back: bool = False) -> str:
     """Within the agents' hours: the transfer; outside: when they are back, and nothing promised
     that nobody is there to keep (the hand-off waits in the agents' queue, ops/inbox).  With
-    ``can_call_back`` (a verified customer, whose registered phone we hold) a call-back ticket is
-    offered; a number typed into the chat is stored masked, so no call-back is promised on it."""
+    ``can_call_back`` (a verified customer, whose registered phone we hold in full) a call-back ticket is
+    offered; other customers are told when agents are back and that their question waits in the queue."""
     h = cat.hotline
     if now is None or h.is_open(now):
         return f"正在为您转接人工客服，请稍候。人工服务时间：{h.hours}；您也可以拨打官方客服热线{h.number}。"

@@ -43,6 +43,16 @@ class Hotline(Schema):
         minute = local.hour * 60 + local.minute
         return self._minutes(self.opens) <= minute < self._minutes(self.closes)
 
+    def next_open(self, now: datetime) -> datetime:
+        """``now`` within the agents' hours, else when they are next at work (aware, Beijing time)."""
+        if self.is_open(now):
+            return now
+        local = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(BEIJING)
+        day = local.date() if local.hour * 60 + local.minute < self._minutes(self.opens) else \
+            local.date() + timedelta(days=1)
+        hour, minute = divmod(self._minutes(self.opens), 60)
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BEIJING)
+
     def back_at(self, now: datetime) -> str:
         """When agents are next at work, in words: "今天 9:00" before opening, else "明天 9:00"."""
         local = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(BEIJING)

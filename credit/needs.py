@@ -83,10 +83,15 @@ _WANTS = re.compile(r"想借|要借|借点|借些|借一点|借一笔|想贷|想
 _CONDITIONS = re.compile(r"条件|材料|资料|要求|年龄|征信|资格|门槛|需要什么|要什么|被拒|拒绝|没通过|社保|公积金|流水")
 
 
+def asks_conditions(text: Optional[str]) -> bool:
+    """"装修贷款需要什么材料": a conditions question, answered as one even when it names a purpose."""
+    return bool(_CONDITIONS.search(normalize(text or "")[:500]))
+
+
 def wants_to_borrow(text: Optional[str]) -> bool:
     """A customer describing what they want to borrow (not asking the conditions or a refusal)."""
     folded = normalize(text or "")[:500]
     return bool(_WANTS.search(folded)) and not _CONDITIONS.search(folded)
 
 
-__all__ = ["wants_to_borrow", "SKIPPED", "Purpose", "NeedTexts"]
+__all__ = ["asks_conditions", "wants_to_borrow", "SKIPPED", "Purpose", "NeedTexts"]

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from credit import inputs
+from credit.catalogue import load_catalogue
 from credit.catalogue_lookups import sla_hours_for
 from credit.db import TICKET_KINDS, Application, Customer, Handoff, RiskEvent, Ticket, TicketContact
 from credit.errors import InvalidInput, ServiceUnavailable
@@ -34,8 +35,10 @@ def new_ticket(
     contact: str | None,
     category: str | None,
     application_id: str | None,
+    sla_start: datetime | None = None,
 ) -> Ticket:
-    """Insert a ticket with a fresh number (inputs already cleaned and masked)."""
+    """Insert a ticket with a fresh number (inputs already cleaned and masked); its deadline runs from
+    ``sla_start`` (a call-back asked for at night: from the agents' next opening) or ``now``."""
     hours = sla_hours_for(kind)
     prefix = f"TK{now.astimezone(CHINA_TZ):%Y%m%d}"
     for _ in range(50):
@@ -53,7 +56,7 @@ def new_ticket(
             application_id=application_id,
             status="open",
             sla_hours=hours,
-            due_at=now + timedelta(hours=hours),
+            due_at=(sla_start or now) + timedelta(hours=hours),
             created_at=now,
         )
         try:
@@ -111,10 +114,11 @@ class Tickets:
         masked_detail = inputs.free_text(detail, "问题描述")
         masked_contact = inputs.free_text(contact, "联系方式")[:200] or None
         call_back_on = extract_phone_number(contact) if isinstance(contact, str) else None
+        now = self.store.now()
+        # a call-back is made by people: its deadline runs from when they are at work
+        start = load_catalogue().hotline.next_open(now) if kind == "callback" else None
         with self.store.session() as session:
-            ticket = new_ticket(
-                session, self.store.now(), sender, kind, masked_detail, masked_contact, cat, app_id
-            )
+            ticket = new_ticket(session, now, sender, kind, masked_detail, masked_contact, cat, app_id, start)
             if call_back_on:  # the number in full, kept apart from the masked ticket (TicketContact)
                 session.add(TicketContact(ticket_id=ticket.id, phone=call_back_on, created_at=self.store.now()))
             return ticket_view(ticket)

@@ -214,19 +214,24 @@ class Verifier:
         """A ticket opened in another conversation, shown after four check digits: the last four of the
         phone number left on the ticket, or of the ID number of the application it concerns.
 
-        An unknown number and wrong digits give the same result and count against the sender alike
+        An unknown number and wrong digits give the same result and count alike: against the sender,
+        the ticket number and the linked application, so rotating conversations does not allow guessing
         (a ticket holds complaint content); a constant-time compare runs either way."""
         sender = inputs.sender(sender_id)
         candidate = (inputs.ID_LAST4.normalise(check) or "????").encode()
         now = self.store.now()
+        normalised = inputs.TICKET_NUMBER.normalise(number)
         with self.store.session() as session:
-            counter = self._counter(session, "sender", sender, create=False)
-            if counter is not None and counter.locked_until and counter.locked_until > now:
-                return TicketLookup(VerifyResult("locked", 0, counter.locked_until), None)
             ticket = None
-            normalised = inputs.TICKET_NUMBER.normalise(number)
             if normalised is not None:
                 ticket = session.execute(select(Ticket).where(Ticket.number == normalised)).scalar_one_or_none()
+            app_id = ticket.application_id if ticket is not None else None
+            counters = [self._counter(session, "sender", sender, create=False),
+                        self._counter(session, "ticket", normalised, create=False) if normalised else None,
+                        self._counter(session, "application", app_id, create=False) if app_id else None]
+            for counter in counters:  # another conversation guessing this ticket is stopped too
+                if counter is not None and counter.locked_until and counter.locked_until > now:
+                    return TicketLookup(VerifyResult("locked", 0, counter.locked_until), None)
             targets = [_DUMMY_LAST4]
             if ticket is not None:
                 phone = _MASKED_PHONE.search(ticket.contact or "")  # contacts are stored masked
@@ -247,7 +252,14 @@ class Verifier:
                 session.add(VerificationAttempt(sender_id=sender, application_id=ticket.application_id,
                                                 result="ok", created_at=now))
                 return TicketLookup(VerifyResult("ok", None, None), ticket_view(ticket))
-            return TicketLookup(self._failed(session, sender, None, now), None)
+            result = self._failed(session, sender, app_id, now)
+            if normalised is not None:  # failures count per ticket as well, across conversations
+                ticket_counter = self._counter(session, "ticket", normalised, create=True)
+                assert ticket_counter is not None
+                if count_failure(ticket_counter, now, APPLICATION_MAX_FAILURES, APPLICATION_FAILURE_WINDOW,
+                                 APPLICATION_LOCK) == 0:
+                    result = VerifyResult("locked", 0, ticket_counter.locked_until)
+            return TicketLookup(result, None)
 
     def ticket_after_check(self, sender_id: Any, number: Any) -> TicketView | None:
         """A ticket the sender passed :meth:`verify_ticket` for in the last ten minutes, else None."""

@@ -169,7 +169,7 @@ def export_path(project: Project, request_id: int) -> Path:
 
 
 def export(project: Project, request: Request, tracker_url: str, credit_url: str) -> str:
-    from credit.db import Handoff, RiskEvent, Ticket, get_engine, session_scope
+    from credit.db import Handoff, RiskEvent, Ticket, TicketContact, get_engine, session_scope
     from ops.conversations import transcript
 
     senders = request.sender_list
@@ -180,9 +180,11 @@ def export(project: Project, request: Request, tracker_url: str, credit_url: str
     engine = get_engine(credit_url)
     try:
         with session_scope(engine) as session:
+            call_back = dict(session.query(TicketContact.ticket_id, TicketContact.phone))
             for t in session.query(Ticket).filter(Ticket.sender_id.in_(senders)):
                 bundle["tickets"].append({"number": t.number, "kind": t.kind, "status": t.status,
-                                          "detail": mask_text(t.detail or ""), "created_at": str(t.created_at)})
+                                          "detail": mask_text(t.detail or ""), "created_at": str(t.created_at),
+                                          "call_back_number": mask_text(call_back.get(t.id, ""))})
             for h in session.query(Handoff).filter(Handoff.sender_id.in_(senders)):
                 bundle["handoffs"].append({"queue": h.queue, "summary": mask_text(h.summary or ""),
                                            "created_at": str(h.created_at)})

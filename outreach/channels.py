@@ -22,6 +22,11 @@ class DeliveryFailed(Exception):
     """The vendor refused or could not be reached; the engine retries with backoff."""
 
 
+class DeliveryUnknown(Exception):
+    """The channel cannot tell whether an interrupted message arrived: the engine gives it up rather
+    than risk sending it twice."""
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One notice to one address: the rendered text and what it was rendered from."""
@@ -37,12 +42,17 @@ class Channel(Protocol):
     name: str
     private: bool  # True: the full text; False: the masked "sms" text (a screen others may see)
 
+    def handles(self, kind: str) -> bool:
+        """Whether this channel can carry notices of ``kind`` (WeChat: a template is configured)."""
+        ...
+
     def send(self, address: str, delivery: Delivery) -> str:
         """Deliver or raise :class:`DeliveryFailed`; the vendor's message id."""
         ...
 
-    def find(self, address: str, delivery: Delivery, since: datetime) -> Optional[str]:
-        """The vendor's id of this message if the vendor already has it, else None."""
+    def find(self, address: str, delivery: Delivery, since: datetime, now: datetime) -> Optional[str]:
+        """The vendor's id of this message if the vendor already has it, None if it has not; raises
+        :class:`DeliveryUnknown` when it cannot tell."""
         ...
 
 
@@ -54,13 +64,16 @@ class SmsChannel:
         self.engine = engine
         self.gateway = gateway if gateway is not None else get_sms_gateway(engine)
 
+    def handles(self, kind: str) -> bool:
+        return True
+
     def send(self, address: str, delivery: Delivery) -> str:
         try:
             return self.gateway.send(address, delivery.text) or f"sms:{delivery.notice_id}"
         except Exception as error:  # noqa: BLE001 - any vendor failure is retried
             raise DeliveryFailed(f"短信发送失败：{type(error).__name__}") from error
 
-    def find(self, address: str, delivery: Delivery, since: datetime) -> Optional[str]:
+    def find(self, address: str, delivery: Delivery, since: datetime, now: datetime) -> Optional[str]:
         """The outbox is the vendor here: the newest message to this number with exactly this text that
         no other notice has claimed (texts name the loan, the instalment and the date)."""
         from credit.outreach_db import OutreachNotice
@@ -75,4 +88,4 @@ class SmsChannel:
         return next((f"outbox:{row_id}" for (row_id,) in rows if f"outbox:{row_id}" not in refs), None)
 
 
-__all__ = ["Channel", "Delivery", "DeliveryFailed", "SmsChannel"]
+__all__ = ["Channel", "Delivery", "DeliveryFailed", "DeliveryUnknown", "SmsChannel"]

@@ -28,9 +28,9 @@ from credit.compliance import check_text
 from credit.db import session_scope
 from credit.masking import mask_pii
 from credit.outreach_db import ContactPoint, OutreachAttempt, OutreachNotice
-from outreach.channels import Channel, Delivery, DeliveryFailed
+from outreach.channels import Channel, Delivery, DeliveryFailed, DeliveryUnknown
 from outreach.facts import Planned, plan
-from outreach.rules import decide
+from outreach.rules import Decision, decide
 
 
 def render(cat: Catalogue, kind: str, channel: Channel, fields: Dict[str, str]) -> str:
@@ -62,9 +62,13 @@ class OutreachEngine:
 
     # ------------------------------------------------------------------ plan
     def plan(self, now: datetime) -> int:
+        return len(self._plan(now)[1])
+
+    def _plan(self, now: datetime) -> tuple[set, List[str]]:
+        """(keys whose fact holds now, keys newly planned)."""
         with session_scope(self.engine) as session:
             planned = plan(session, self.cat, now)
-        return sum(1 for item in planned if self._insert(item, now))
+        return {item.key for item in planned}, [item.key for item in planned if self._insert(item, now)]
 
     def _insert(self, item: Planned, now: datetime) -> bool:
         try:
@@ -82,22 +86,28 @@ class OutreachEngine:
         now = self.clock()
         report = SweepReport()
         report.reconciled = self.reconcile(now)
-        report.planned = self.plan(now)
+        holding, created = self._plan(now)
+        report.planned = len(created)
         with session_scope(self.engine) as session:
             due = session.execute(select(OutreachNotice.id).where(
                 OutreachNotice.status == "pending", OutreachNotice.due_at <= now,
                 or_(OutreachNotice.next_attempt_at.is_(None), OutreachNotice.next_attempt_at <= now))
                 .order_by(OutreachNotice.mandatory.desc(), OutreachNotice.due_at, OutreachNotice.id)).scalars().all()
         for notice_id in due:
-            self._deliver(notice_id, now, report)
+            self._deliver(notice_id, now, report, holding)
         return report
 
-    def _deliver(self, notice_id: int, now: datetime, report: SweepReport) -> None:
+    def _deliver(self, notice_id: int, now: datetime, report: SweepReport, holding: set) -> None:
         with session_scope(self.engine) as session:
             notice = session.get(OutreachNotice, notice_id)
-            assert notice is not None
+            if notice is None or notice.status != "pending":  # another engine got there first
+                return
             rule = self.cat.outreach.rule(notice.kind)
-            decision = decide(session, self.cat.outreach, rule, notice, now, self.channels)
+            if notice.key not in holding:
+                # paid meanwhile, the day has passed, the ticket answered: the words would no longer be true
+                decision = Decision("suppress", "通知依据的情况已变化（已还款、已过期或已处理），不再发送")
+            else:
+                decision = decide(session, self.cat.outreach, rule, notice, now, self.channels)
             if decision.action == "hold":
                 notice.next_attempt_at = decision.until
                 notice.reason = decision.reason
@@ -130,23 +140,37 @@ class OutreachEngine:
             if problems:
                 raise DeliveryFailed("合规检查未通过：" + "；".join(p.rule for p in problems))
             ref = channel.send(address, delivery)
+        except DeliveryUnknown as error:  # cannot tell whether it arrived: never risk sending it twice
+            self._failed(notice_id, now, channel.name, str(error), final=True)
+            report.failed.append(key)
+            return
         except DeliveryFailed as error:
             self._failed(notice_id, now, channel.name, str(error), final=bool(problems))
             report.failed.append(key)
             return
         with session_scope(self.engine) as session:
-            notice = session.get(OutreachNotice, notice_id)
-            assert notice is not None
+            notice = self._still_mine(session, notice_id, now)
+            if notice is None:  # reconciled by another engine meanwhile: it recorded the outcome
+                return
             notice.status, notice.vendor_ref, notice.sent_at, notice.reason = "sent", ref, now, None
             notice.attempts += 1
             self._audit(session, notice, now, channel.name, "sent", mask_pii(text)[:300])
         report.sent.append(key)
 
+    def _still_mine(self, session: Session, notice_id: int, claimed_at: datetime) -> Optional[OutreachNotice]:
+        """The notice, if this engine's claim on it still stands (a reconciler may have taken it over)."""
+        notice = session.execute(select(OutreachNotice).where(
+            OutreachNotice.id == notice_id, OutreachNotice.status == "sending",
+            OutreachNotice.claimed_by == self.worker, OutreachNotice.claimed_at == claimed_at)
+            .with_for_update()).scalar_one_or_none()
+        return notice
+
     def _failed(self, notice_id: int, now: datetime, channel: str, why: str, final: bool) -> None:
         rules = self.cat.outreach
         with session_scope(self.engine) as session:
-            notice = session.get(OutreachNotice, notice_id)
-            assert notice is not None
+            notice = self._still_mine(session, notice_id, now)
+            if notice is None:
+                return
             notice.attempts += 1
             if final or notice.attempts >= rules.max_attempts:
                 notice.status, notice.reason = "given_up", why
@@ -171,15 +195,24 @@ class OutreachEngine:
         for notice_id, key, kind, channel_name, claimed_at, fields, address in stale:
             channel = self.channels.get(channel_name or "")
             ref = None
+            unknown = False
             if channel is not None and address is not None:
                 values = json.loads(fields or "{}")
                 delivery = Delivery(notice_id, key, kind, values, render(self.cat, kind, channel, values))
-                ref = channel.find(address, delivery, claimed_at)
+                try:
+                    ref = channel.find(address, delivery, claimed_at, now)
+                except DeliveryUnknown:
+                    unknown = True
             with session_scope(self.engine) as session:
-                notice = session.get(OutreachNotice, notice_id)
-                if notice is None or notice.status != "sending":
+                notice = session.execute(select(OutreachNotice).where(  # still the stale claim we looked at
+                    OutreachNotice.id == notice_id, OutreachNotice.status == "sending",
+                    OutreachNotice.claimed_at == claimed_at).with_for_update()).scalar_one_or_none()
+                if notice is None:
                     continue
-                if ref:
+                if unknown:
+                    notice.status, notice.reason = "given_up", "发送中断，渠道无法核实是否已送达；为避免重复，不再重发"
+                    self._audit(session, notice, now, channel_name, "given_up", notice.reason)
+                elif ref:
                     notice.status, notice.vendor_ref, notice.sent_at = "sent", ref, claimed_at
                     self._audit(session, notice, now, channel_name, "reconciled", f"渠道已有此消息：{ref}")
                     done.append(key)

@@ -87,7 +87,7 @@ def _installment_due(session: Session, cat: Catalogue, rule: NoticeRule, now: da
     for inst, _loan, app in _installments(session):
         day = inst.due_date - timedelta(days=rule.days or 0)
         due_at = opening(day, cat.outreach.opens)
-        if _fresh(rule, due_at, now) and beijing_day(now) <= inst.due_date:
+        if _fresh(rule, due_at, now) and beijing_day(now) < inst.due_date:  # "明天" must still be true
             fields = {**_loan_fields(cat, app), **_due_fields(inst), "days": str(rule.days or 0)}
             out.append(Planned(f"{rule.kind}:{app.application_id}:p{inst.period}", rule.kind, app.customer_id,
                                app.application_id, due_at, rule.mandatory, inst.period, fields))

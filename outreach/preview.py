@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Collection, Dict, List
+from typing import Any, Dict, List, Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -32,7 +32,7 @@ class PreviewRow:
 STATE_WORDS = {"sent": "已发送", "given_up": "已放弃", "suppressed": "不发", "sending": "发送中", "failed": "失败"}
 
 
-def preview(engine: Engine, cat: Catalogue, at: datetime, channels: Collection[str]) -> List[PreviewRow]:
+def preview(engine: Engine, cat: Catalogue, at: datetime, channels: Mapping[str, Any]) -> List[PreviewRow]:
     rows: List[PreviewRow] = []
     with session_scope(engine) as session:
         existing = {n.key: n for n in session.execute(select(OutreachNotice)).scalars()}

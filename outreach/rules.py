@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Collection, Optional
+from typing import Any, Mapping, Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -47,7 +47,8 @@ def sent_today(session: Session, customer_id: int, now: datetime) -> int:
 
 
 def decide(session: Session, rules: OutreachRules, rule: NoticeRule, notice: OutreachNotice, now: datetime,
-           available: Collection[str]) -> Decision:
+           available: Mapping[str, Any]) -> Decision:
+    """``available``: the registered channels by name (each says which notice kinds it can carry)."""
     if not notice.mandatory and now - notice.due_at > timedelta(hours=rule.max_age_hours):
         return Decision("suppress", f"已过时效（到期后 {rule.max_age_hours} 小时内未能发出，内容已不准确）")
     if not in_contact_hours(rules, now):
@@ -61,7 +62,7 @@ def decide(session: Session, rules: OutreachRules, rule: NoticeRule, notice: Out
         ContactPoint.customer_id == notice.customer_id, ContactPoint.verified.is_(True))).scalars().all()
     unsubscribed = []
     for channel in rule.channels:
-        if channel not in available:
+        if channel not in available or not available[channel].handles(notice.kind):
             continue
         for point in (p for p in points if p.channel == channel):
             if point.subscribed or notice.mandatory:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import string
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Dict, Optional
 
@@ -26,10 +26,11 @@ from connectors.wechat.client import WeChatApiClient
 from connectors.wechat.config import WeChatSettings
 from credit.catalogue_fields import Schema, Text
 from credit.outreach_rules import FIELDS
-from outreach.channels import Delivery, DeliveryFailed
+from outreach.channels import Delivery, DeliveryFailed, DeliveryUnknown
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[1] / "deploy" / "wechat_templates.yml"
 TEMPLATE_FIELDS = (*FIELDS, "amount_number", "due_full")
+CLIENT_MSG_ID_WINDOW = timedelta(minutes=9)  # WeChat's is 10 minutes; a minute's margin
 _KEY = re.compile(r"^(thing|character_string|amount|time|phrase|number|date)\d+$")
 
 
@@ -64,6 +65,9 @@ class WechatTemplateChannel:
         self.client = WeChatApiClient(settings, store)
         self.templates = templates
 
+    def handles(self, kind: str) -> bool:
+        return kind in self.templates
+
     def send(self, address: str, delivery: Delivery) -> str:
         spec = self.templates.get(delivery.kind)
         if spec is None:
@@ -84,8 +88,12 @@ class WechatTemplateChannel:
                 raise DeliveryFailed(f"微信接口不可用：{type(error).__name__}") from error
         raise DeliveryFailed("微信接口令牌无效")  # pragma: no cover
 
-    def find(self, address: str, delivery: Delivery, since: datetime) -> Optional[str]:
-        """WeChat de-duplicates by client_msg_id: sending again answers the first msgid, sends nothing."""
+    def find(self, address: str, delivery: Delivery, since: datetime, now: datetime) -> Optional[str]:
+        """WeChat has no look-up for template messages, but de-duplicates by client_msg_id for 10 minutes:
+        within them, sending again answers the first msgid and sends nothing; after them nobody can
+        tell, and sending again could deliver twice."""
+        if now - since >= CLIENT_MSG_ID_WINDOW:
+            raise DeliveryUnknown("微信模板消息无法查询，防重发窗口已过")
         try:
             return self.send(address, delivery)
         except DeliveryFailed:

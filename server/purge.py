@@ -145,12 +145,23 @@ def purge_loan_database(engine: Engine, retention: Retention, now: datetime, dry
         ("sms_outbox", SmsOutbox, SmsOutbox.created_at, conversations),
         ("otp_codes", OtpCode, OtpCode.expires_at, credentials),
         ("verifications", Verification, Verification.expires_at, credentials),
-        # the outreach audit trail first, then its notices (a foreign key joins them)
+        # the outreach audit trail first; then the notices left without attempts (below)
         ("outreach_attempts", OutreachAttempt, OutreachAttempt.at, conversations),
-        ("outreach_notices", OutreachNotice, OutreachNotice.created_at, conversations),
     ]
     counts = {name: _purge_rows(engine, model, column, cutoff, dry_run) for name, model, column, cutoff in plan}
+    counts["outreach_notices"] = _purge_notices(engine, conversations, dry_run)
     return {"ticket_contacts": contacts, **counts}
+
+
+def _purge_notices(engine: Engine, cutoff: datetime, dry_run: bool) -> int:
+    """Notices past retention whose attempts are all gone (a recent retry keeps its notice)."""
+    naive = cutoff.astimezone(timezone.utc).replace(tzinfo=None)
+    attempted = select(OutreachAttempt.notice_id)
+    old = (OutreachNotice.created_at < naive) & OutreachNotice.id.not_in(attempted)
+    with engine.begin() as conn:
+        if dry_run:
+            return int(conn.execute(select(func.count()).select_from(OutreachNotice).where(old)).scalar() or 0)
+        return int(conn.execute(delete(OutreachNotice).where(old)).rowcount or 0)
 
 
 def purge_exports(directory: Path, cutoff: datetime, dry_run: bool,

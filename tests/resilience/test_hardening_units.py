@@ -216,12 +216,15 @@ def test_purge_deletes_only_what_is_past_retention(tmp_path: Path) -> None:
         customer = Customer(name="甲", id_last4="0000", id_number_masked="x", phone="13800000000")
         s.add(customer)
         s.flush()
-        for age in (200, 10):  # outreach: an old notice with its attempt goes, a recent one stays
-            notice = OutreachNotice(key=f"due_t1:SQ{age}:p1", kind="due_t1", customer_id=customer.id,
+        # outreach: an old notice with its old attempt goes; a recent one stays; an old notice retried
+        # recently stays with its recent attempt (no foreign-key failure)
+        for age, attempt_age in ((200, 200), (10, 10), (200, 5)):
+            notice = OutreachNotice(key=f"due_t1:SQ{age}-{attempt_age}:p1", kind="due_t1", customer_id=customer.id,
                                     subject="SQ1", due_at=naive, created_at=naive - timedelta(days=age))
             s.add(notice)
             s.flush()
-            s.add(OutreachAttempt(notice_id=notice.id, at=naive - timedelta(days=age), worker="w", outcome="sent"))
+            s.add(OutreachAttempt(notice_id=notice.id, at=naive - timedelta(days=attempt_age), worker="w",
+                                  outcome="sent"))
         s.commit()
     exports = tmp_path / "exports"
     exports.mkdir()

@@ -335,9 +335,11 @@ def test_outside_hours_a_verified_customer_is_offered_a_call_back_ticket_to_the_
     accepted, _ = run(ActionAcceptOffer(), make_tracker(text="好的", intent="affirm",
                                                         slots={**verified, "offer": "callback"}))
     assert "预留的手机号" in all_text(accepted) and check_text(all_text(accepted)) == []
+    assert "最晚12月1日 11:00（北京时间）前" in all_text(accepted)  # agents back at 9:00, then the 2-hour SLA
     with session_scope(engine) as s:
         ticket = s.query(Ticket).filter(Ticket.kind == "callback").one()
         assert ticket.application_id == "SQ202611180002" and ticket.contact == "registered"
+        assert ticket.due_at == datetime.fromisoformat("2026-12-01T03:00:00+00:00")
 
 
 def test_risk_signals_get_an_honest_answer_one_question_and_a_risk_event(svc):

@@ -173,3 +173,25 @@ def test_recommendation_from_the_slots(svc):
     assert "安家分期" in all_text(messages) and "装修合同" in all_text(messages)
     stopped, _ = run(ActionRecommendProducts(), make_tracker(text="算了不借了"))
     assert "安家分期" not in all_text(stopped)
+
+
+def test_only_a_plain_no_means_no_debts(svc):
+    assert validate("monthly_debt", "没想好", "没想好")[0] == {"monthly_debt": SKIPPED}
+    assert validate("monthly_debt", "无所谓", "无所谓")[0] == {"monthly_debt": None}  # asked again
+    assert validate("monthly_debt", "没有的", "没有的")[0] == {"monthly_debt": "0"}
+
+
+def test_a_conditions_question_naming_a_purpose_is_answered_not_turned_into_discovery(svc):
+    from actions.needs import starts_need_discovery
+
+    tracker = make_tracker(text="装修贷款需要什么材料", intent="ask_eligibility",
+                           entities=[{"entity": "purpose", "value": "renovation"}])
+    assert not starts_need_discovery(tracker)
+    assert starts_need_discovery(make_tracker(text="装修用 想借点钱", intent="ask_eligibility",
+                                              entities=[{"entity": "purpose", "value": "renovation"}]))
+
+
+def test_a_need_taken_back_is_not_kept(svc):
+    slots = {"purpose": "renovation", "amount": SKIPPED, "term": SKIPPED, "income": SKIPPED, "monthly_debt": SKIPPED}
+    _, events = run(ActionRecommendProducts(), make_tracker(text="算了不借了", slots=slots))
+    assert {k: v for k, v in slots_of(events).items() if k in slots} == dict.fromkeys(slots)

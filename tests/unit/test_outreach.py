@@ -67,18 +67,36 @@ def phone_of(db, app_id: str) -> str:
                          ).scalar_one()
 
 
-def test_t1_reminder_is_held_at_2230_and_goes_out_at_8_once(db):
-    late = datetime(2026, 12, 2, 22, 30, tzinfo=CHINA_TZ)  # T-1 of the 12-03 instalment, after hours
+def test_a_reminder_due_after_hours_is_held_at_2230_and_goes_out_at_8_once(db):
+    late = datetime(2026, 11, 30, 22, 30, tzinfo=CHINA_TZ)  # T-3 of the 12-03 instalment, first sweep after hours
     report = make(db, late).sweep()
-    assert "due_t1:SQ202610300006:p1" in report.held and not report.sent and outbox(db) == []
-    morning = datetime(2026, 12, 3, 8, 0, tzinfo=CHINA_TZ)
+    assert "due_t3:SQ202610300006:p1" in report.held and not report.sent and outbox(db) == []
+    morning = datetime(2026, 12, 1, 8, 0, tzinfo=CHINA_TZ)
     assert make(db, morning - timedelta(minutes=1)).sweep().sent == []  # 07:59 still closed
     sent = make(db, morning).sweep()
-    assert "due_t1:SQ202610300006:p1" in sent.sent
+    assert "due_t3:SQ202610300006:p1" in sent.sent
     texts = [t for phone, t in outbox(db) if phone == phone_of(db, REMINDED)]
-    assert len(texts) == 1 and "尾号0006" in texts[0] and "明天" in texts[0] and "回复TD退订" in texts[0]
+    assert len(texts) == 1 and "尾号0006" in texts[0] and "12月3日" in texts[0] and "回复TD退订" in texts[0]
     again = make(db, morning + timedelta(minutes=5)).sweep()  # a second run sends nothing
     assert again.sent == [] and len(outbox(db)) == len(sent.sent)
+
+
+def test_t1_never_says_tomorrow_on_the_due_day(db):
+    assert "due_t1:SQ202610300006:p1" in make(db, datetime(2026, 12, 2, 22, 30, tzinfo=CHINA_TZ)).sweep().held
+    on_the_day = make(db, datetime(2026, 12, 3, 8, 0, tzinfo=CHINA_TZ)).sweep()
+    assert "due_t1:SQ202610300006:p1" in on_the_day.suppressed
+    assert not [t for phone, t in outbox(db) if phone == phone_of(db, REMINDED) and "明天" in t]
+
+
+def test_a_notice_whose_fact_changed_while_it_waited_is_not_sent(db):
+    early = datetime(2026, 11, 28, 7, 0, tzinfo=CHINA_TZ)  # the 06:00 deduction failed; hours open at 08:00
+    held = make(db, early).sweep().held
+    key = next(k for k in held if k.startswith("deduction_failed:SQ202609280007"))
+    with session_scope(db) as s:  # the customer repays at 07:30
+        s.execute(text("UPDATE loan_installments SET paid = 1 WHERE due_date = '2026-11-28'"))
+    report = make(db, datetime(2026, 11, 28, 8, 0, tzinfo=CHINA_TZ)).sweep()
+    assert key in report.suppressed and "已变化" in notices(db)[key].reason
+    assert not [t for phone, t in outbox(db) if phone == phone_of(db, OVERDUE)]
 
 
 def test_deduction_failed_goes_out_as_a_masked_sms(db):
@@ -145,6 +163,9 @@ class Flaky:
             raise DeliveryFailed("网关超时")
         self.sent.append(delivery.text)
         return f"flaky:{delivery.notice_id}"
+
+    def handles(self, kind: str) -> bool:
+        return True
 
     def find(self, *args) -> None:
         return None
@@ -213,7 +234,7 @@ def test_two_engines_sweeping_at_once_send_each_notice_once(db):
 
 def test_preview_tells_what_and_why_and_writes_nothing(db):
     at = datetime(2026, 12, 2, 22, 30, tzinfo=CHINA_TZ)
-    rows = preview(db, CAT, at, {"sms"})
+    rows = preview(db, CAT, at, {"sms": SmsChannel(db)})
     t1 = next(r for r in rows if r.key == "due_t1:SQ202610300006:p1")
     assert t1.subject == REMINDED and t1.verdict == "暂缓" and "不在联系时间" in t1.why
     assert notices(db) == {} and outbox(db) == []
@@ -239,7 +260,7 @@ def test_a_notice_that_could_not_go_out_in_time_is_not_sent_late_with_wrong_word
     assert "due_t3:SQ202610300006:p1" in make(db, late).sweep().held
     days_later = datetime(2026, 12, 3, 9, 0, tzinfo=CHINA_TZ)
     assert "due_t3:SQ202610300006:p1" in make(db, days_later).sweep().suppressed
-    assert "已过时效" in notices(db)["due_t3:SQ202610300006:p1"].reason
+    assert "不再发送" in notices(db)["due_t3:SQ202610300006:p1"].reason  # its day has passed
 
 
 def test_the_command_line_previews_runs_once_and_reports(db, monkeypatch, capsys):
@@ -296,8 +317,12 @@ def test_a_repeated_wechat_send_is_answered_once_so_reconciliation_never_duplica
     delivery = Delivery(1, "due_t1:SQ202610300006:p1", "due_t1", {
         "loan_tail": "0006", "period": "1", "amount_number": "1061.26", "due_full": "2026年12月3日"}, "")
     first = channel.send("o_demo_openid_3579", delivery)
-    again = channel.find("o_demo_openid_3579", delivery, datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    again = channel.find("o_demo_openid_3579", delivery, now, now + timedelta(minutes=5))
     assert first == again and len(stand_in.templates_to("o_demo_openid_3579")) == 1
+    from outreach.channels import DeliveryUnknown
+    with pytest.raises(DeliveryUnknown):  # past WeChat's de-duplication window nobody can tell: never resend
+        channel.find("o_demo_openid_3579", delivery, now, now + timedelta(minutes=30))
 
 
 def test_wechat_refusals_are_delivery_failures(wechat):

@@ -133,3 +133,19 @@ def test_ops_callbacks_lists_them_and_audits_the_viewing(svc, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "13912345678" in out and "投诉" in out
     assert audit.entries(Project.at(tmp_path), who="caller1", action="callbacks_viewed")
+
+
+def test_guessing_a_ticket_from_many_conversations_locks_the_ticket(svc):
+    from credit import policy
+
+    ticket = svc.create_ticket("rest:owner9", "complaint", "收费不清楚", contact="13812345678")
+    for i in range(policy.APPLICATION_MAX_FAILURES):
+        check(f"wx:guess{i}", ticket.number, f"{1000 + i}")
+    locked, _ = check("wx:fresh", ticket.number, "5678")  # the right digits, from a new conversation
+    assert locked.get("ticket_check") is None and locked.get("verify_status") == "locked"
+
+
+def test_an_application_number_with_complaint_words_is_still_an_identity_checked_progress_query(svc):
+    asking = make_tracker(sender="rest:t9", text="SQ202611200001 的投诉处理得怎么样了", intent="check_progress",
+                          slots={"application_id": "SQ202611200001"}, active_loop="progress_form")
+    assert required(asking) == ["application_id", "id_last4"]
