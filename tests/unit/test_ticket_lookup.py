@@ -107,8 +107,14 @@ def test_ticket_words_are_told_from_application_progress():
     assert not asks_about_ticket("我的申请到哪一步了") and not asks_about_ticket("放款了吗")
 
 
-def test_ticket_replies_are_compliant():
-    assert check_text(tickets_answer(CAT, [], datetime.now(timezone.utc)).text) == []
+def test_ticket_replies_are_compliant(svc):
+    now = datetime.now(timezone.utc)
+    tickets = [svc.create_ticket("rest:c", kind, "内容", contact="13812345678", category=category)
+               for kind, category in (("complaint", "fee"), ("negotiation", None), ("callback", None))]
+    late = [t.__class__(**{**t.__dict__, "due_at": now - timedelta(hours=3)}) for t in tickets]
+    for group in ([], tickets[:1], tickets, late):
+        reply = tickets_answer(CAT, group, now).text
+        assert check_text(reply) == [], reply
 
 
 def test_a_call_back_number_is_kept_in_full_apart_from_the_masked_ticket(svc):
