@@ -4,7 +4,7 @@ skippable, then the fitting product(s) with their materials and a worked example
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -128,55 +128,39 @@ class ValidateNeedForm(FormValidationAction):
         # not a purpose we know ("买个摩托车"), or skipped: every product is considered
         return self._skip_or_stop(tracker, "purpose") or {"purpose": SKIPPED}
 
-    def validate_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                        domain: DomainDict) -> Dict[Text, Any]:
+    def _figure(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                parse: Callable[[str], Optional[int]]) -> Dict[Text, Any]:
+        """A figure slot's answer: kept when reset or skipped, a skip or stop honoured, else parsed (a bare
+        number as given by the entity), or asked again when no figure is found."""
         if value is None or value == SKIPPED:
-            return {"amount": value}
-        if tracker.get_slot("requested_slot") in ("income", "monthly_debt"):
-            # "八千" answering the income question is also an amount entity: keep the loan amount
-            return {"amount": _before_this_turn(tracker, "amount")}
-        skipped = self._skip_or_stop(tracker, "amount")
+            return {slot: value}
+        skipped = self._skip_or_stop(tracker, slot)
         if skipped:
             return skipped
-        amount = as_int(value) if str(value).isdigit() else parse_amount(str(value))
-        if not amount:
+        figure = as_int(value) if str(value).isdigit() else parse(str(value))
+        if not figure:
             dispatcher.utter_message(text=catalogue().needs.unclear)
-            return {"amount": None}
-        result: Dict[Text, Any] = {"amount": str(amount)}
-        term = parse_term(self._answer(tracker))
-        if term:
-            result["term"] = str(term)
-        return result
+            return {slot: None}
+        return {slot: str(figure)}
+
+    def validate_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: DomainDict) -> Dict[Text, Any]:
+        if value not in (None, SKIPPED) and tracker.get_slot("requested_slot") in ("income", "monthly_debt"):
+            # "八千" answering the income question is also an amount entity: keep the loan amount
+            return {"amount": _before_this_turn(tracker, "amount")}
+        result = self._figure("amount", value, dispatcher, tracker, parse_amount)
+        term = parse_term(self._answer(tracker)) if result.get("amount") not in (None, SKIPPED) else None
+        return {**result, "term": str(term)} if term else result
 
     def validate_term(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                       domain: DomainDict) -> Dict[Text, Any]:
-        if value is None or value == SKIPPED:
-            return {"term": value}
-        skipped = self._skip_or_stop(tracker, "term")
-        if skipped:
-            return skipped
-        term = as_int(value) if str(value).isdigit() else parse_term(str(value))
-        if not term:
-            dispatcher.utter_message(text=catalogue().needs.unclear)
-            return {"term": None}
-        return {"term": str(term)}
+        return self._figure("term", value, dispatcher, tracker, parse_term)
 
     def validate_income(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                         domain: DomainDict) -> Dict[Text, Any]:
-        if value is None or value == SKIPPED:
-            return {"income": value}
-        skipped = self._skip_or_stop(tracker, "income")
-        if skipped:
-            return skipped
-        income = as_int(value) if str(value).isdigit() else parse_income(str(value), loose=True)
-        if not income:
-            dispatcher.utter_message(text=catalogue().needs.unclear)
-            return {"income": None}
-        result: Dict[Text, Any] = {"income": str(income)}
-        debt = parse_monthly_debt(self._answer(tracker))
-        if debt is not None:
-            result["monthly_debt"] = str(debt)
-        return result
+        result = self._figure("income", value, dispatcher, tracker, lambda text: parse_income(text, loose=True))
+        debt = parse_monthly_debt(self._answer(tracker)) if result.get("income") not in (None, SKIPPED) else None
+        return {**result, "monthly_debt": str(debt)} if debt is not None else result
 
     def validate_monthly_debt(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                               domain: DomainDict) -> Dict[Text, Any]:

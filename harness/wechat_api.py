@@ -218,14 +218,21 @@ class WeChatApiStandIn:
         except (UnicodeDecodeError, ValueError):
             return None, self._refuse(path, 47001, "data format error")
 
+    def _message_call(self, path: str, query: Dict[str, str], raw: bytes) -> Tuple[Any, Optional[Dict[str, Any]]]:
+        """Like :meth:`_json_call`, for a message: the payload must name its recipient (40003 otherwise)."""
+        payload, refused = self._json_call(path, query, raw)
+        if refused:
+            return None, refused
+        if not isinstance(payload, dict) or not isinstance(payload.get("touser"), str):
+            return None, self._refuse(path, 40003, "invalid openid")
+        return payload, None
+
     def _custom_send(self, query: Dict[str, str], raw: bytes) -> Dict[str, Any]:
         path = "/cgi-bin/message/custom/send"
         with self._lock:
-            payload, refused = self._json_call(path, query, raw)
+            payload, refused = self._message_call(path, query, raw)
             if refused:
                 return refused
-            if not isinstance(payload, dict) or not isinstance(payload.get("touser"), str):
-                return self._refuse(path, 40003, "invalid openid")
             if payload.get("msgtype") != "text":
                 return self._refuse(path, 40008, "invalid message type")
             content = (payload.get("text") or {}).get("content") if isinstance(payload.get("text"), dict) else None
@@ -242,11 +249,9 @@ class WeChatApiStandIn:
     def _template_send(self, query: Dict[str, str], raw: bytes) -> Dict[str, Any]:
         path = "/cgi-bin/message/template/send"
         with self._lock:
-            payload, refused = self._json_call(path, query, raw)
+            payload, refused = self._message_call(path, query, raw)
             if refused:
                 return refused
-            if not isinstance(payload, dict) or not isinstance(payload.get("touser"), str):
-                return self._refuse(path, 40003, "invalid openid")
             if payload["touser"] in self.unsubscribed:
                 return self._refuse(path, 43004, "require subscribe")
             keys = self.templates.get(payload.get("template_id") or "")
