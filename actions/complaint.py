@@ -10,6 +10,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import as_int, catalogue, follow_up, latest_entity, polite_on_failure, say, service
 from actions.handoff import hand_off
+from actions.outreach import reply_to_followup
 from credit import answers, explain
 from credit.numbers import extract_phone_number
 
@@ -27,6 +28,9 @@ class ActionComplaintStart(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        followup = reply_to_followup(dispatcher, tracker)  # "不满意" answering a closed ticket's follow-up
+        if followup is not None:
+            return followup + [SlotSet("next_step", "none")]
         text = tracker.latest_message.get("text") or ""
         if text.startswith("/") and tracker.get_slot("offer") == "progress_check":
             # the "我要登记投诉" button under the slow-complaint reply: register THAT complaint

@@ -12,6 +12,7 @@ from actions.common import INTENT_LABELS, as_int, catalogue, latest_entity, poli
 from actions.handoff import hand_off
 from actions.loan_ops import prepare_loan_form
 from actions.needs import start_need_discovery
+from actions.outreach import reply_to_followup
 from credit import answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
@@ -37,6 +38,9 @@ class ActionFallback(Action):
         if asks_for_privacy_notice(tracker.latest_message.get("text") or ""):
             dispatcher.utter_message(text=PRIVACY_NOTICE)
             return []
+        followup = reply_to_followup(dispatcher, tracker)  # "五星" answering a closed ticket's follow-up
+        if followup is not None:
+            return followup
         if _previous_user_intent(tracker) == "nlu_fallback":
             return hand_off(dispatcher, tracker, "连续两次未能理解客户问题")
         ranking = tracker.latest_message.get("intent_ranking") or []
@@ -106,6 +110,9 @@ class ActionHandleInform(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        followup = reply_to_followup(dispatcher, tracker)  # "4分" answering a closed ticket's follow-up
+        if followup is not None:
+            return followup + [NEXT_NONE]
         if latest_entity(tracker, "application_id") or latest_entity(tracker, "ticket_number"):
             return [SlotSet("id_last4", None), SlotSet("verify_status", None), SlotSet("ticket_check", None),
                     SlotSet("next_step", "progress_form")]

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import as_int, catalogue, latest_entity, other_lenders_named, polite_on_failure, say, service
 from actions.loan_ops import strong_already
+from actions.outreach import reply_to_notice
 from credit import answers, lender_replies
 
 
@@ -19,6 +20,9 @@ class ActionPrepaymentInfo(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        replied = reply_to_notice(dispatcher, tracker)  # "已经还了" to a repayment notice
+        if replied is not None:
+            return replied
         app_id = tracker.get_slot("verified_application")
         if app_id and strong_already(tracker, app_id):
             # verified (with the SMS code) in this conversation: the payoff of THEIR loan, not the rules

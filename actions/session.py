@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import is_voice
 from credit.compliance import PRIVACY_NOTICE_SHORT, PRIVACY_NOTICE_VOICE
-from credit.session_carry import SESSION_METADATA_SLOT, carry_over, reason_of
+from credit.session_carry import SESSION_METADATA_SLOT, carry_over, reason_of, started_by_customer
 
 
 class ActionSessionStart(Action):
@@ -25,10 +25,12 @@ class ActionSessionStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        metadata = tracker.get_slot(SESSION_METADATA_SLOT)
         carry = carry_over(
-            reason_of(tracker.get_slot(SESSION_METADATA_SLOT)), tracker.slots, tracker.active_loop.get("name"),
+            reason_of(metadata), tracker.slots, tracker.active_loop.get("name"),
             spoken_before=any(e.get("event") in ("user", "bot") for e in tracker.events),
-            carry_all=bool((domain.get("session_config") or {}).get("carry_over_slots_to_new_session")))
+            carry_all=bool((domain.get("session_config") or {}).get("carry_over_slots_to_new_session")),
+            by_customer=started_by_customer(metadata))
         if carry.privacy_notice:
             dispatcher.utter_message(text=PRIVACY_NOTICE_VOICE if is_voice(tracker) else PRIVACY_NOTICE_SHORT)
         events: List[EventType] = [SessionStarted()]

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
 from actions.needs import privacy_before_personal_data, start_need_discovery, starts_need_discovery
+from actions.outreach import reply_to_notice
 from actions.risk import note_risk_signals
 from credit import answers, explain, lender_replies
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
@@ -17,6 +18,7 @@ from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 RISK_ANSWERS_INSTEAD = ("ask_eligibility", "ask_loan_limit")
 # what each topic can offer next (accepted with "好的"/affirm)
 OFFERS = {"ask_overdue": "negotiation", "ask_repayment": "loan_details"}
+NOTICE_REPLIES = ("ask_repayment", "ask_overdue")
 
 
 class ActionAnswerTopic(Action):
@@ -35,6 +37,10 @@ def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
     if intent == "account_service" and asks_for_privacy_notice(tracker.latest_message.get("text") or ""):
         dispatcher.utter_message(text=PRIVACY_NOTICE)
         return [SlotSet("offer", None)]
+    if intent in NOTICE_REPLIES:  # "怎么还" / "还不上了" to a repayment notice: about that loan
+        replied = reply_to_notice(dispatcher, tracker)
+        if replied is not None:
+            return replied
     findings, noted = note_risk_signals(tracker)
     if findings:
         noted = [*noted, *privacy_before_personal_data(dispatcher, tracker)]

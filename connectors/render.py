@@ -9,9 +9,9 @@ This module turns them into
   split into pieces of at most 2048 UTF-8 bytes;
 * voice (Twilio and the JSON IVR): spoken text (``to_speech``) and a DTMF menu.
 
-Buttons get the same digits on every channel: the five entries of the main menu keep
-their fixed keys (1 rates, 2 progress, 3 repayment, 4 complaint, 0 agent) and other
-buttons take the free digits 1-9 in order.
+Buttons get the same digits on every channel: a button may name its own digit (``"key": "1"``);
+otherwise the five entries of the main menu keep their fixed keys (1 rates, 2 progress,
+3 repayment, 4 complaint, 0 agent) and other buttons take the free digits 1-9 in order.
 """
 from __future__ import annotations
 
@@ -98,16 +98,32 @@ def _intent_part(payload: str) -> str:
     return match.group(1) if match else payload
 
 
+def _explicit_key(button: Dict[str, Any]) -> str | None:
+    key = button.get("key")
+    key = str(key).strip() if isinstance(key, (str, int)) and not isinstance(key, bool) else ""
+    return key if len(key) == 1 and key in "0123456789" else None
+
+
 def assign_digits(buttons: Iterable[Dict[str, Any]]) -> List[MenuOption]:
-    """Digits for buttons: main-menu intents keep their key, the rest take free digits 1-9."""
+    """Digits for buttons: a button's own ``"key"`` digit first (``{"title": "听还款方式", "payload":
+    "/ask_repayment", "key": "1"}``), then main-menu intents keep their key, the rest take free digits 1-9.
+    A key already taken (twice the same explicit key, or a main-menu key) falls to the next rule."""
     buttons = [b for b in buttons if isinstance(b, dict)]
     used = set()
     fixed: Dict[int, MenuOption] = {}
+
+    def take(index: int, digit: str, label: str) -> None:
+        used.add(digit)
+        fixed[index] = MenuOption(digit, label, button_payload(buttons[index]))
+
+    for index, button in enumerate(buttons):
+        key = _explicit_key(button)
+        if key is not None and key not in used:
+            take(index, key, str(button.get("title") or ""))
     for index, button in enumerate(buttons):
         main = _MAIN_BY_INTENT.get(_intent_part(button_payload(button)))
-        if main and main.digit not in used:
-            used.add(main.digit)
-            fixed[index] = MenuOption(main.digit, str(button.get("title") or main.label), button_payload(button))
+        if index not in fixed and main and main.digit not in used:
+            take(index, main.digit, str(button.get("title") or main.label))
     free = [d for d in "123456789" if d not in used]
     options = []
     for index, button in enumerate(buttons):

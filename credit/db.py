@@ -239,7 +239,7 @@ class Ticket(Base):
     contact = Column(String(200), nullable=True)  # masked
     sender_id = Column(String(200), nullable=False, index=True)
     application_id = Column(String(14), nullable=True, index=True)
-    status = Column(String(16), nullable=False, default="open")
+    status = Column(String(16), nullable=False, default="open")  # open | closed (how: credit/ticket_outcomes.py)
     sla_hours = Column(Integer, nullable=False)
     due_at = Column(UtcDateTime, nullable=False)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)

@@ -97,7 +97,7 @@ class OutreachAttempt(Base):
     at = Column(UtcDateTime, nullable=False, default=utcnow)
     worker = Column(String(64), nullable=False)
     channel = Column(String(16), nullable=True)
-    outcome = Column(String(16), nullable=False)  # sent | failed | held | suppressed | reconciled | given_up
+    outcome = Column(String(16), nullable=False)  # sent|failed|held|suppressed|reconciled|given_up|conversation
     detail = Column(Text, nullable=False, default="")  # masked
 
 

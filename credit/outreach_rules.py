@@ -16,7 +16,8 @@ from pydantic import StrictBool, StrictInt, validator
 
 from credit.catalogue_fields import Code, Patterns, Schema, Text
 
-FACTS = ("installment_due", "installment_overdue", "deduction_failed", "application_stage", "ticket_due")
+FACTS = ("installment_due", "installment_overdue", "deduction_failed", "application_stage", "ticket_due",
+         "ticket_closed")
 CHANNEL_CODES = ("wechat", "sms", "phone", "web")
 FIELDS = ("company", "loan_tail", "period", "amount", "due", "days", "product", "ticket", "hotline")
 
@@ -68,6 +69,9 @@ class OutreachRules(Schema):
     lease_minutes: StrictInt  # a claimed notice not finished within this is reconciled with the vendor
     opt_out: Patterns  # 退订 / TD
     opt_in: Patterns  # resubscription
+    reply_days: StrictInt  # a customer's message within this many days of a notice is read as a reply to it
+    paid_replies: Patterns  # "已经还了": checked against the notice's instalment, not answered with how to pay
+    hardship_replies: Patterns  # "还不上了": the negotiation ticket of the overdue flow, at once
     notices: tuple[NoticeRule, ...]
 
     @validator("contact_start", "contact_end")

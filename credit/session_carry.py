@@ -8,7 +8,9 @@ and for Rasa's fallback when the action server is down).
   therefore asked again after an idle hour;
 * ``new``: nothing to carry; the privacy notice opens the conversation.
 
-The privacy notice is shown once per conversation: only when nothing was said before.
+The privacy notice is shown once per conversation: only when nothing was said before, and only in a
+session the customer started (``started_by: assistant`` marks one started by an outreach notice written
+into the conversation; the customer did not write, so nothing is said to them then).
 """
 from __future__ import annotations
 
@@ -33,11 +35,15 @@ def reason_of(metadata: Any) -> str:
     return reason if reason in REASONS else "new"
 
 
+def started_by_customer(metadata: Any) -> bool:
+    return not (isinstance(metadata, Mapping) and metadata.get("started_by") == "assistant")
+
+
 def carry_over(reason: str, slots: Mapping[str, Any], active_loop: Optional[str], spoken_before: bool,
-               carry_all: bool) -> SessionCarry:
+               carry_all: bool, by_customer: bool = True) -> SessionCarry:
     names = list(slots) if reason == "length" or carry_all else list(ALWAYS_CARRIED)
     kept = {name: slots[name] for name in names
             if name in slots and name != SESSION_METADATA_SLOT and slots[name] is not None}
     return SessionCarry(slots=kept,
                         active_loop=active_loop if reason == "length" else None,
-                        privacy_notice=reason != "length" and not spoken_before)
+                        privacy_notice=reason != "length" and not spoken_before and by_customer)

@@ -2,16 +2,22 @@
 
 Tickets get a number ``TK`` + China date + four random digits and a first-reply SLA
 from the catalogue; every free text (detail, contact, summary, risk text) is stored
-masked.  A sender sees only their own tickets.
+masked.  A sender sees only their own tickets.  An operator closes a ticket
+(:func:`close_ticket`, ``python -m ops tickets close``); the outreach engine then asks the
+customer whether the problem was solved (notice ``ticket_followup``) and the answer is kept with
+:func:`record_satisfaction` (:mod:`credit.ticket_outcomes`).
 """
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,10 +25,12 @@ from credit import inputs
 from credit.catalogue import load_catalogue
 from credit.catalogue_lookups import sla_hours_for
 from credit.db import TICKET_KINDS, Application, Customer, Handoff, RiskEvent, Ticket, TicketContact
-from credit.errors import InvalidInput, ServiceUnavailable
+from credit.errors import InvalidInput, NotFound, ServiceUnavailable
+from credit.masking import mask_pii
 from credit.numbers import extract_phone_number
 from credit.policy import CHINA_TZ
 from credit.store import Store
+from credit.ticket_outcomes import MAX_COMMENT_CHARS, MAX_RESOLUTION_CHARS, SCORES, TicketOutcome, TicketOutcomeView
 from credit.views import HandoffView, RiskEventView, TicketView
 
 
@@ -181,3 +189,93 @@ class Tickets:
             event = add_risk_event(session, self.store.now(), sender, code, text if isinstance(text, str) else "")
             session.flush()
             return RiskEventView(id=event.id, kind=code, created_at=event.created_at)
+
+
+# ----------------------------------------------------------------- closing and the follow-up's answer
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SCORE_REPLY = re.compile(r"(?:打|给|评)?([1-5一二三四五])(?:分|星)?")
+_VERDICT_REPLY = re.compile(r"(?:非常|很|挺|比较|还算|不太|很不|非常不|不)?满意")
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
+
+
+def _one_line(value: Any, what: str, limit: int) -> str:
+    """Operator or customer text: control characters dropped, trimmed, refused when empty or over ``limit``
+    (a silent cut would change what the operator wrote), personal data masked."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what}无效")
+    text = _CONTROL.sub(" ", value[: limit * 4]).strip()
+    if not text:
+        raise InvalidInput(f"请填写{what}")
+    if len(text) > limit:
+        raise InvalidInput(f"{what}最多{limit}字（现在{len(text)}字）")
+    return mask_pii(text)
+
+
+def _outcome_view(ticket: Ticket, outcome: TicketOutcome) -> TicketOutcomeView:
+    return TicketOutcomeView(ticket.number, ticket.kind, outcome.closed_at, outcome.closed_by, outcome.resolution,
+                             outcome.satisfaction, outcome.satisfaction_comment, outcome.answered_at)
+
+
+def close_ticket(engine: Engine, ticket_number: Any, resolution: Any, by: Any, now: datetime) -> TicketOutcomeView:
+    """Close an open ticket with a short resolution.  The close is a compare-and-set on the status, so two
+    operators closing the same ticket at once cannot both succeed; the follow-up is planned from the outcome
+    row by the outreach engine (fact ``ticket_closed``), not here, so closing never waits on a channel."""
+    number = inputs.TICKET_NUMBER.require(ticket_number)
+    text = _one_line(resolution, "办结说明", MAX_RESOLUTION_CHARS)
+    operator = _one_line(by, "操作人", 64)
+    with Store(engine).session() as session:
+        ticket = session.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
+        if ticket is None:
+            raise NotFound(f"没有工单 {number}")
+        closed = session.execute(update(Ticket).where(Ticket.id == ticket.id, Ticket.status == "open")
+                                 .values(status="closed")).rowcount
+        if closed != 1:
+            raise InvalidInput(f"工单 {number} 已经办结，不能重复办结")
+        outcome = TicketOutcome(ticket_id=ticket.id, closed_at=now, closed_by=operator, resolution=text)
+        session.add(outcome)
+        session.flush()
+        return _outcome_view(ticket, outcome)
+
+
+def record_satisfaction(engine: Engine, ticket_number: Any, score: int | None, comment: str,
+                        now: datetime) -> TicketOutcomeView:
+    """The customer's answer to the follow-up: a score 1-5 and/or a comment ("满意"/"不满意"), on a closed
+    ticket.  Answering again replaces the answer (the latest wins); an answer older than the one kept (a
+    late-delivered message) changes nothing.  The dialogue calls this once it knows which ticket is meant."""
+    number = inputs.TICKET_NUMBER.require(ticket_number)
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int) or score not in SCORES):
+        raise InvalidInput("评分应为1到5分")
+    if comment is not None and not isinstance(comment, str):
+        raise InvalidInput("评价无效")
+    remark = mask_pii(_CONTROL.sub(" ", (comment or "")[: MAX_COMMENT_CHARS * 4]).strip())[:MAX_COMMENT_CHARS]
+    if score is None and not remark:
+        raise InvalidInput("请给出1到5分的评分，或告诉我们满意还是不满意")
+    with Store(engine).session() as session:
+        row = session.execute(select(Ticket, TicketOutcome).join(TicketOutcome, TicketOutcome.ticket_id == Ticket.id,
+                                                                 isouter=True)
+                              .where(Ticket.number == number)).first()
+        if row is None:
+            raise NotFound(f"没有工单 {number}")
+        ticket, outcome = row
+        if outcome is None:  # open, or closed before outcomes were recorded
+            raise InvalidInput(f"工单 {number} 还在处理中，办结后才能评价" if ticket.status == "open"
+                               else f"工单 {number} 没有办结记录，无法评价")
+        outcome = session.execute(select(TicketOutcome).where(TicketOutcome.id == outcome.id).with_for_update()
+                                  .execution_options(populate_existing=True)).scalar_one()
+        if outcome.answered_at is None or now >= outcome.answered_at:
+            outcome.satisfaction, outcome.satisfaction_comment, outcome.answered_at = score, remark or None, now
+        return _outcome_view(ticket, outcome)
+
+
+def satisfaction_from_reply(text: Any) -> tuple[int | None, str] | None:
+    """A follow-up reply read as (score, comment): "4分"/"４"/"五星" → (4|5, text), "满意"/"不太满意" → (None, text);
+    None when the message is not such an answer (then it is an ordinary message for the dialogue)."""
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    plain = re.sub(r"[\s，。！!,.~～]+", "", unicodedata.normalize("NFKC", text))
+    score = _SCORE_REPLY.fullmatch(plain)
+    if score:
+        digit = score.group(1)
+        return (_CN_DIGITS.get(digit) or int(digit)), plain
+    return (None, plain) if _VERDICT_REPLY.fullmatch(plain) else None

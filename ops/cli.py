@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Callable, Dict, List, NoReturn, Optional
 
+from ops import tickets_cli
 from ops.project import OpsError, Project
 
 _ARGPARSE_ZH = {
@@ -177,6 +178,7 @@ def build_parser() -> ZhParser:
         u.add_argument("username")
         if name == "passwd":
             u.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    tickets_cli.register(sub)
     return parser
 
 
@@ -407,6 +409,7 @@ COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
     "export": cmd_export, "import": cmd_import, "validate": cmd_validate, "train": cmd_train,
     "evaluate": cmd_evaluate, "promote": cmd_promote, "rollback": cmd_rollback, "status": cmd_status,
     "undo-import": cmd_undo, "serve": cmd_serve, "user": cmd_user, "callbacks": cmd_callbacks,
+    "tickets": tickets_cli.run,
 }
 
 

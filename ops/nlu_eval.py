@@ -55,8 +55,11 @@ def load_examples(path: PathLike) -> List[Tuple[str, str]]:
     """(text, gold intent) for every intent example in a Rasa NLU file or directory."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    data = load_data(str(path))
-    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+    from nlu_components.intent_classifier import EXTERNAL_PREFIX
+
+    data = load_data(str(path))  # outreach-only intents are no customer's words: no system learns them
+    return [(m.get("text"), m.get("intent")) for m in data.intent_examples
+            if not str(m.get("intent")).startswith(EXTERNAL_PREFIX)]
 
 
 @dataclass(frozen=True)

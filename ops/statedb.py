@@ -2,7 +2,8 @@
 
 SQLite (WAL, busy timeout) at `var/ops/console.db` under the project root, or the file named by
 `OPS_CONSOLE_DB`. The CLI (`python -m ops user …`) and the console open the same file, so a user
-added on the command line can log in at once. Every table is created on first use.
+added on the command line can log in at once. Every table (and every column added since,
+:data:`ADDED_COLUMNS`) is created on first use.
 """
 from __future__ import annotations
 
@@ -37,8 +38,11 @@ CREATE TABLE IF NOT EXISTS pipl_requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, lookup TEXT NOT NULL, senders TEXT NOT NULL,
     reason TEXT NOT NULL DEFAULT '', requested_by TEXT NOT NULL, requested_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending', decided_by TEXT NOT NULL DEFAULT '', decided_at REAL,
-    result TEXT NOT NULL DEFAULT '');
+    result TEXT NOT NULL DEFAULT '', customers TEXT NOT NULL DEFAULT '[]');
 """
+# Columns added after a table was first created: (table, column, definition).  CREATE TABLE IF NOT EXISTS
+# leaves an existing table as it was, so each is added on first use of an older file.
+ADDED_COLUMNS = (("pipl_requests", "customers", "TEXT NOT NULL DEFAULT '[]'"),)
 
 _LOCK = threading.Lock()
 
@@ -57,4 +61,16 @@ def connect(project: Project) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.executescript(SCHEMA)
+        _add_columns(conn)
     return conn
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, column, definition in ADDED_COLUMNS:
+        if column in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            continue
+        try:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        except sqlite3.OperationalError as error:  # another process added it a moment ago
+            if "duplicate column" not in str(error):
+                raise

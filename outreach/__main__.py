@@ -19,6 +19,7 @@ from credit.catalogue import load_catalogue
 from credit.db import get_engine, init_db
 from credit.outreach_db import OutreachNotice  # noqa: F401 - registers the outreach tables
 from credit.policy import CHINA_TZ
+from outreach.conversation import conversations_from_env
 from outreach.engine import OutreachEngine
 from outreach.preview import preview, status
 from outreach.registry import default_channels
@@ -65,7 +66,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             print("  " + line)
         return 0
     clock.refuse_fake_clock_in_production()
-    runner = OutreachEngine(engine, cat, channels, clock.now)
+    # RASA_URL + RASA_AUTH_TOKEN: each delivered WeChat notice is also written into the conversation
+    runner = OutreachEngine(engine, cat, channels, clock.now, conversations=conversations_from_env())
 
     def sweep() -> None:
         report = runner.sweep()

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from credit.db import SmsOutbox, session_scope
-from credit.sms import SmsGateway, get_sms_gateway
+from credit.sms import ReconcilingSmsGateway, SmsGateway, SmsSendError, SmsStatusUnknown, get_sms_gateway
 
 
 class DeliveryFailed(Exception):
@@ -68,14 +68,23 @@ class SmsChannel:
         return True
 
     def send(self, address: str, delivery: Delivery) -> str:
+        """The kind and fields choose a vendor's approved template; the key comes back on reconciliation."""
         try:
-            return self.gateway.send(address, delivery.text) or f"sms:{delivery.notice_id}"
+            return self.gateway.send(address, delivery.text, kind=delivery.kind, fields=delivery.fields,
+                                     context=delivery.key) or f"sms:{delivery.notice_id}"
         except Exception as error:  # noqa: BLE001 - any vendor failure is retried
-            raise DeliveryFailed(f"短信发送失败：{type(error).__name__}") from error
+            code = f" {error.code}" if isinstance(error, SmsSendError) else ""
+            raise DeliveryFailed(f"短信发送失败：{type(error).__name__}{code}"[:200]) from error
 
     def find(self, address: str, delivery: Delivery, since: datetime, now: datetime) -> Optional[str]:
-        """The outbox is the vendor here: the newest message to this number with exactly this text that
+        """A vendor that can look messages up is asked by the notice's key (Tencent: SessionContext).
+        Otherwise the outbox is the vendor: the newest message to this number with exactly this text that
         no other notice has claimed (texts name the loan, the instalment and the date)."""
+        if isinstance(self.gateway, ReconcilingSmsGateway):
+            try:
+                return self.gateway.find_sent(address, delivery.key, since, now)
+            except SmsStatusUnknown as error:
+                raise DeliveryUnknown(str(error)) from error
         from credit.outreach_db import OutreachNotice
 
         with session_scope(self.engine) as session:

@@ -12,25 +12,29 @@ All state is in the database, so any number of engines (servers, cron runs) may 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Dict, List, Optional
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from credit.catalogue import Catalogue
 from credit.compliance import check_text
-from credit.db import session_scope
+from credit.db import Customer, session_scope
 from credit.masking import mask_pii
 from credit.outreach_db import ContactPoint, OutreachAttempt, OutreachNotice
 from outreach.channels import Channel, Delivery, DeliveryFailed, DeliveryUnknown
-from outreach.facts import Planned, plan
-from outreach.rules import Decision, decide
+from outreach.conversation import RasaConversations
+from outreach.facts import Planned, beijing_day, opening, plan
+from outreach.rules import Decision, decide, sent_today
+
+logger = logging.getLogger(__name__)
 
 
 def render(cat: Catalogue, kind: str, channel: Channel, fields: Dict[str, str]) -> str:
@@ -53,12 +57,14 @@ class SweepReport:
 
 class OutreachEngine:
     def __init__(self, engine: Engine, cat: Catalogue, channels: Dict[str, Channel],
-                 clock: Callable[[], datetime], worker: Optional[str] = None) -> None:
+                 clock: Callable[[], datetime], worker: Optional[str] = None,
+                 conversations: Optional[RasaConversations] = None) -> None:
         self.engine = engine
         self.cat = cat
         self.channels = channels
         self.clock = clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self.conversations = conversations  # where a delivered notice is written into the conversation
 
     # ------------------------------------------------------------------ plan
     def plan(self, now: datetime) -> int:
@@ -99,15 +105,25 @@ class OutreachEngine:
 
     def _deliver(self, notice_id: int, now: datetime, report: SweepReport, holding: set) -> None:
         with session_scope(self.engine) as session:
-            notice = session.get(OutreachNotice, notice_id)
-            if notice is None or notice.status != "pending":  # another engine got there first
+            # The row stays locked while this engine decides: another engine skips it rather than hold or
+            # suppress it over our claim (or write a second "held" for it).  SQLite: BEGIN IMMEDIATE does this.
+            notice = session.execute(select(OutreachNotice).where(
+                OutreachNotice.id == notice_id, OutreachNotice.status == "pending",
+                or_(OutreachNotice.next_attempt_at.is_(None), OutreachNotice.next_attempt_at <= now))
+                .with_for_update(skip_locked=True)).scalar_one_or_none()
+            if notice is None:  # another engine got there first, has it in hand, or held it meanwhile
                 return
             rule = self.cat.outreach.rule(notice.kind)
             if notice.key not in holding:
                 # paid meanwhile, the day has passed, the ticket answered: the words would no longer be true
                 decision = Decision("suppress", "通知依据的情况已变化（已还款、已过期或已处理），不再发送")
             else:
+                if not notice.mandatory:  # one engine at a time decides for a customer (the daily cap)
+                    session.execute(select(Customer.id).where(Customer.id == notice.customer_id)
+                                    .with_for_update(key_share=True))
                 decision = decide(session, self.cat.outreach, rule, notice, now, self.channels)
+                if decision.action == "send" and not notice.mandatory:
+                    decision = self._in_flight_cap(session, notice, now) or decision
             if decision.action == "hold":
                 notice.next_attempt_at = decision.until
                 notice.reason = decision.reason
@@ -156,6 +172,32 @@ class OutreachEngine:
             notice.attempts += 1
             self._audit(session, notice, now, channel.name, "sent", mask_pii(text)[:300])
         report.sent.append(key)
+        self._write_conversation(notice_id, channel.name, address, now)
+
+    def _write_conversation(self, notice_id: int, channel: str, address: str, now: datetime) -> None:
+        """The delivered notice into the customer's conversation (outreach/conversation.py); its outcome in
+        the audit trail.  Outside any transaction: Rasa's action server reads the notice meanwhile."""
+        if self.conversations is None or self.conversations.conversation_id(channel, address) is None:
+            return
+        problem = self.conversations.write(channel, address, notice_id)
+        with session_scope(self.engine) as session:
+            notice = session.get(OutreachNotice, notice_id)
+            if notice is not None:
+                self._audit(session, notice, now, channel, "conversation", problem or "已写入客户对话")
+
+    def _in_flight_cap(self, session: Session, notice: OutreachNotice, now: datetime) -> Optional[Decision]:
+        """The daily cap counting the customer's notices claimed today but not yet recorded as sent.  decide()
+        counts only ``sent``; with two engines the other's claim is in flight while it talks to the vendor,
+        and both would send the customer's last allowed notice (found by tests/scale/test_outreach_postgres)."""
+        rules = self.cat.outreach
+        in_flight = session.execute(select(func.count(OutreachNotice.id)).where(
+            OutreachNotice.customer_id == notice.customer_id, OutreachNotice.status == "sending",
+            OutreachNotice.mandatory.is_(False),
+            OutreachNotice.claimed_at >= opening(beijing_day(now), datetime.min.time()))).scalar_one()
+        if in_flight and sent_today(session, notice.customer_id, now) + in_flight >= rules.daily_cap:
+            until = opening(beijing_day(now) + timedelta(days=1), rules.opens)
+            return Decision("hold", f"今天已联系 {rules.daily_cap} 次（每日上限），明天再发", until=until)
+        return None
 
     def _still_mine(self, session: Session, notice_id: int, claimed_at: datetime) -> Optional[OutreachNotice]:
         """The notice, if this engine's claim on it still stands (a reconciler may have taken it over)."""
@@ -203,6 +245,9 @@ class OutreachEngine:
                     ref = channel.find(address, delivery, claimed_at, now)
                 except DeliveryUnknown:
                     unknown = True
+                except Exception:  # noqa: BLE001 - the vendor's look-up is down: ask again next sweep
+                    logger.exception("outreach: could not reconcile notice %s with %s", key, channel_name)
+                    continue
             with session_scope(self.engine) as session:
                 notice = session.execute(select(OutreachNotice).where(  # still the stale claim we looked at
                     OutreachNotice.id == notice_id, OutreachNotice.status == "sending",

@@ -20,6 +20,7 @@ from credit.db import Application, Loan, LoanInstallment, Ticket
 from credit.outreach_db import RepaymentRecord
 from credit.outreach_rules import NoticeRule
 from credit.policy import CHINA_TZ
+from credit.ticket_outcomes import TicketOutcome
 
 
 @dataclass(frozen=True)
@@ -147,12 +148,27 @@ def _ticket_due(session: Session, cat: Catalogue, rule: NoticeRule, now: datetim
     return out
 
 
+def _ticket_closed(session: Session, cat: Catalogue, rule: NoticeRule, now: datetime) -> List[Planned]:
+    """A ticket closed (not a suggestion: nothing to be satisfied with) and not yet rated: due at the close,
+    once per ticket.  A rating given meanwhile in the conversation makes the question moot (suppressed)."""
+    rows = session.execute(
+        select(Ticket, TicketOutcome, Application)
+        .join(TicketOutcome, TicketOutcome.ticket_id == Ticket.id)
+        .join(Application, Application.application_id == Ticket.application_id)
+        .where(Ticket.status == "closed", Ticket.kind != "suggestion", TicketOutcome.answered_at.is_(None))
+    ).all()
+    return [Planned(f"{rule.kind}:{ticket.number}", rule.kind, app.customer_id, ticket.number, outcome.closed_at,
+                    rule.mandatory, None, {**_loan_fields(cat, app), "ticket": ticket.number})
+            for ticket, outcome, app in rows if _fresh(rule, outcome.closed_at, now)]
+
+
 _FACTS = {
     "installment_due": _installment_due,
     "installment_overdue": _installment_overdue,
     "deduction_failed": _deduction_failed,
     "application_stage": _application_stage,
     "ticket_due": _ticket_due,
+    "ticket_closed": _ticket_closed,
 }
 
 __all__ = ["Planned", "plan", "beijing_day", "opening"]

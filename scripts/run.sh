@@ -25,7 +25,9 @@ RASA_URL="${RASA_URL:-http://localhost:${RASA_PORT:-5005}}" .venv/bin/python -m 
   --host "${OPS_CONSOLE_HOST:-127.0.0.1}" --port "${OPS_CONSOLE_PORT:-5010}" &
 console_pid=$!
 # reaching out first: repayment reminders and notices within the contact rules (python -m outreach)
-.venv/bin/python -m outreach run --interval "${OUTREACH_INTERVAL:-60}" >> logs/outreach.log 2>&1 &
+# (each delivered WeChat notice is also written into the customer's conversation through RASA_URL)
+RASA_URL="${RASA_URL:-http://localhost:${RASA_PORT:-5005}}" \
+  .venv/bin/python -m outreach run --interval "${OUTREACH_INTERVAL:-60}" >> logs/outreach.log 2>&1 &
 outreach_pid=$!
 trap 'kill $actions_pid $console_pid $outreach_pid 2>/dev/null || true' EXIT INT TERM
 echo ">> 运营控制台: http://${OPS_CONSOLE_HOST:-127.0.0.1}:${OPS_CONSOLE_PORT:-5010}/（首个管理员：.venv/bin/python -m ops user add <用户名> --roles admin）"

@@ -1,4 +1,9 @@
-"""Rasa glue for the JSON IVR webhook (``/webhooks/ivr/webhook``)."""
+"""Rasa glue for the JSON IVR webhook (``/webhooks/ivr/webhook``).
+
+An outbound call requested by outreach (``outreach/phone.py``, ``POST IVR_OUTBOUND_URL``) names
+``…/webhook?notice=<id>`` as its ``callback_url``; the platform posts every event of that call there.
+Its conversation is ``ivr:notice-<id>`` (the platform's ``call_id`` is still validated and echoed), and
+its start triggers the notice's external intent (``connectors.voice.calls``)."""
 from __future__ import annotations
 
 import logging
@@ -14,7 +19,7 @@ from connectors.http import check_body_size, guarded, webhook_blueprint
 from connectors.ivr import signature
 from connectors.ivr.config import IvrSettings
 from connectors.ivr.schema import parse_request, response_body
-from connectors.voice.calls import CallRunner, engine_from_env, tracker_slot_lookup
+from connectors.voice.calls import CallRunner, engine_from_env, goodbye_turn, notice_query, tracker_slot_lookup
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +54,15 @@ class IvrInput(InputChannel):
             body = check_body_size(request, settings.max_body_bytes)
             signature.verify(settings.shared_secret, request.headers.get(signature.HEADER), body, settings.tolerance_s)
             parsed = parse_request(body)
-            turn = await runner.handle(
-                parsed.call_id,
-                parsed.event,
-                on_new_message,
-                slot_lookup=tracker_slot_lookup(request.app),
-                metadata={"call_id": parsed.call_id, "caller": parsed.caller, "called": parsed.called},
-            )
+            route = await runner.route(parsed.call_id, notice_query(request.query_string), request.app)
+            metadata: Dict[str, Any] = {"call_id": parsed.call_id, "caller": parsed.caller, "called": parsed.called}
+            if route.notice_id is not None:
+                metadata["notice_id"] = route.notice_id
+            if route.refused:
+                turn = goodbye_turn(parsed.event)
+            else:
+                turn = await runner.handle(route.call_id, parsed.event, on_new_message, metadata=metadata,
+                                           slot_lookup=tracker_slot_lookup(request.app), start=route.start)
             return response.json(response_body(parsed.call_id, turn, settings.language), ensure_ascii=False)
 
         return webhook

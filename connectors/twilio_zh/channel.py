@@ -1,8 +1,14 @@
 """Rasa glue for ``twilio_zh`` (``/webhooks/twilio_zh/webhook``): Mandarin speech and
-keypad input through TwiML ``<Gather input="dtmf speech">``."""
+keypad input through TwiML ``<Gather input="dtmf speech">``.
+
+An outbound call placed by outreach (``outreach/phone.py``) calls ``…/webhook?notice=<id>``: its
+conversation is ``tel:notice-<id>`` for every event, every action URL of its TwiML keeps the
+``notice`` parameter, and its start triggers the notice's external intent (``connectors.voice.calls``).
+The signature is checked for these requests like for any other."""
 from __future__ import annotations
 
 import logging
+import urllib.parse
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -15,7 +21,14 @@ from connectors.http import bad_request, check_body_size, guarded, text_error, w
 from connectors.twilio_zh.config import TwilioSettings
 from connectors.twilio_zh.signature import check_twilio_signature
 from connectors.twilio_zh.twiml import render_twiml
-from connectors.voice.calls import CallRunner, engine_from_env, tracker_slot_lookup
+from connectors.voice.calls import (
+    NOTICE_PARAM,
+    CallRunner,
+    engine_from_env,
+    goodbye_turn,
+    notice_query,
+    tracker_slot_lookup,
+)
 from connectors.voice.engine import VoiceEvent
 
 logger = logging.getLogger(__name__)
@@ -23,6 +36,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "twilio_zh"
 WEBHOOK_PATH = f"/webhooks/{CHANNEL}/webhook"
 ENDED_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+EMPTY_TWIML = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response />"
 
 
 def _form(request: Request) -> Any:
@@ -38,6 +52,14 @@ def _param(request: Request, name: str) -> str:
     source = _form(request)
     value = source.get(name) if source else None
     return value if isinstance(value, str) else ""
+
+
+def webhook_url(public_base_url: str | None, event: str | None = None, notice: int | str | None = None) -> str:
+    """The webhook URL for Twilio's next request: ``?event=gather|no_input|status`` and, on an outbound
+    call, ``notice=<id>`` (Twilio signs the URL with its query, so the order is fixed here)."""
+    query = urllib.parse.urlencode([(k, str(v)) for k, v in (("event", event), (NOTICE_PARAM, notice))
+                                    if v is not None])
+    return f"{public_base_url or ''}{WEBHOOK_PATH}" + (f"?{query}" if query else "")
 
 
 def event_from_request(request: Request) -> VoiceEvent:
@@ -85,9 +107,6 @@ class TwilioZhInput(InputChannel):
 
         runner = CallRunner(CHANNEL, ids.TELEPHONE, engine_from_env())
 
-        def url_for(event: str) -> str:
-            return f"{settings.public_base_url or ''}{WEBHOOK_PATH}?event={event}"
-
         @webhook.route("/webhook", methods=["GET", "POST"])
         @guarded(CHANNEL, text_error)
         async def receive(request: Request) -> HTTPResponse:
@@ -97,17 +116,25 @@ class TwilioZhInput(InputChannel):
             if not ids.is_valid_raw_id(call_sid):
                 raise bad_request("bad_call_sid", "缺少或无效的 CallSid", "missing or invalid CallSid")
             event = event_from_request(request)
-            caller = _param(request, "From")[:32]
-            turn = await runner.handle(
-                call_sid,
-                event,
-                on_new_message,
-                slot_lookup=tracker_slot_lookup(request.app),
-                metadata={"call_sid": call_sid, "caller": caller},
-            )
-            if event.kind == "hangup":
-                return response.text("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response />",
-                                     content_type="text/xml; charset=utf-8")
+            if request.args and request.args.get("event") == "status" and event.kind != "hangup":
+                return response.text(EMPTY_TWIML, content_type="text/xml; charset=utf-8")  # progress, no turn
+            route = await runner.route(call_sid, notice_query(request.query_string), request.app)
+            if event.kind == "hangup":  # a status callback: nothing to say, the call state goes
+                if not route.refused:
+                    await runner.handle(route.call_id, event, on_new_message)
+                return response.text(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+            if route.refused:
+                turn = goodbye_turn()
+            else:
+                metadata: Dict[str, Any] = {"call_sid": call_sid, "caller": _param(request, "From")[:32]}
+                if route.notice_id is not None:  # outbound: the caller is us, the borrower was called
+                    metadata.update(called=_param(request, "To")[:32], notice_id=route.notice_id)
+                turn = await runner.handle(route.call_id, event, on_new_message, metadata=metadata,
+                                           slot_lookup=tracker_slot_lookup(request.app), start=route.start)
+
+            def url_for(next_event: str) -> str:
+                return webhook_url(settings.public_base_url, next_event, route.notice_id)
+
             return response.text(render_twiml(turn, settings, url_for), content_type="text/xml; charset=utf-8")
 
         return webhook

@@ -1,5 +1,5 @@
-"""The WeChat callback, independent of Sanic: verify, open, de-duplicate, run one
-dialogue turn, and answer passively or through the customer-service API."""
+"""The WeChat callback, independent of Sanic: verify, open, de-duplicate, answer 退订/订阅 at once
+(``consent``), run one dialogue turn, and answer passively or through the customer-service API."""
 from __future__ import annotations
 
 import asyncio
@@ -18,6 +18,7 @@ from connectors.render import MAIN_MENU, WeChatRendering, render_wechat
 from connectors.state import StateStore, shared_store
 from connectors.wechat.client import CustomerServiceClient
 from connectors.wechat.config import WeChatSettings
+from connectors.wechat.consent import WeChatConsent
 from connectors.wechat.crypto import WeChatSecurity
 from connectors.wechat.dedup import DeliveryLedger
 from connectors.wechat.parse import Inbound, parse_inbound
@@ -54,10 +55,12 @@ class WeChatService:
         on_new_message: OnNewMessage,
         store: StateStore | None = None,
         client: CustomerServiceClient | None = None,
+        consent: WeChatConsent | None = None,
     ) -> None:
         self.settings = settings
         self.on_new_message = on_new_message
         self.store = store or shared_store()
+        self.consent = consent or WeChatConsent()  # 退订/订阅 typed in the chat
         self.security = WeChatSecurity(settings)
         self.ledger = DeliveryLedger(self.store)
         self.client = client or (CustomerServiceClient(settings, self.store) if settings.can_send else None)
@@ -82,6 +85,8 @@ class WeChatService:
     # --- first delivery -------------------------------------------------------------
     async def _answer_first(self, inbound: Inbound, args: Mapping[str, str]) -> WeChatResponse:
         immediate = self._channel_level_reply(inbound)
+        if immediate is None and inbound.kind == "text":
+            immediate = await self.consent.reply(inbound.openid, inbound.text)  # never a dialogue turn
         if immediate is not None:
             reply = text_reply(inbound, immediate)
             self.ledger.settle_passive(inbound.dedup_key, reply)

@@ -39,12 +39,13 @@ MEMBERS = (TIMEOUT, RUN, VALIDATE)
 def _session_start_fallback(events_module: Any, tracker: Any, domain: Any) -> List[Any]:
     """The session start the action server would have made (credit/session_carry.py)."""
     from credit.compliance import PRIVACY_NOTICE_SHORT
-    from credit.session_carry import SESSION_METADATA_SLOT, carry_over, reason_of
+    from credit.session_carry import SESSION_METADATA_SLOT, carry_over, reason_of, started_by_customer
 
+    metadata = tracker.get_slot(SESSION_METADATA_SLOT)
     carry = carry_over(
-        reason_of(tracker.get_slot(SESSION_METADATA_SLOT)), tracker.current_slot_values(), tracker.active_loop_name,
+        reason_of(metadata), tracker.current_slot_values(), tracker.active_loop_name,
         spoken_before=any(isinstance(e, (events_module.UserUttered, events_module.BotUttered)) for e in tracker.events),
-        carry_all=bool(domain.session_config.carry_over_slots))
+        carry_all=bool(domain.session_config.carry_over_slots), by_customer=started_by_customer(metadata))
     events: List[Any] = []
     if carry.privacy_notice:
         events.append(events_module.BotUttered(PRIVACY_NOTICE_SHORT, metadata={"guard": "session_start_fallback"}))

@@ -16,6 +16,9 @@ Every session start gets ``session_started_metadata.session_reason``:
 * ``expired``: the customer wrote again after ``session_expiration_time`` minutes;
 * ``length``: the bound above (nothing is lost, nothing is said).
 
+A session started without an output channel (``trigger_intent``: an outreach notice written into the
+conversation) also gets ``started_by: assistant``.
+
 ``MessageProcessor._update_tracker_session`` is a copy of Rasa 3.6.21's with the length
 check and the reason added.
 """
@@ -36,6 +39,7 @@ SESSION_EXPIRED = Member("rasa.core.processor", "MessageProcessor._has_session_e
 MEMBERS = (UPDATE_SESSION, SESSION_EXPIRED)
 
 REASON_KEY = "session_reason"
+STARTED_BY_KEY, ASSISTANT = "started_by", "assistant"  # read by credit/session_carry.py
 NEW, EXPIRED, LENGTH = "new", "expired", "length"
 
 
@@ -78,7 +82,10 @@ def _bounded_update(settings: Settings) -> Any:
             return
         logger.debug("starting a new session for %s (%s)", tracker.sender_id, reason)
         action_session_start = self._get_action(ACTION_SESSION_START_NAME)
-        tracker.update(SlotSet(SESSION_START_METADATA_SLOT, {**(metadata or {}), REASON_KEY: reason}),
+        # No output channel: the session is started by the assistant's own side (an outreach notice through
+        # trigger_intent), not by a customer's message; the session start then shows no privacy line.
+        by = {STARTED_BY_KEY: ASSISTANT} if output_channel is None else {}
+        tracker.update(SlotSet(SESSION_START_METADATA_SLOT, {**(metadata or {}), REASON_KEY: reason, **by}),
                        self.domain)
         await self._run_action(
             action=action_session_start,

@@ -33,6 +33,8 @@ PII_RAW = ["张三丰", "110101199003071234", "13812345678", "622202123456789012
 FORMULA = ["=HYPERLINK(\"http://x\")", "+1+1 怎么还款", "-2+3 利率", "@SUM(A1) 还款"]
 APPLICATION = "SQ202611010001"
 PHONE = "13912345678"
+OPENID = "o_console_openid_wangxm"  # the customer's bound WeChat account (outreach contact point)
+KIN_PHONE = "13700001111"  # the emergency contact they named
 
 
 def day_ts(days_ago: int, hour: int = 10) -> float:
@@ -80,6 +82,7 @@ def seed_credit(url: str) -> None:
         init_db,
         session_scope,
     )
+    from credit.outreach_db import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
 
     engine = get_engine(url)
     init_db(engine)
@@ -109,6 +112,28 @@ def seed_credit(url: str) -> None:
         s.add(RiskEvent(sender_id="web:c5", kind="urgent_need", text="急用钱", created_at=at(1)))
         s.add(RiskEvent(sender_id="wx:c3", kind="fraud_report", text="被骗了", created_at=at(2)))
         s.add(RiskEvent(sender_id="rest:c7", kind="urgent_need", text="急", created_at=at(0, 9)))
+        # outreach: the customer's contacts and consents (SMS 退订), whom they named, a notice and its attempts;
+        # and another customer's, which a request about 王小明 never touches
+        other = Customer(name="赵六", id_last4="9999", id_number_masked="110***********9999", phone="13600009999")
+        s.add(other)
+        s.flush()
+        for owner, channel, address, subscribed in ((customer, "sms", PHONE, False),
+                                                    (customer, "wechat", OPENID, True),
+                                                    (other, "sms", "13600009999", True)):
+            s.add(ContactPoint(customer_id=owner.id, channel=channel, address=address, verified=True,
+                               subscribed=subscribed, changed_at=at(1)))
+        s.add(EmergencyContact(customer_id=customer.id, name="王大明", relation="兄弟", phone=KIN_PHONE))
+        s.add(EmergencyContact(customer_id=other.id, name="赵七", relation="父亲", phone="13600001111"))
+        for owner, subject in ((customer, APPLICATION), (other, "SQ202611010009")):
+            notice = OutreachNotice(key=f"application_approved:{subject}", kind="application_approved",
+                                    customer_id=owner.id, subject=subject, due_at=at(1), status="sent",
+                                    channel="wechat", sent_at=at(1), created_at=at(1), fields="{}")
+            s.add(notice)
+            s.flush()
+            s.add(OutreachAttempt(notice_id=notice.id, at=at(1), worker="w1", channel="sms", outcome="failed",
+                                  detail="短信发送失败：Timeout"))
+            s.add(OutreachAttempt(notice_id=notice.id, at=at(1), worker="w1", channel="wechat", outcome="sent",
+                                  detail="【安信】您的借款申请已审批通过"))
     engine.dispose()
 
 

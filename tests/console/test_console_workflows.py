@@ -9,7 +9,7 @@ import sqlite3
 from ops.inbox import Item, group
 from ops.ledger import read_ledger, read_log
 from ops.project import Project
-from tests.console.conftest import APPLICATION, PHONE, PII_RAW, Console
+from tests.console.conftest import APPLICATION, KIN_PHONE, OPENID, PHONE, PII_RAW, Console
 
 SINCE = (dt.date.today() - dt.timedelta(days=5)).isoformat()
 
@@ -102,23 +102,38 @@ def test_pipl_request_needs_a_second_approver(console: Console) -> None:
     own = approver.post("/pipl/decide", {"id": "1", "decision": "approve"})
     assert own.status == 400 and "申请人不能批准自己的申请" in own.text
     done = second.post("/pipl/decide", {"id": "1", "decision": "approve"})
-    assert "已导出 2 段对话" in done.text
+    assert "已导出 2 段对话" in done.text and "1 条通知" in done.text
     bundle = second.get("/pipl/1.json").text
     assert "wx:c3" in bundle and "138****5678" in bundle
-    for raw in PII_RAW + [PHONE]:
+    for raw in PII_RAW + [PHONE, OPENID, KIN_PHONE, "王大明"]:
         assert raw not in bundle
-    json.loads(bundle)
+    outreach = json.loads(bundle)["outreach"]  # what outreach holds about 王小明, masked; nothing of 赵六
+    assert [(p["channel"], p["address"]) for p in outreach["contact_points"]] == [("sms", "139****5678"),
+                                                                                  ("wechat", "o_co****ngxm")]
+    assert [(c["channel"], c["subscribed"], c["state"]) for c in outreach["consents"]] == [
+        ("sms", False, "已退订"), ("wechat", True, "接收通知")]
+    assert outreach["emergency_contacts"] == [{"name": "王某", "relation": "兄弟", "phone": "137****1111"}]
+    [notice] = outreach["notices"]
+    assert (notice["kind"], notice["name"], notice["subject"], notice["status"], notice["channel"]) == (
+        "application_approved", "审批通过", APPLICATION, "sent", "wechat") and notice["sent_at"]
+    assert [(a["outcome"], a["channel"]) for a in outreach["notice_attempts"]] == [("failed", "sms"),
+                                                                                  ("sent", "wechat")]
     # delete: the conversations leave the tracker store, after a second approver
     approver.post("/pipl/request", {"lookup": PHONE, "kind": "delete", "reason": "客户要求删除", "verified": "yes"})
     count = (lambda: sqlite3.connect(console.tracker).execute(  # noqa: E731
         "SELECT count(*) FROM events WHERE sender_id IN ('wx:c3', 'wx:c4')").fetchone()[0])
     assert count() > 0
-    assert "已删除 2 段对话" in second.post("/pipl/decide", {"id": "2", "decision": "approve"}).text
+    deleted = second.post("/pipl/decide", {"id": "2", "decision": "approve"}).text
+    assert "已删除 2 段对话" in deleted and "联系方式 2 个、紧急联系人 1 个、通知 1 条（发送记录 2 条）" in deleted
     assert count() == 0
     from sqlalchemy import create_engine
     from sqlalchemy import text as sql
     with create_engine(console.credit_url).connect() as conn:  # the call-back number goes too
         assert conn.execute(sql("SELECT count(*) FROM ticket_contacts")).scalar_one() == 0
+        for table in ("contact_points", "emergency_contacts", "outreach_notices"):  # 赵六's stay
+            left = conn.execute(sql(f"SELECT c.name FROM {table} t JOIN customers c ON c.id = t.customer_id")).all()
+            assert [name for (name,) in left] == ["赵六"], table
+        assert conn.execute(sql("SELECT count(*) FROM outreach_attempts")).scalar_one() == 2
     again = second.post("/pipl/decide", {"id": "2", "decision": "approve"})
     assert again.status == 400 and "已经已完成" not in again.text and "不能再次处理" in again.text
     audit = console.client("auditor").get("/audit").text

@@ -84,6 +84,21 @@ def test_trains_persists_loads_and_classifies(storage: LocalModelStorage) -> Non
     assert ranking[0]["confidence"] == messages[0].get("intent")["confidence"]
 
 
+def test_outreach_only_intents_are_skipped_in_training(storage: LocalModelStorage) -> None:
+    """EXTERNAL_* examples (data/nlu/external.yml) only describe the event; even their own words are never
+    classified as one, because the classifier never learns the label."""
+    resource = Resource("intent_classifier")
+    config = {**CreditIntentClassifier.get_default_config(), "userdict": "data/jieba/userdict.txt"}
+    component = CreditIntentClassifier.create(config, storage, resource, _context())
+    event = "【系统事件】已向客户发出一条主动通知"
+    data = TrainingData([Message(data={"text": t, "intent": i}) for t, i in CORPUS]
+                        + [Message(data={"text": event, "intent": "EXTERNAL_outreach_notice"})] * 3)
+    component.train(data)
+    message = Message(data={"text": event})
+    component.process([message])
+    assert not any(r["name"].startswith("EXTERNAL_") for r in message.get("intent_ranking"))
+
+
 @pytest.mark.parametrize(
     ("text", "reply_only"),
     [("SQ202611200001", True), ("嗯 两万", True), ("随心借吧", True), ("借1万分12期", True),

@@ -358,7 +358,7 @@ def test_otp_sends_are_rate_limited(svc, clock):
 
 def test_sms_failure_is_service_unavailable_and_burns_the_code(engine, clock):
     class Broken:
-        def send(self, phone: str, text: str) -> None:
+        def send(self, phone: str, text: str, **_: object) -> None:
             raise ConnectionError("gateway down")
 
     seed(engine, now=clock.now)

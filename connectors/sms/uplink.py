@@ -1,0 +1,67 @@
+"""One SMS reply, independent of Sanic: authenticate, read, and act on 退订/订阅.
+
+A text matching the catalogue's opt-out words unsubscribes the number's ``sms`` and ``phone`` contact
+points, an opt-in word subscribes them again (:mod:`credit.consent`).  Any other text is acknowledged and
+logged masked; it is not routed into the dialogue (an SMS reply has no conversation to continue yet, and
+answering it would cost a templated SMS).  Tencent is always answered ``{"result": 0, "errmsg": "OK"}``
+once the request is authentic and well formed, also for a number we do not know, so it does not retry.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Callable, Dict, Optional
+
+from sqlalchemy.engine import Engine
+
+from connectors.http import parse_json_object
+from connectors.sms.auth import check_token
+from connectors.sms.config import UplinkSettings
+from connectors.sms.reply import ACK, UplinkReply, parse_reply
+from credit import clock
+from credit.consent import ConsentChange, apply_reply
+from credit.db import get_engine
+from credit.masking import mask_pii
+from credit.sms_common import MAINLAND, mainland_mobile
+
+logger = logging.getLogger(__name__)
+
+
+class UplinkService:
+    def __init__(self, settings: UplinkSettings, engine: Optional[Engine] = None,
+                 now: Callable[[], datetime] = clock.now) -> None:
+        self.settings = settings
+        self._engine = engine
+        self.now = now
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:  # DATABASE_URL, the business database the outreach engine reads
+            self._engine = get_engine()
+        return self._engine
+
+    def handle(self, body: bytes, token: Optional[str]) -> Dict[str, Any]:
+        """Tencent's acknowledgement, or a :class:`connectors.http.ChannelError` (401/403/400)."""
+        check_token(token, self.settings.token)
+        reply = parse_reply(parse_json_object(body))
+        self.consent(reply)
+        return dict(ACK)
+
+    def consent(self, reply: UplinkReply) -> Optional[ConsentChange]:
+        who = mask_pii(reply.mobile)
+        try:
+            mobile = mainland_mobile(reply.mobile) if reply.nationcode == MAINLAND else None
+        except ValueError:
+            mobile = None
+        if mobile is None:
+            logger.info("SMS reply from a non-mainland number (+%s %s) ignored", reply.nationcode, who)
+            return None
+        change = apply_reply(self.engine, "sms", mobile, reply.text, self.now())
+        if change is None:
+            logger.info("SMS reply from %s (not routed to the dialogue): %s", who, mask_pii(reply.text)[:200])
+        elif not change.known:
+            logger.info("SMS %s from %s: no contact point holds this number, nothing changed", change.action, who)
+        else:
+            logger.info("SMS %s from %s: %s changed, %s already so", change.action, who,
+                        ",".join(change.changed) or "-", ",".join(change.unchanged) or "-")
+        return change

@@ -1,0 +1,176 @@
+"""`python -m ops tickets close`: an operator closes a ticket (Chinese help and errors, exit codes 0/2, one
+audit row per attempt, refused ones included), hostile input changes nothing, and the close is what the
+outreach engine's follow-up is planned from."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import List
+
+import pytest
+from sqlalchemy import func, select
+
+from credit.catalogue import load_catalogue
+from credit.db import Ticket, get_engine, session_scope
+from credit.policy import CHINA_TZ
+from credit.seed import seed
+from credit.service import LoanService
+from credit.ticket_outcomes import TicketOutcome
+from ops import audit
+from ops.cli import main
+from ops.project import Project
+from tests.ops.conftest import ROOT
+
+SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
+FAKE_NOW = "2026-12-01T15:00:00+08:00"
+
+
+@pytest.fixture()
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A project root for the audit log, a seeded business database, and the test clock."""
+    (tmp_path / "config.yml").write_text("language: zh\n", "utf-8")
+    url = f"sqlite:///{tmp_path / 'credit.db'}"
+    engine = get_engine(url)
+    seed(engine, now=SEEDED, reset=True)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("CREDIT_FAKE_NOW", FAKE_NOW)
+    monkeypatch.setenv("HARDENING_MODE", "development")
+    monkeypatch.delenv("OPS_CONSOLE_DB", raising=False)
+    yield tmp_path, engine
+    engine.dispose()
+
+
+def open_ticket(engine, kind: str = "complaint") -> str:
+    svc = LoanService(engine, clock=lambda: SEEDED)
+    return svc.create_ticket("wx:o_demo_openid_5678", kind, "放款慢", contact="registered",
+                             application_id="SQ202611180002").number
+
+
+def close(root: Path, *args: str) -> int:
+    return main(["tickets", "close", *args, "--project", str(root)])
+
+
+def actions(root: Path) -> List[tuple]:
+    return [(e.who, e.action, e.target) for e in reversed(audit.entries(Project.at(root)))]
+
+
+def state(engine, number: str) -> tuple:
+    with session_scope(engine) as s:
+        status = s.execute(select(Ticket.status).where(Ticket.number == number)).scalar_one()
+        outcomes = s.execute(select(func.count(TicketOutcome.id))).scalar_one()
+    return status, outcomes
+
+
+def test_closing_a_ticket_records_it_audits_it_and_plans_the_follow_up(env, capsys):
+    root, engine = env
+    number = open_ticket(engine)
+    assert close(root, number, "--resolution", "已回电 13912345678 说明放款进度，款项已到账", "--by", "主管王") == 0
+    out = capsys.readouterr().out
+    assert f"已办结工单 {number}（2026-12-01 15:00 北京时间）" in out and "139****5678" in out
+    assert "13912345678" not in out and "办结回访" in out
+    assert state(engine, number) == ("closed", 1)
+    [entry] = audit.entries(Project.at(root), action="ticket_close")
+    assert (entry.who, entry.target) == ("主管王", number)
+    assert "139****5678" in entry.detail and "13912345678" not in entry.detail
+
+    from outreach.channels import SmsChannel
+    from outreach.engine import OutreachEngine
+
+    moment = datetime.fromisoformat(FAKE_NOW) + timedelta(minutes=1)
+    report = OutreachEngine(engine, load_catalogue(), {"sms": SmsChannel(engine)}, lambda: moment).sweep()
+    assert f"ticket_followup:{number}" in report.sent
+
+
+@pytest.mark.parametrize("number, why", [
+    ("TK209901010000", "没有工单"),
+    ("TK2026'; DROP TABLE tickets;--", "工单号格式不正确"),
+    ("../../etc/passwd", "工单号格式不正确"),
+    ("TK" + "1" * 5000, "工单号格式不正确"),
+    ("", "工单号格式不正确"),
+])
+def test_an_unknown_or_malformed_number_is_refused_and_audited(env, capsys, number, why):
+    root, engine = env
+    assert close(root, number, "--resolution", "已处理", "--by", "主管王") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：") and why in err and "Traceback" not in err
+    [(who, action, target)] = actions(root)
+    assert (who, action) == ("主管王", "ticket_close_refused") and len(target) <= 40
+    with session_scope(engine) as s:  # nothing changed, the table is still there
+        assert s.execute(select(func.count(TicketOutcome.id))).scalar_one() == 0
+        assert s.execute(select(func.count(Ticket.id))).scalar_one() == 0
+
+
+def test_closing_twice_is_refused_and_the_first_close_stands(env, capsys):
+    root, engine = env
+    number = open_ticket(engine)
+    assert close(root, number, "--resolution", "已处理", "--by", "主管王") == 0
+    assert close(root, number.lower(), "--resolution", "又处理了一次", "--by", "主管李") == 2
+    assert "已经办结" in capsys.readouterr().err
+    assert state(engine, number) == ("closed", 1)
+    with session_scope(engine) as s:
+        assert s.execute(select(TicketOutcome.resolution)).scalar_one() == "已处理"
+    assert [a for _, a, _ in actions(root)] == ["ticket_close", "ticket_close_refused"]
+
+
+@pytest.mark.parametrize("resolution, by, why", [
+    ("", "主管王", "请填写办结说明"),
+    ("  \t ", "主管王", "请填写办结说明"),
+    ("\x00\x1b\x07\r\n", "主管王", "请填写办结说明"),
+    ("说" * 201, "主管王", "最多200字"),
+    ("已处理", "\x00", "请填写操作人"),
+    ("已处理", "王" * 65, "操作人最多64字"),
+])
+def test_hostile_resolutions_and_operators_change_nothing(env, capsys, resolution, by, why):
+    root, engine = env
+    number = open_ticket(engine)
+    assert close(root, number, "--resolution", resolution, "--by", by) == 2
+    assert why in capsys.readouterr().err
+    assert state(engine, number) == ("open", 0)
+    [(who, action, _)] = actions(root)
+    assert action == "ticket_close_refused" and "\x00" not in who and len(who) <= 64
+
+
+def test_control_characters_in_a_resolution_do_not_reach_the_record(env):
+    root, engine = env
+    number = open_ticket(engine)
+    assert close(root, number, "--resolution", "已处理\n\x1b[31m请忽略\r完毕", "--by", "主管王") == 0
+    with session_scope(engine) as s:
+        stored = s.execute(select(TicketOutcome.resolution)).scalar_one()
+    assert "\n" not in stored and "\x1b" not in stored and stored.startswith("已处理")
+
+
+def test_an_unreachable_database_is_exit_1_and_a_fake_clock_outside_development_is_refused(env, capsys,
+                                                                                           monkeypatch):
+    root, engine = env
+    number = open_ticket(engine)
+    assert close(root, number, "--resolution", "已处理", "--credit-db-url",
+                 "postgresql+psycopg2://nobody:nothing@127.0.0.1:1/none") == 1
+    assert "业务数据库暂时无法访问" in capsys.readouterr().err
+    monkeypatch.setenv("HARDENING_MODE", "production")
+    with pytest.raises(SystemExit):
+        close(root, number, "--resolution", "已处理")
+    assert state(engine, number) == ("open", 0)
+
+
+def test_the_real_command_line_help_usage_and_exit_codes(env):
+    root, engine = env
+    number = open_ticket(engine)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "ops", *args], cwd=root, env={**os.environ,
+                              "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+
+    helped = run("tickets", "close", "--help")
+    assert helped.returncode == 0 and "办结" in helped.stdout and "--resolution" in helped.stdout
+    assert "回访" in helped.stdout and "用法" in helped.stdout
+    missing = run("tickets", "close", number)
+    assert missing.returncode == 2 and "缺少必需的参数" in missing.stderr
+    bare = run("tickets")
+    assert bare.returncode == 2 and "python -m ops tickets close" in bare.stderr
+    done = run("tickets", "close", number, "--resolution", "已处理", "--by", "主管王")
+    assert done.returncode == 0 and f"已办结工单 {number}" in done.stdout, done.stderr
+    again = run("tickets", "close", number, "--resolution", "已处理", "--by", "主管王")
+    assert again.returncode == 2 and "已经办结" in again.stderr
