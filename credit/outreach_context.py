@@ -109,16 +109,25 @@ class NoticeContexts:
                 return _context(session, notice, by_call=True)
             if prefix != "wx" or not raw:
                 return None
-            since = self.store.now() - timedelta(days=self.reply_days)
-            notice = session.execute(
-                select(OutreachNotice)
-                .join(ContactPoint, ContactPoint.id == OutreachNotice.contact_point_id)
-                .where(ContactPoint.channel == "wechat", ContactPoint.address == raw,
-                       ContactPoint.verified.is_(True), OutreachNotice.status == "sent",
-                       OutreachNotice.sent_at >= since)
-                .order_by(OutreachNotice.sent_at.desc(), OutreachNotice.id.desc())
-                .limit(1)).scalar_one_or_none()
+            notice = self._latest_sent(session, "wechat", (raw,))
             return _context(session, notice, by_call=False) if notice is not None else None
+
+    def for_address(self, channel: str, addresses: tuple[str, ...]) -> Optional[NoticeContext]:
+        """The latest notice sent to one of the borrower's verified contact points (an SMS reply: the
+        number, written with or without +86)."""
+        with self.store.session() as session:
+            notice = self._latest_sent(session, channel, addresses)
+            return _context(session, notice, by_call=False) if notice is not None else None
+
+    def _latest_sent(self, session: Any, channel: str, addresses: tuple[str, ...]) -> Optional[OutreachNotice]:
+        since = self.store.now() - timedelta(days=self.reply_days)
+        return session.execute(
+            select(OutreachNotice)
+            .join(ContactPoint, ContactPoint.id == OutreachNotice.contact_point_id)
+            .where(ContactPoint.channel == channel, ContactPoint.address.in_(addresses),
+                   ContactPoint.verified.is_(True), OutreachNotice.status == "sent", OutreachNotice.sent_at >= since)
+            .order_by(OutreachNotice.sent_at.desc(), OutreachNotice.id.desc())
+            .limit(1)).scalar_one_or_none()
 
 
     def for_notice(self, sender_id: str, raw_id: Any) -> Optional[NoticeContext]:

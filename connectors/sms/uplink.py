@@ -3,7 +3,8 @@
 A text matching the catalogue's opt-out words unsubscribes the number's ``sms`` and ``phone`` contact
 points, an opt-in word subscribes them again (:mod:`credit.consent`).  Any other text is acknowledged and
 logged masked; it is not routed into the dialogue (an SMS reply has no conversation to continue yet, and
-answering it would cost a templated SMS).  Tencent is always answered ``{"result": 0, "errmsg": "OK"}``
+answering it would cost a templated SMS) — except a rating ("满意", "4分") answering the follow-up SMS of a
+closed ticket, which is recorded on that ticket.  Tencent is always answered ``{"result": 0, "errmsg": "OK"}``
 once the request is authentic and well formed, also for a number we do not know, so it does not retry.
 """
 from __future__ import annotations
@@ -19,10 +20,15 @@ from connectors.sms.auth import check_token
 from connectors.sms.config import UplinkSettings
 from connectors.sms.reply import ACK, UplinkReply, parse_reply
 from credit import clock
-from credit.consent import ConsentChange, apply_reply
+from credit.catalogue import load_catalogue
+from credit.consent import ConsentChange, addresses, apply_reply
 from credit.db import get_engine
+from credit.errors import InvalidInput, NotFound
 from credit.masking import mask_pii
+from credit.outreach_context import NoticeContexts
 from credit.sms_common import MAINLAND, mainland_mobile
+from credit.store import Store
+from credit.tickets import record_satisfaction, satisfaction_from_reply
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +53,22 @@ class UplinkService:
         self.consent(reply)
         return dict(ACK)
 
+    def rating(self, mobile: str, text: str) -> bool:
+        """"满意" / "4分" answering the follow-up SMS of a closed ticket (``ticket_followup``) sent to this
+        number within the catalogue's ``reply_days``: recorded on that ticket."""
+        answer = satisfaction_from_reply(text)
+        if answer is None:
+            return False
+        contexts = NoticeContexts(Store(self.engine, self.now), load_catalogue().outreach.reply_days)
+        ctx = contexts.for_address("sms", addresses("sms", mobile))
+        if ctx is None or ctx.kind != "ticket_followup":
+            return False
+        try:
+            record_satisfaction(self.engine, ctx.subject, answer[0], answer[1], self.now())
+        except (InvalidInput, NotFound):  # reopened or gone meanwhile: an ordinary message
+            return False
+        return True
+
     def consent(self, reply: UplinkReply) -> Optional[ConsentChange]:
         who = mask_pii(reply.mobile)
         try:
@@ -57,7 +79,9 @@ class UplinkService:
             logger.info("SMS reply from a non-mainland number (+%s %s) ignored", reply.nationcode, who)
             return None
         change = apply_reply(self.engine, "sms", mobile, reply.text, self.now())
-        if change is None:
+        if change is None and self.rating(mobile, reply.text):
+            logger.info("SMS reply from %s: the rating of a closed ticket's follow-up, recorded", who)
+        elif change is None:
             logger.info("SMS reply from %s (not routed to the dialogue): %s", who, mask_pii(reply.text)[:200])
         elif not change.known:
             logger.info("SMS %s from %s: no contact point holds this number, nothing changed", change.action, who)

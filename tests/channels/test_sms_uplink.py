@@ -259,3 +259,22 @@ def test_only_a_request_to_stop_is_read_as_one(text, intent):
     from credit.consent import consent_intent
 
     assert consent_intent(text) == intent
+
+
+def test_a_rating_answering_a_closed_tickets_follow_up_sms_is_recorded_on_that_ticket(db, base, turns):
+    from credit.service import LoanService
+    from credit.ticket_outcomes import TicketOutcome
+    from credit.tickets import close_ticket
+
+    ticket = LoanService(db, clock=lambda: SEEDED).create_ticket("rest:sms-rating", "complaint", "放款太慢了",
+                                                                 application_id=OVERDUE)
+    closed = datetime(2026, 12, 2, 10, 0, tzinfo=CHINA_TZ)
+    close_ticket(db, ticket.number, "已加急处理", "ops-test", closed)
+    OutreachEngine(db, CAT, {"sms": SmsChannel(db)}, lambda: closed + timedelta(minutes=5), worker="w1").sweep()
+    phone = phone_of(db, OVERDUE)
+    assert any("已办结" in t for t in sms_texts_to(db, phone))
+    assert post(base, reply_payload(phone, "4分", SIGN)).json() == {"result": 0, "errmsg": "OK"}
+    assert post(base, reply_payload("13800001234", "5分", SIGN)).status == 200  # another number: not its ticket
+    with session_scope(db) as s:
+        outcome = s.execute(select(TicketOutcome).where(TicketOutcome.resolution.is_not(None))).scalar_one()
+    assert outcome.satisfaction == 4 and turns == []

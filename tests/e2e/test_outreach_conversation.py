@@ -225,3 +225,28 @@ def test_the_closed_ticket_is_followed_up_and_the_rating_is_recorded_not_taken_a
     slots = [e for e in events(assistant, CONVERSATION) if e.get("event") == "slot" and e.get("name") ==
              "complaint_count"]
     assert slots[-1]["value"] == 1  # unchanged since the earlier complaint
+
+
+def test_after_td_nothing_more_is_sent_on_that_channel_except_the_notice_the_law_requires(world):
+    from credit.consent import set_subscription
+    from credit.outreach_db import ContactPoint
+
+    assistant, wechat_api, (db, _) = world
+    confirmed = wechat_says(assistant, "TD")
+    assert "退订" in confirmed and "征信" in confirmed, confirmed  # says what still comes
+    with session_scope(db) as s:
+        point = s.execute(select(ContactPoint).where(ContactPoint.address == OPENID)).scalar_one()
+        phone = s.execute(select(Customer.phone).join(Application).where(
+            Application.application_id == REMINDED)).scalar_one()
+    assert point.subscribed is False
+    # and the number too (SMS and calls), as an SMS 退订 through the uplink does (tests/channels/test_sms_uplink.py)
+    set_subscription(db, "sms", phone, "opt_out", datetime(2026, 12, 5, 9, 0, tzinfo=CHINA_TZ))
+    templates_before = len(wechat_api.templates_to(OPENID))
+    reminder = engine_at(world, datetime(2026, 12, 31, 10, 0, tzinfo=CHINA_TZ), worker="e2e-4").sweep()
+    assert f"due_t3:{REMINDED}:p2" in reminder.suppressed and not [k for k in reminder.sent if REMINDED in k]
+    legal = engine_at(world, datetime(2027, 1, 26, 10, 0, tzinfo=CHINA_TZ), worker="e2e-4").sweep()
+    assert f"credit_report_notice:{REMINDED}:p2" in legal.sent
+    with session_scope(db) as s:
+        texts = [r.text for r in s.execute(select(SmsOutbox).where(SmsOutbox.phone == phone)).scalars()]
+    assert len(texts) == 1 and "征信业管理条例" in texts[0]
+    assert len(wechat_api.templates_to(OPENID)) == templates_before  # WeChat: nothing after TD
