@@ -64,7 +64,7 @@ def reply_to_notice(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optio
         ticket = service().create_ticket(tracker.sender_id, "negotiation",
                                          detail=f"客户回复主动通知（{ctx.kind}）表示暂时无力还款，申请协商",
                                          contact="registered", application_id=ctx.application_id)
-        say(dispatcher, outreach_answers.cannot_repay(catalogue(), ctx, ticket, voice=voice), tracker)
+        say(dispatcher, outreach_answers.cannot_repay(catalogue(), ctx, ticket, _today(), voice=voice), tracker)
         return [SlotSet("offer", None)]
     if intent == "ask_repayment":
         say(dispatcher, outreach_answers.how_to_repay(catalogue(), ctx, _today(), voice=voice), tracker)

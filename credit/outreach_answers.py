@@ -32,6 +32,15 @@ def _loan(ctx: NoticeContext) -> str:
     return f"尾号{ctx.subject[-4:]}的借款"
 
 
+def _overdue_terms(cat: Catalogue, due: date, today: date) -> str:
+    """What the contract says on this day of the overdue: the grace period while it lasts, else the penalty
+    interest and when the record would be reported."""
+    grace, report = cat.overdue.grace_days, cat.overdue.credit_report_after_days
+    if (today - due).days <= grace:
+        return f"还款日后{grace}天是宽限期，宽限期内还清不收罚息，也不会报送征信。"
+    return f"宽限期已过，目前按合同计收罚息；逾期超过{report}天的记录会按规定报送征信。"
+
+
 def notice_text(cat: Catalogue, ctx: NoticeContext, voice: bool) -> str:
     """The notice as the conversation records it: what the customer read, or on a call the opening
     that says nothing of the loan before the person who answered is verified."""
@@ -49,8 +58,7 @@ def how_to_repay(cat: Catalogue, ctx: NoticeContext, today: date, voice: bool = 
         return Reply(f"您{_loan(ctx)}第{inst.period}期已经还清了，不用再操作，谢谢您！")
     head = f"您{_loan(ctx)}第{inst.period}期应还{_yuan(inst.payment)}，还款日是{_day(inst.due_date)}。"
     if today > inst.due_date:
-        late = (f"已经过了还款日，请尽快在APP「我的借款-主动还款」还上；还款日后{cat.overdue.grace_days}天内"
-                "还清不收罚息。")
+        late = "已经过了还款日，请尽快在APP「我的借款-主动还款」还上；" + _overdue_terms(cat, inst.due_date, today)
         if voice:
             return Reply(head + late + "如果暂时有困难，可以直接说“还不上了”，我帮您登记协商。")
         return Reply(head + late + "\n如果暂时有困难，回复“还不上了”，我帮您登记协商还款。")
@@ -79,19 +87,22 @@ def already_paid(cat: Catalogue, ctx: NoticeContext, today: date) -> Reply:
     return Reply(pending + "\n如果确认钱已经扣走却没有入账，我可以帮您转人工核实。", (MENU_AGENT,))
 
 
-def cannot_repay(cat: Catalogue, ctx: NoticeContext, ticket: TicketView, voice: bool = False) -> Reply:
+def cannot_repay(cat: Catalogue, ctx: NoticeContext, ticket: TicketView, today: date,
+                 voice: bool = False) -> Reply:
     """"还不上了": understanding first, then the negotiation ticket from the overdue flow, and what the
     contract says meanwhile (no plan is promised: the specialist works it out with the customer)."""
     inst = ctx.instalment
     owed = f"（第{inst.period}期应还{_yuan(inst.payment)}）" if inst is not None and not inst.paid else ""
-    grace = cat.overdue.grace_days
+    if inst is not None and not inst.paid and today > inst.due_date:
+        terms = _overdue_terms(cat, inst.due_date, today)
+    else:
+        terms = f"还款日后{cat.overdue.grace_days}天是宽限期，宽限期内还清不收罚息。"
     lead = f"理解，一时周转不开先别着急，我们一起想办法。您{_loan(ctx)}{owed}的情况我已经记下了。"
-    body = ticket_answer(cat, ticket, contact="registered").text
-    after = (f"在专员联系您之前，能还一部分就先还一部分；还款日后{grace}天内还清不收罚息。"
-             "请认准官方热线，不要相信任何收费“代办延期”的说法。")
     if voice:
-        return Reply(lead + f"已为您登记协商还款，工单号{ticket.number}，专员会打您预留的手机号和您商量。"
-                     + f"还款日后{grace}天内还清不收罚息。")
+        return Reply(lead + f"已为您登记协商还款，工单号{ticket.number}，专员会打您预留的手机号和您商量。" + terms)
+    body = ticket_answer(cat, ticket, contact="registered").text
+    after = ("在专员联系您之前，能还一部分就先还一部分；" + terms
+             + "请认准官方热线，不要相信任何收费“代办延期”的说法。")
     return Reply(f"{lead}\n{body}\n{after}")
 
 
@@ -104,8 +115,7 @@ def call_detail(cat: Catalogue, ctx: NoticeContext, today: date) -> Reply:
         return Reply(body, (MENU_AGENT,))
     if today > inst.due_date:
         days = (today - inst.due_date).days
-        state = (f"已经过了还款日{days}天，还没有还上。还款日后{cat.overdue.grace_days}天内还清不收罚息，"
-                 "也不会报送征信。")
+        state = f"已经过了还款日{days}天，还没有还上。" + _overdue_terms(cat, inst.due_date, today)
     else:
         state = "还没有到还款日，请提前在绑定的银行卡里存入足额资金。"
     body = (f"核实成功，谢谢您。您{_loan(ctx)}第{inst.period}期应还{_yuan(inst.payment)}，"
