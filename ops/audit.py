@@ -24,6 +24,7 @@ ACTIONS = {
     "pipl_search": "个人信息查询", "pipl_request": "个人信息申请", "pipl_approve": "批准个人信息申请",
     "pipl_reject": "驳回个人信息申请", "pipl_download": "下载个人信息", "audit_view": "查看审计日志",
     "denied": "越权访问被拒", "csrf_refused": "CSRF 校验失败",
+    "ticket_close": "办结工单", "ticket_close_refused": "办结工单被拒",
 }
 
 
