@@ -101,14 +101,14 @@ class NoticeContexts:
     def for_sender(self, sender_id: str) -> Optional[NoticeContext]:
         notice_id = call_notice_id(sender_id)
         prefix, _, raw = sender_id.partition(":")
+        if notice_id is None and (prefix != "wx" or not raw):  # no notice reaches this channel: no query
+            return None
         with self.store.session() as session:
             if notice_id is not None:
                 notice = session.get(OutreachNotice, notice_id)
                 if notice is None or notice.channel != "phone" or notice.status not in LIVE_STATES:
                     return None
                 return _context(session, notice, by_call=True)
-            if prefix != "wx" or not raw:
-                return None
             notice = self._latest_sent(session, "wechat", (raw,))
             return _context(session, notice, by_call=False) if notice is not None else None
 
