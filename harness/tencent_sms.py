@@ -52,8 +52,9 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+
+from harness.loopback import LoopbackServer, QuietHandler
 
 VERSION = "2021-01-11"
 SERVICE = "sms"
@@ -92,7 +93,7 @@ def reply_payload(mobile: str, text: str, sign: str, nationcode: str = "86", ext
             "time": int(time.time()) if at is None else at}
 
 
-class TencentSmsStandIn:
+class TencentSmsStandIn(LoopbackServer):
     def __init__(
         self,
         templates: Mapping[str, int],
@@ -119,43 +120,20 @@ class TencentSmsStandIn:
         self.rejected: List[Tuple[str, str]] = []  # (action, error code)
         self.requests = 0
         self._lock = threading.Lock()
-        self._server: Optional[ThreadingHTTPServer] = None
 
     # --- lifecycle --------------------------------------------------------------
     def start(self) -> str:
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # quiet
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                payload = json.dumps({"Response": stand_in.handle(self.path, headers, body)}, ensure_ascii=False)
-                raw = payload.encode("utf-8")
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")  # exactly: the SDK reads errors only then
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                payload = json.dumps({"Response": stand_in.handle(self.path, headers, self.body())},
+                                     ensure_ascii=False)
+                # exactly this content type: the SDK reads errors only then
+                self.send_body(200, payload.encode("utf-8"), "application/json")
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, name="tencent-sms-standin", daemon=True).start()
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.serve(Handler, "tencent-sms-standin")
 
     def messages_to(self, phone_e164: str) -> List[Dict[str, Any]]:
         with self._lock:

@@ -36,10 +36,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from harness.http import http
+from harness.loopback import LoopbackServer, QuietHandler
 
 API_VERSION = "2010-04-01"
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -87,7 +87,7 @@ def _default_transport(url: str, body: bytes, headers: Dict[str, str]) -> Tuple[
     return reply.status, reply.text
 
 
-class TwilioApiStandIn:
+class TwilioApiStandIn(LoopbackServer):
     def __init__(self, account_sid: str = "AC" + "0123456789abcdef" * 2, auth_token: str = "test-twilio-token",
                  host: str = "127.0.0.1", port: int = 0, caller_ids: Optional[Iterable[str]] = None,
                  clock: Optional[Callable[[], datetime]] = None, transport: Optional[Transport] = None) -> None:
@@ -100,29 +100,16 @@ class TwilioApiStandIn:
         self.calls: List[StandInCall] = []
         self.rejected: List[Tuple[str, int]] = []  # (method path, Twilio error code)
         self._lock = threading.Lock()
-        self._server: Optional[ThreadingHTTPServer] = None
 
     # --- lifecycle --------------------------------------------------------------------------
     def start(self) -> str:
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # quiet
-                pass
-
-            def _reply(self, status: int, payload: Dict[str, Any]) -> None:
-                body = json.dumps(payload).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(QuietHandler):
             def _handle(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                status, payload = stand_in._dispatch(method, self.path, self.headers.get("Authorization"), raw)
-                self._reply(status, payload)
+                status, payload = stand_in._dispatch(method, self.path, self.headers.get("Authorization"),
+                                                     self.body())
+                self.send_body(status, json.dumps(payload).encode("utf-8"), "application/json; charset=utf-8")
 
             def do_GET(self) -> None:  # noqa: N802
                 self._handle("GET")
@@ -130,21 +117,7 @@ class TwilioApiStandIn:
             def do_POST(self) -> None:  # noqa: N802
                 self._handle("POST")
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, name="twilio-api-standin", daemon=True).start()
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.serve(Handler, "twilio-api-standin")
 
     # --- REST ---------------------------------------------------------------------------------
     def _error(self, where: str, code: int) -> Tuple[int, Dict[str, Any]]:

@@ -35,9 +35,10 @@ import re
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlparse
+
+from harness.loopback import LoopbackServer, QuietHandler
 
 TEXT_LIMIT_BYTES = 2048
 CS_WINDOW_S = 48 * 3600  # the customer-service API's window after the customer's last message
@@ -63,7 +64,7 @@ def _field_ok(key: str, value: str) -> bool:
     return kind not in ("first", "remark", "keyword") and 0 < len(value) <= 20
 
 
-class WeChatApiStandIn:
+class WeChatApiStandIn(LoopbackServer):
     def __init__(
         self,
         app_id: str = "wx0123456789abcdef",
@@ -92,24 +93,15 @@ class WeChatApiStandIn:
         self.last_customer_message: Dict[str, float] = {}
         self._client_msg_ids: Dict[Tuple[str, str], Tuple[float, int]] = {}
         self._lock = threading.Lock()
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
 
     # --- lifecycle --------------------------------------------------------------
     def start(self) -> str:
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # quiet
-                pass
-
+        class Handler(QuietHandler):
             def _reply(self, payload: Dict[str, Any], status: int = 200) -> None:
-                body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_body(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+                               "application/json; charset=utf-8")
 
             def do_GET(self) -> None:  # noqa: N802
                 url = urlparse(self.path)
@@ -122,8 +114,7 @@ class WeChatApiStandIn:
             def do_POST(self) -> None:  # noqa: N802
                 url = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
+                raw = self.body()
                 if url.path == "/cgi-bin/message/custom/send":
                     self._reply(stand_in._custom_send(query, raw))
                 elif url.path == "/cgi-bin/message/template/send":
@@ -133,22 +124,7 @@ class WeChatApiStandIn:
                 else:
                     self._reply({"errcode": 404, "errmsg": "not found (WeChat API stand-in)"}, 404)
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="wechat-api-standin", daemon=True)
-        self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.serve(Handler, "wechat-api-standin")
 
     # --- test helpers -------------------------------------------------------------
     def expire_tokens(self) -> None:

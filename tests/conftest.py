@@ -93,3 +93,17 @@ def postgres_url() -> Iterator[str]:
 def sender() -> str:
     """A fresh conversation id on the REST channel."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Iterator:
+    """A fresh SQLite loan database with the demo records seeded at ``tests.seeded.SEEDED`` (the outreach
+    tests' moment); a module with its own ``db`` fixture overrides it."""
+    from credit.db import get_engine
+    from credit.seed import seed
+    from tests.seeded import SEEDED
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
+    seed(engine, now=SEEDED, reset=True)
+    yield engine
+    engine.dispose()

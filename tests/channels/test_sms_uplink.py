@@ -13,7 +13,6 @@ import threading
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
@@ -28,30 +27,22 @@ from connectors.sms.channel import UPLINK_PATH
 from connectors.sms.config import UplinkSettings
 from connectors.sms.uplink import UplinkService
 from credit.catalogue import load_catalogue
-from credit.db import Application, Customer, SmsOutbox, get_engine, session_scope
+from credit.db import Application, Customer, SmsOutbox, session_scope
 from credit.outreach_db import ContactPoint
 from credit.policy import CHINA_TZ
-from credit.seed import seed
 from harness.http import Response, http
 from harness.procs import free_port
 from harness.tencent_sms import reply_payload
 from outreach.channels import SmsChannel
 from outreach.engine import OutreachEngine
+from tests.seeded import SEEDED
 
 CAT = load_catalogue()
 TOKEN = "test-sms-uplink-token-0123456789"
 SIGN = "安信消费金融"
-SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
 REPLIED = datetime(2026, 12, 2, 12, 0, tzinfo=CHINA_TZ)
 OVERDUE = "SQ202609280007"  # first instalment due 11-28, unpaid: d7 falls on 12-05, the 报送征信前告知 on 12-21
 
-
-@pytest.fixture()
-def db(tmp_path: Path) -> Iterator:
-    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
-    seed(engine, now=SEEDED, reset=True)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict
 
 import pytest
 from sqlalchemy import select
@@ -18,10 +18,9 @@ from connectors.wechat.consent import WeChatConsent
 from connectors.wechat.service import WeChatService
 from credit.catalogue import load_catalogue
 from credit.compliance import check_text
-from credit.db import get_engine, session_scope
+from credit.db import session_scope
 from credit.outreach_db import ContactPoint
 from credit.policy import CHINA_TZ
-from credit.seed import seed
 from harness.wechat_api import WeChatApiStandIn
 from outreach.channels import SmsChannel
 from outreach.engine import OutreachEngine
@@ -29,17 +28,9 @@ from tests.channels import wechat_sim as w
 from tests.channels.test_wechat_protocol import FakeDialogue, settings_for
 
 CAT = load_catalogue()
-SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
 TYPED = datetime(2026, 12, 1, 20, 0, tzinfo=CHINA_TZ)
 OPENID = "o_demo_openid_3579"  # SQ202610300006's borrower: first instalment due 12-03
 
-
-@pytest.fixture()
-def db(tmp_path: Path) -> Iterator:
-    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
-    seed(engine, now=SEEDED, reset=True)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture()

@@ -14,37 +14,22 @@ from sqlalchemy import select, text, update
 
 from credit.catalogue import load_catalogue
 from credit.compliance import check_text
-from credit.db import Application, Customer, SmsOutbox, get_engine, session_scope
+from credit.db import Application, Customer, SmsOutbox, session_scope
 from credit.outreach_db import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
 from credit.outreach_rules import FIELDS
 from credit.policy import CHINA_TZ
-from credit.seed import seed
 from outreach.channels import Delivery, DeliveryFailed, SmsChannel
 from outreach.engine import OutreachEngine
 from outreach.preview import preview
+from tests.seeded import Clock
 
 CAT = load_catalogue()
 # seeding at 10:00 Beijing on 2026-12-01: SQ202610300006's first instalment is due 12-03,
 # SQ202609280007's fell due 11-28 and is unpaid, its auto-debit failed that morning
-SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
 REMINDED = "SQ202610300006"
 OVERDUE = "SQ202609280007"
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture()
-def db(tmp_path):
-    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
-    seed(engine, now=SEEDED, reset=True)
-    yield engine
-    engine.dispose()
 
 
 def make(db, at: datetime, channels: Optional[Dict] = None, worker: str = "w1") -> OutreachEngine:

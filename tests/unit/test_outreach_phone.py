@@ -39,10 +39,9 @@ from connectors.twilio_zh.config import TwilioSettings
 from connectors.twilio_zh.twiml import render_twiml
 from connectors.voice.engine import CallState, VoiceEngine
 from credit.catalogue import load_catalogue
-from credit.db import Application, Customer, Loan, LoanInstallment, get_engine, session_scope
+from credit.db import Application, Customer, Loan, LoanInstallment, session_scope
 from credit.outreach_db import EmergencyContact, OutreachAttempt, OutreachNotice
 from credit.policy import CHINA_TZ
-from credit.seed import seed
 from harness.twilio_api import TwilioApiStandIn
 from outreach.channels import Delivery, SmsChannel
 from outreach.engine import OutreachEngine, render
@@ -54,9 +53,9 @@ from outreach.phone import (
     e164,
 )
 from tests.channels.openapi_util import OpenApi
+from tests.seeded import Clock
 
 CAT = load_catalogue()
-SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)  # as tests/unit/test_outreach.py
 OVERDUE = "SQ202609280007"
 KEY = f"overdue_d1:{OVERDUE}:p1"
 PUBLIC = "https://bot.example.com"
@@ -67,20 +66,6 @@ OUTBOUND = "/outbound-calls"
 TWILIO_VERBS = {"Response", "Say", "Gather", "Redirect", "Hangup", "Dial", "Number", "Play", "Pause"}
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture()
-def db(tmp_path):
-    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
-    seed(engine, now=SEEDED, reset=True)
-    yield engine
-    engine.dispose()
 
 
 def sweep_time(db) -> datetime:

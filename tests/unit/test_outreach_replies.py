@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from credit.catalogue import load_catalogue
 from credit.compliance import check_text
-from credit.db import Loan, LoanInstallment, get_engine, session_scope
+from credit.db import Loan, LoanInstallment, session_scope
 from credit.outreach_answers import (
     already_paid,
     call_detail,
@@ -24,7 +24,6 @@ from credit.outreach_answers import (
 from credit.outreach_context import NoticeContexts, call_notice_id, matches_any
 from credit.outreach_db import ContactPoint, OutreachNotice, RepaymentRecord
 from credit.policy import CHINA_TZ
-from credit.seed import seed
 from credit.store import Store
 from credit.views import TicketView
 from outreach.channels import SmsChannel
@@ -32,17 +31,9 @@ from outreach.engine import OutreachEngine
 from outreach.wechat import TEMPLATE_FIELDS, load_templates
 
 CAT = load_catalogue()
-SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
 T_MINUS_1 = datetime(2026, 12, 2, 10, 0, tzinfo=CHINA_TZ)
 OPENID = "o_demo_openid_3579"
 
-
-@pytest.fixture()
-def db(tmp_path):
-    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
-    seed(engine, now=SEEDED, reset=True)
-    yield engine
-    engine.dispose()
 
 
 class FakeWeChat:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Dict, Iterator
 
 import pytest
@@ -20,7 +19,6 @@ from credit.compliance import check_text
 from credit.db import Application, Customer, SmsOutbox, Ticket, get_engine, session_scope
 from credit.outreach_db import OutreachNotice
 from credit.policy import CHINA_TZ
-from credit.seed import seed
 from credit.sms import OutboxSmsGateway, UnknownSmsGateway, get_sms_gateway
 from credit.sms_common import SmsConfigError, SmsSendError, e164, mainland_mobile
 from credit.sms_templates import OTP_KIND, SmsTemplate, load_sms_templates, missing_kinds
@@ -30,21 +28,14 @@ from harness.tencent_sms import TencentSmsStandIn
 from outreach.channels import Delivery, DeliveryUnknown, SmsChannel
 from outreach.engine import OutreachEngine
 from outreach.facts import plan
+from tests.seeded import SEEDED, Clock
 
 CAT = load_catalogue()
 TEMPLATES = load_sms_templates()
 SIGN = "安信消费金融"  # a Tencent signature: 2-12 Chinese/English characters or digits, no brackets
-SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
 OVERDUE = "SQ202609280007"  # its first instalment fell due 11-28 unpaid; the auto-debit failed that morning
 FAILED_MORNING = datetime(2026, 11, 28, 9, 0, tzinfo=CHINA_TZ)
 
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture()
@@ -72,13 +63,6 @@ def gateway_for(stand_in: TencentSmsStandIn, templates: Dict[str, SmsTemplate] =
                 **overrides: str) -> TencentSmsGateway:
     return TencentSmsGateway(TencentSmsSettings.from_env(env_for(stand_in, **overrides)), templates)
 
-
-@pytest.fixture()
-def db(tmp_path: Path) -> Iterator:
-    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
-    seed(engine, now=SEEDED, reset=True)
-    yield engine
-    engine.dispose()
 
 
 def phone_of(db, app_id: str) -> str:

@@ -13,37 +13,22 @@ from sqlalchemy import select, text, update
 
 from credit.catalogue import load_catalogue
 from credit.compliance import check_text
-from credit.db import Application, Customer, SmsOutbox, Ticket, get_engine, session_scope
+from credit.db import Application, Customer, SmsOutbox, Ticket, session_scope
 from credit.errors import InvalidInput, NotFound
 from credit.outreach_db import ContactPoint, OutreachNotice
 from credit.policy import CHINA_TZ
-from credit.seed import seed
 from credit.service import LoanService
 from credit.ticket_outcomes import TicketOutcome
 from credit.tickets import close_ticket, record_satisfaction, satisfaction_from_reply
 from outreach.channels import SmsChannel
 from outreach.engine import OutreachEngine, render
+from tests.seeded import SEEDED, Clock
 
 CAT = load_catalogue()
-SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
 LOAN = "SQ202611180002"  # 李娜: registered mobile 13800005678 and a bound OpenID; nothing else falls due soon
 PHONE = "13800005678"
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture()
-def db(tmp_path):
-    engine = get_engine(f"sqlite:///{tmp_path / 'credit.db'}")
-    seed(engine, now=SEEDED, reset=True)
-    yield engine
-    engine.dispose()
 
 
 def ticket(db, kind: str = "complaint", at: datetime = SEEDED, application: Optional[str] = LOAN) -> str:
