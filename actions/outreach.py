@@ -21,8 +21,7 @@ from credit.loans import china_date
 from credit.outreach_context import NoticeContext, NoticeContexts, call_notice_id, matches_any
 from credit.tickets import record_satisfaction, satisfaction_from_reply
 
-REPAYMENT_KINDS = ("due_t3", "due_t1", "deduction_failed", "overdue_d1", "overdue_d3", "overdue_d7",
-                   "credit_report_notice")
+REPAYMENT_FACTS = ("installment_due", "installment_overdue", "deduction_failed")  # notices about an instalment
 
 
 def contexts() -> NoticeContexts:
@@ -51,9 +50,9 @@ def _today() -> Any:
 def reply_to_notice(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
     """A reply to a repayment notice answered about its loan, or None (then the topic's general answer)."""
     ctx = notice_context(tracker)
-    if ctx is None or ctx.kind not in REPAYMENT_KINDS or ctx.application_id is None:
-        return None
     rules = catalogue().outreach
+    if ctx is None or ctx.application_id is None or rules.rule(ctx.kind).fact not in REPAYMENT_FACTS:
+        return None
     text = tracker.latest_message.get("text") or ""
     intent = tracker.latest_message.get("intent", {}).get("name", "")
     voice = is_voice(tracker)
@@ -61,9 +60,11 @@ def reply_to_notice(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optio
         say(dispatcher, outreach_answers.already_paid(catalogue(), ctx, _today()), tracker)
         return [SlotSet("offer", None)]
     if matches_any(rules.hardship_replies, text):  # a plea, not a question about the overdue rules
-        ticket = service().create_ticket(tracker.sender_id, "negotiation",
-                                         detail=f"客户回复主动通知（{ctx.kind}）表示暂时无力还款，申请协商",
-                                         contact="registered", application_id=ctx.application_id)
+        ticket = next((t for t in service().list_tickets(tracker.sender_id)  # said again: the same ticket
+                       if t.kind == "negotiation" and t.status == "open" and t.application_id == ctx.application_id),
+                      None) or service().create_ticket(
+            tracker.sender_id, "negotiation", detail=f"客户回复主动通知（{ctx.kind}）表示暂时无力还款，申请协商",
+            contact="registered", application_id=ctx.application_id)
         say(dispatcher, outreach_answers.cannot_repay(catalogue(), ctx, ticket, _today(), voice=voice), tracker)
         return [SlotSet("offer", None)]
     if intent == "ask_repayment":
