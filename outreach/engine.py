@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Dict, List, Optional
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,8 +31,8 @@ from credit.masking import mask_pii
 from credit.outreach_db import ContactPoint, OutreachAttempt, OutreachNotice
 from outreach.channels import Channel, Delivery, DeliveryFailed, DeliveryUnknown
 from outreach.conversation import RasaConversations
-from outreach.facts import Planned, beijing_day, opening, plan
-from outreach.rules import Decision, decide, sent_today
+from outreach.facts import Planned, plan
+from outreach.rules import Decision, decide
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +122,6 @@ class OutreachEngine:
                     session.execute(select(Customer.id).where(Customer.id == notice.customer_id)
                                     .with_for_update(key_share=True))
                 decision = decide(session, self.cat.outreach, rule, notice, now, self.channels)
-                if decision.action == "send" and not notice.mandatory:
-                    decision = self._in_flight_cap(session, notice, now) or decision
             if decision.action == "hold":
                 notice.next_attempt_at = decision.until
                 notice.reason = decision.reason
@@ -184,20 +182,6 @@ class OutreachEngine:
             notice = session.get(OutreachNotice, notice_id)
             if notice is not None:
                 self._audit(session, notice, now, channel, "conversation", problem or "已写入客户对话")
-
-    def _in_flight_cap(self, session: Session, notice: OutreachNotice, now: datetime) -> Optional[Decision]:
-        """The daily cap counting the customer's notices claimed today but not yet recorded as sent.  decide()
-        counts only ``sent``; with two engines the other's claim is in flight while it talks to the vendor,
-        and both would send the customer's last allowed notice (found by tests/scale/test_outreach_postgres)."""
-        rules = self.cat.outreach
-        in_flight = session.execute(select(func.count(OutreachNotice.id)).where(
-            OutreachNotice.customer_id == notice.customer_id, OutreachNotice.status == "sending",
-            OutreachNotice.mandatory.is_(False),
-            OutreachNotice.claimed_at >= opening(beijing_day(now), datetime.min.time()))).scalar_one()
-        if in_flight and sent_today(session, notice.customer_id, now) + in_flight >= rules.daily_cap:
-            until = opening(beijing_day(now) + timedelta(days=1), rules.opens)
-            return Decision("hold", f"今天已联系 {rules.daily_cap} 次（每日上限），明天再发", until=until)
-        return None
 
     def _still_mine(self, session: Session, notice_id: int, claimed_at: datetime) -> Optional[OutreachNotice]:
         """The notice, if this engine's claim on it still stands (a reconciler may have taken it over)."""
