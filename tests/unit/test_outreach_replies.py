@@ -147,3 +147,16 @@ def test_every_reply_to_a_notice_and_every_wechat_template_value_is_compliant(db
             assert fields <= set(TEMPLATE_FIELDS), (kind, key)
             assert check_text(value.format(**sample)) == [], (kind, key)
     assert set(load_templates()) <= {rule.kind for rule in CAT.outreach.notices}
+
+
+def test_the_channel_level_outreach_texts_are_compliant_too():
+    """What the channels say without a dialogue turn: the 退订/订阅 answers on WeChat, an outbound call's
+    goodbye for a notice that does not check out, and its goodbye after silence."""
+    from connectors.voice.calls import NOTICE_GOODBYE, OUTBOUND_NO_INPUT
+    from connectors.wechat import consent
+
+    texts = [consent.OPTED_OUT, consent.ALREADY_OUT, consent.OPTED_IN, consent.ALREADY_IN, consent.NOTHING_TO_STOP,
+             consent.NOTHING_TO_START, consent.NOT_DONE, NOTICE_GOODBYE, OUTBOUND_NO_INPUT]
+    for text in texts:
+        assert check_text(text) == [], text
+    assert all("征信" in t for t in (consent.OPTED_OUT, consent.ALREADY_OUT))  # the law's notice still comes
