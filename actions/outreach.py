@@ -60,9 +60,13 @@ def reply_to_notice(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optio
         say(dispatcher, outreach_answers.already_paid(catalogue(), ctx, _today()), tracker)
         return [SlotSet("offer", None)]
     if matches_any(rules.hardship_replies, text):  # a plea, not a question about the overdue rules
-        ticket = next((t for t in service().list_tickets(tracker.sender_id)  # said again: the same ticket
-                       if t.kind == "negotiation" and t.status == "open" and t.application_id == ctx.application_id),
-                      None) or service().create_ticket(
+        registered = next((t for t in service().list_tickets(tracker.sender_id)  # said again: the same ticket
+                           if t.kind == "negotiation" and t.status == "open"
+                           and t.application_id == ctx.application_id), None)
+        if registered is not None:
+            say(dispatcher, outreach_answers.hardship_already_registered(registered), tracker)
+            return [SlotSet("offer", None)]
+        ticket = service().create_ticket(
             tracker.sender_id, "negotiation", detail=f"客户回复主动通知（{ctx.kind}）表示暂时无力还款，申请协商",
             contact="registered", application_id=ctx.application_id)
         say(dispatcher, outreach_answers.cannot_repay(catalogue(), ctx, ticket, _today(), voice=voice), tracker)

@@ -106,6 +106,12 @@ def cannot_repay(cat: Catalogue, ctx: NoticeContext, ticket: TicketView, today: 
     return Reply(f"{lead}\n{body}\n{after}")
 
 
+def hardship_already_registered(ticket: TicketView) -> Reply:
+    """"还不上了" said again: the ticket already registered, in other words than the first time."""
+    return Reply(f"明白，您的情况我们已经记下了：协商还款工单{ticket.number}已经登记，"
+                 "专员会通过您预留的手机号和您联系，一起商量可行的办法。在那之前如果有新的情况，比如能先还一部分，直接告诉我就好。")
+
+
 def call_detail(cat: Catalogue, ctx: NoticeContext, today: date) -> Reply:
     """Read out after the person who answered the call proved to be the borrower: the notice's facts,
     then the keypad menu (1 how to repay, 0 an agent)."""
@@ -141,5 +147,5 @@ def reply_subject(ctx: Optional[NoticeContext]) -> Optional[str]:
     return ctx.application_id if ctx is not None else None
 
 
-__all__ = ["already_paid", "call_detail", "call_not_verified", "cannot_repay", "how_to_repay", "notice_text",
-           "reply_subject", "satisfaction_thanks", "MENU_AGENT", "MENU_REPAYMENT"]
+__all__ = ["already_paid", "call_detail", "call_not_verified", "cannot_repay", "hardship_already_registered",
+           "how_to_repay", "notice_text", "reply_subject", "satisfaction_thanks", "MENU_AGENT", "MENU_REPAYMENT"]

@@ -11,6 +11,7 @@ reach the assistant's real WeChat webhook signed and encrypted as WeChat would s
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import urllib.request
 from datetime import datetime, timedelta
@@ -165,7 +166,9 @@ def test_cannot_pay_opens_the_negotiation_ticket_for_that_loan(world):
     assistant, _, (db, _) = world
     reply = wechat_says(assistant, "这个月还不上了")
     assert "协商" in reply and "TK" in reply, reply
-    wechat_says(assistant, "真的还不上，手头有点困难")  # said again: the same ticket, not a second one
+    again = wechat_says(assistant, "真的还不上，手头有点困难")  # said again: the same ticket, not a second one
+    number = re.search(r"TK\d+", reply).group(0)
+    assert number in again and "已经登记" in again, again
     with session_scope(db) as s:
         rows = s.execute(select(Ticket.kind, Ticket.application_id).where(Ticket.sender_id == CONVERSATION)).all()
     assert [tuple(r) for r in rows].count(("negotiation", REMINDED)) == 1

@@ -17,6 +17,7 @@ from credit.outreach_answers import (
     call_detail,
     call_not_verified,
     cannot_repay,
+    hardship_already_registered,
     how_to_repay,
     notice_text,
     satisfaction_thanks,
@@ -138,6 +139,7 @@ def test_every_reply_to_a_notice_and_every_wechat_template_value_is_compliant(db
     late = date(2026, 12, 20)  # past the grace period: no grace is promised any more
     assert "宽限期已过" in how_to_repay(CAT, ctx, late).text and "宽限期内还清" not in call_detail(CAT, ctx, late).text
     assert "按合同计收罚息" in cannot_repay(CAT, ctx, ticket, late).text
+    replies.append(hardship_already_registered(ticket).text)
     for text in replies:
         assert check_text(text) == [], text
     sample = {name: "1" for name in TEMPLATE_FIELDS} | {"company": CAT.company, "hotline": CAT.hotline.number}
