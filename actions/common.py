@@ -12,10 +12,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from credit import clock
-from credit.catalogue import Catalogue, load_catalogue
-from credit.db import get_engine, init_db
+from credit.answers.repeats import without_repeats
+from credit.catalogue.loader import Catalogue, load_catalogue
+from credit.db.base import get_engine, init_db
 from credit.errors import ServiceUnavailable
-from credit.repeats import without_repeats
 from credit.service import LoanService
 
 logger = logging.getLogger(__name__)
@@ -108,8 +108,8 @@ def polite_on_failure(func: Handler) -> Handler:
 
 
 def say(dispatcher: CollectingDispatcher, reply: Any, tracker: Optional[Tracker] = None) -> None:
-    """Send a `credit.answers.Reply` (text plus optional buttons).  With ``tracker``, an answer block
-    never repeats what this conversation already got word for word (credit/repeats.py)."""
+    """Send a `credit.answers.texts.Reply` (text plus optional buttons).  With ``tracker``, an answer block
+    never repeats what this conversation already got word for word (credit/answers/repeats.py)."""
     text = reply.text
     if tracker is not None:
         earlier = [e.get("text") or "" for e in tracker.events if e.get("event") == "bot"]

@@ -11,8 +11,9 @@ from rasa_sdk.types import DomainDict
 from actions.common import as_int, catalogue, follow_up, latest_entity, polite_on_failure, say, service
 from actions.handoff import hand_off
 from actions.outreach import reply_to_followup
-from credit import answers, explain
-from credit.numbers import extract_phone_number
+from credit.answers import explain
+from credit.answers import texts as answers
+from credit.text.numbers import extract_phone_number
 
 MIN_DETAIL_CHARS = 8
 REGISTERED_WORDS = ("注册", "预留", "本机", "这个号", "原来的", "绑定")

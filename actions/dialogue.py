@@ -13,7 +13,7 @@ from actions.handoff import hand_off
 from actions.loan_ops import prepare_loan_form
 from actions.needs import start_need_discovery
 from actions.outreach import reply_to_followup
-from credit import answers
+from credit.answers import texts as answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
 NEXT_NONE = SlotSet("next_step", "none")

@@ -9,8 +9,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import INTENT_LABELS, catalogue, channel_of, polite_on_failure, service
-from credit import answers
-from credit.masking import mask_pii
+from credit.answers import texts as answers
+from credit.text.masking import mask_pii
 
 QUEUE_BY_INTENT = {"complain": "complaint", "report_fraud": "fraud", "ask_overdue": "collections"}
 

@@ -13,9 +13,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import catalogue, channel_of, other_lenders_named, polite_on_failure, say, service
 from actions.validation_base import CreditFormValidation
-from credit import answers, lender_replies
+from credit.answers import lender_replies
+from credit.answers import texts as answers
 from credit.errors import RateLimited, ServiceUnavailable
-from credit.numbers import extract_otp
+from credit.text.numbers import extract_otp
 
 OPERATION_BY_INTENT = {
     "cancel_loan": "cancel",

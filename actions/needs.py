@@ -1,6 +1,6 @@
 """Need discovery (need_form): purpose -> amount and term -> income and monthly repayments, each
 skippable, then the fitting product(s) with their materials and a worked example
-(credit/needs.py, credit/need_answers.py).  Questions and wording come from the catalogue."""
+(credit/catalogue/needs.py, credit/needs/answers.py).  Questions and wording come from the catalogue."""
 from __future__ import annotations
 
 import re
@@ -12,12 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import as_int, catalogue, is_voice, latest_entity, polite_on_failure, say
+from credit.catalogue.needs import SKIPPED, asks_conditions, wants_to_borrow
 from credit.compliance import PRIVACY_NOTICE
-from credit.need_answers import recommendation
-from credit.need_figures import parse_income, parse_monthly_debt
-from credit.need_match import Need
-from credit.needs import SKIPPED, asks_conditions, wants_to_borrow
-from credit.numbers import parse_amount, parse_term
+from credit.needs.answers import recommendation
+from credit.needs.figures import parse_income, parse_monthly_debt
+from credit.needs.matching import Need
+from credit.text.numbers import parse_amount, parse_term
 
 NEED_SLOTS = ("purpose", "amount", "term", "income", "monthly_debt")
 NO_DEBT = re.compile(r"^(?:没有|没|无|零|0|不欠|没欠|都没有|没有了|没有贷款|没有负债|没有别的|一分都没有)"

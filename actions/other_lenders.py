@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
-from credit import lender_replies
+from credit.answers import lender_replies
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
 

@@ -1,6 +1,6 @@
 """Outreach in the conversation: the notice written in through ``EXTERNAL_outreach_notice``, the outbound
 call's identity check before any loan detail, and a customer's reply ("怎么还", "还不上了", "已经还了")
-answered about that notice's loan, found again in the database (credit/outreach_context.py) however long
+answered about that notice's loan, found again in the database (credit/outreach/context.py) however long
 after the notice the customer answers.
 """
 from __future__ import annotations
@@ -14,12 +14,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import catalogue, is_voice, latest_entity, polite_on_failure, say, service
 from actions.validation_base import CreditFormValidation
-from credit import outreach_answers
 from credit.compliance import PRIVACY_NOTICE_VOICE
 from credit.errors import InvalidInput, NotFound, ServiceUnavailable
 from credit.loans import china_date
-from credit.outreach_context import NoticeContext, NoticeContexts, call_notice_id, matches_any
-from credit.tickets import record_satisfaction, satisfaction_from_reply
+from credit.outreach import answers as outreach_answers
+from credit.outreach.context import NoticeContext, NoticeContexts, call_notice_id, matches_any
+from credit.tickets.records import record_satisfaction, satisfaction_from_reply
 
 REPAYMENT_FACTS = ("installment_due", "installment_overdue", "deduction_failed")  # notices about an instalment
 

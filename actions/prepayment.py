@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import as_int, catalogue, latest_entity, other_lenders_named, polite_on_failure, say, service
 from actions.loan_ops import strong_already
 from actions.outreach import reply_to_notice
-from credit import answers, lender_replies
+from credit.answers import lender_replies
+from credit.answers import texts as answers
 
 
 class ActionPrepaymentInfo(Action):

@@ -15,10 +15,10 @@ from rasa_sdk.types import DomainDict
 from actions.common import catalogue, channel_of, follow_up, polite_on_failure, say, service
 from actions.handoff import QUEUE_BY_INTENT
 from actions.validation_base import CreditFormValidation
-from credit import answers
+from credit.answers import texts as answers
 from credit.errors import ServiceUnavailable
-from credit.numbers import extract_id_last4, extract_phone_last4
-from credit.ticket_answers import asks_about_ticket, is_overdue, ticket_line, tickets_answer
+from credit.text.numbers import extract_id_last4, extract_phone_last4
+from credit.tickets.answers import asks_about_ticket, is_overdue, ticket_line, tickets_answer
 from credit.views import TicketView
 
 RESET_IDENTITY = [SlotSet("application_id", None), SlotSet("id_last4", None), SlotSet("verify_status", None),

@@ -8,7 +8,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import as_int, catalogue, is_voice, latest_entity, other_lenders_named, polite_on_failure, say
-from credit import answers, explain, lender_replies
+from credit.answers import explain, lender_replies
+from credit.answers import texts as answers
 
 
 class ActionQuoteRate(Action):

@@ -1,6 +1,6 @@
 """Risk signals: urgent need (and pressing again and again), fraud reports, and the family of signals in a
 customer's own words (new job, many lenders, credit enquiries, high debt, vague repayment plan:
-credit/risk_signals.py),
+credit/catalogue/risk_signals.py),
 each recorded as a risk event with its reason code and the words as evidence."""
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, polite_on_failure, say, service
-from credit import answers
-from credit.risk_signals import Finding
+from credit.answers import texts as answers
+from credit.catalogue.risk_signals import Finding
 
 # the customer raised something that sounds like a scam: then (only then) the warning goes with it
 FRAUD_HINTS = re.compile(r"包装|内部|渠道|中介|先交|保证金|手续费|解冻|刷流水|代办|加急费|好处费")

@@ -10,8 +10,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, is_voice, polite_on_failure, service
+from credit.answers.suggestions import suggestion_reply
 from credit.errors import ServiceUnavailable
-from credit.suggestions import suggestion_reply
 
 logger = logging.getLogger(__name__)
 

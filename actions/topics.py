@@ -11,7 +11,8 @@ from actions.common import catalogue, is_voice, other_lenders_named, polite_on_f
 from actions.needs import privacy_before_personal_data, start_need_discovery, starts_need_discovery
 from actions.outreach import reply_to_notice
 from actions.risk import note_risk_signals
-from credit import answers, explain, lender_replies
+from credit.answers import explain, lender_replies
+from credit.answers import texts as answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
 # topics where a risk signal IS the question ("负债高能申请吗"): its answer replaces the generic one

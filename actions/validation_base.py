@@ -10,7 +10,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import service
 from credit.errors import ServiceUnavailable
-from credit.numbers import extract_application_id, extract_id_last4
+from credit.text.numbers import extract_application_id, extract_id_last4
 
 
 class CreditFormValidation(FormValidationAction):

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from credit.masking import mask_pii
+from credit.text.masking import mask_pii
 from harness.rasa import conversation_id
 
 # (customer text, a word the reply must contain or None); every flow uses custom actions.

@@ -4,7 +4,7 @@ plain Rasa recipe, on the real-customer-style sets and the team held-out set.
     make bench                      # == .venv/bin/python bench/nlu_bench.py
     .venv/bin/python bench/nlu_bench.py --no-write --quick   # no full trainings, print only
 
-Systems, all trained on data/nlu in this run and scored with ops/nlu_eval.py:
+Systems, all trained on data/nlu in this run and scored with ops/retrain/nlu_eval.py:
   ours        config.yml (CreditIntentClassifier), `rasa train nlu`, random_seed 42 and 7
   tfidf_lr    TF-IDF character 1-3-grams + LogisticRegression (C by 5-fold CV on the training data only),
               random_state 42 and 7 (the CV split changes with it)
@@ -33,7 +33,7 @@ import yaml
 
 from bench.nlu_report import Row, render, write_section
 from ops import model_cache
-from ops.nlu_eval import Labelled, RasaPredictor, SetScore, load_examples, load_labelled, score_set
+from ops.retrain.nlu_eval import Labelled, RasaPredictor, SetScore, load_examples, load_labelled, score_set
 
 ROOT = model_cache.ROOT
 SETS = {"wild_test": ROOT / "tests/nlu/wild_test.yml", "wild_dev": ROOT / "tests/nlu/wild_dev.yml",

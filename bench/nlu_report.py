@@ -9,7 +9,7 @@ from typing import Dict, List, Sequence
 
 from bench.docs import BENCH_DOC, replace_section
 from bench.machine import machine_facts
-from ops.nlu_eval import SetScore, confusion_table
+from ops.retrain.nlu_eval import SetScore, confusion_table
 
 START, END = "<!-- nlu:start -->", "<!-- nlu:end -->"
 
@@ -54,8 +54,9 @@ def render(rows: List[Row], costs: Dict[str, object], command: str, n_train: int
              f"- training data: `data/nlu/` ({n_train} examples); sets: "
              + ", ".join(f"`{k}` {v}" for k, v in sizes.items())
              + " (`wild_test` is frozen and only scored; ours was tuned on `wild_dev` only)",
-             "- scoring: `ops/nlu_eval.py`; `nlu_fallback` is a miss in every figure; macro-F1 over the gold intents "
-             "(first label); slices are first-label accuracy on the examples tagged so", ""]
+             "- scoring: `ops/retrain/nlu_eval.py`; `nlu_fallback` is a miss in every figure; "
+             "macro-F1 over the gold intents (first label); slices are first-label accuracy on the examples tagged so",
+             ""]
     for name in ours.scores:
         lines += _set_table(rows, name)
     lines += ["| system | NLU training (this run) |", "|---|---|"]

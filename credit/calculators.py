@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Union
 
-from credit.catalogue import SUPPORTED_METHODS, OverdueRules, Product, load_catalogue
+from credit.catalogue.loader import SUPPORTED_METHODS, OverdueRules, Product, load_catalogue
 
 Number = Union[Decimal, int, str]
 

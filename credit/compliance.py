@@ -17,7 +17,7 @@ reply:
    or in a text without one (PBOC 〔2021〕第3号: the annualised rate must be the
    most prominent).
 3. ``personal_data`` – a full ID number, mobile number, bank card number or a
-   one-time code (detected by :func:`credit.masking.find_pii`; the hotline
+   one-time code (detected by :func:`credit.text.masking.find_pii`; the hotline
    400-xxx-xxxx and SQ application numbers are not personal data). The detail
    only ever shows the masked value.
 4. ``inducement`` – urging to borrow (more, now): 借越多越划算, 赶紧借, 不借就没了,
@@ -42,8 +42,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from credit.catalogue import load_catalogue
-from credit.masking import BANK_CARD, ID_NUMBER, MOBILE, OTP, find_pii
+from credit.catalogue.loader import load_catalogue
+from credit.text.masking import BANK_CARD, ID_NUMBER, MOBILE, OTP, find_pii
 
 RULE_PROMISE = "promise"
 RULE_RATE_NOT_ANNUALISED = "rate_not_annualised"

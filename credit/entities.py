@@ -2,10 +2,10 @@
 other lenders, complaint categories and loan purposes.
 
 This is what :class:`nlu_components.credit_entities.CreditEntityExtractor` adds to a
-parsed message.  Each kind has its own finder (:mod:`credit.numbers`, the catalogue's
-:class:`credit.product_match.ProductMatcher` and :mod:`credit.other_lenders` lexicon,
-:mod:`credit.complaint_categories`) and
-:func:`credit.spans.extract` settles overlaps between them.
+parsed message.  Each kind has its own finder (:mod:`credit.text.numbers`, the catalogue's
+:class:`credit.text.product_match.ProductMatcher` and :mod:`credit.catalogue.other_lenders` lexicon,
+:mod:`credit.tickets.categories`) and
+:func:`credit.text.spans.extract` settles overlaps between them.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from functools import lru_cache, partial
 
-from credit.catalogue import load_catalogue
-from credit.complaint_categories import complaint_candidates, unique_categories
-from credit.need_figures import figure_candidates
-from credit.numbers import NumberMode, number_candidates
-from credit.other_lenders import OtherLenders
-from credit.product_match import ProductMatcher
-from credit.spans import Candidate, Priority, Span, extract
+from credit.catalogue.loader import load_catalogue
+from credit.catalogue.other_lenders import OtherLenders
+from credit.needs.figures import figure_candidates
+from credit.text.numbers import NumberMode, number_candidates
+from credit.text.product_match import ProductMatcher
+from credit.text.spans import Candidate, Priority, Span, extract
+from credit.tickets.categories import complaint_candidates, unique_categories
 
 logger = logging.getLogger(__name__)
 

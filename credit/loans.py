@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credit import inputs
 from credit.calculators import build_schedule
-from credit.catalogue_lookups import method_label, product_name, stage_info
-from credit.db import Application, Loan, LoanInstallment, Ticket, as_utc
+from credit.catalogue.lookups import method_label, product_name, stage_info
+from credit.db.base import Application, Loan, LoanInstallment, Ticket, as_utc
 from credit.errors import InvalidInput, NotFound
 from credit.policy import CANCELLABLE_STAGES, CHINA_TZ
 from credit.store import Store
-from credit.tickets import new_ticket, ticket_view
+from credit.text import inputs
+from credit.tickets.records import new_ticket, ticket_view
 from credit.verification import Verifier
 from credit.views import CancelResult, InstallmentView, LoanView, ProgressView, SettlementResult
 

@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from credit.catalogue import format_apr, load_catalogue
-from credit.catalogue_lookups import method_label, stage_info
-from credit.db import (
+from credit.catalogue.loader import format_apr, load_catalogue
+from credit.catalogue.lookups import method_label, stage_info
+from credit.db.base import (
     Application,
     Customer,
     as_utc,
@@ -32,8 +32,8 @@ from credit.db import (
     wipe_all,
 )
 from credit.loans import book_loan
-from credit.masking import mask_phone
-from credit.seed_outreach import first_due_in, seed_outreach
+from credit.outreach.seed import first_due_in, seed_outreach
+from credit.text.masking import mask_phone
 
 DEMO_OPENID = "o_demo_openid_5678"
 

@@ -5,7 +5,7 @@ It is a thin facade over the parts that do the work, each in its own module:
 
 * :mod:`credit.verification` — ID checks with lockouts, SMS one-time codes, WeChat OpenID;
 * :mod:`credit.loans` — progress, loan details, cancellation, settlement certificate;
-* :mod:`credit.tickets` — tickets, handoffs to a human queue, risk events.
+* :mod:`credit.tickets.records` — tickets, handoffs to a human queue, risk events.
 
 Every call is one transaction (:class:`credit.store.Store`).  Errors are in
 :mod:`credit.errors`: :class:`InvalidInput`, :class:`NotVerified`, :class:`Locked` (and
@@ -22,11 +22,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from credit.db import utcnow
+from credit.db.base import utcnow
 from credit.loans import Loans
-from credit.sms import SmsGateway, get_sms_gateway
+from credit.sms.gateway import SmsGateway, get_sms_gateway
 from credit.store import Store
-from credit.tickets import Tickets
+from credit.tickets.records import Tickets
 from credit.verification import Verifier
 from credit.views import (
     CancelResult,

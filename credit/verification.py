@@ -27,10 +27,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from credit import inputs
-from credit.db import Application, Customer, OtpCode, Ticket, Verification, VerificationAttempt, VerificationCounter
+from credit.db.base import (
+    Application,
+    Customer,
+    OtpCode,
+    Ticket,
+    Verification,
+    VerificationAttempt,
+    VerificationCounter,
+)
 from credit.errors import InvalidInput, NotFound, NotVerified, RateLimited, ServiceUnavailable
-from credit.masking import mask_phone
 from credit.policy import (
     APPLICATION_FAILURE_WINDOW,
     APPLICATION_LOCK,
@@ -45,9 +51,11 @@ from credit.policy import (
     SENDER_MAX_FAILURES,
     VERIFICATION_TTL,
 )
-from credit.sms import SmsGateway
+from credit.sms.gateway import SmsGateway
 from credit.store import Store
-from credit.tickets import add_risk_event, ticket_view
+from credit.text import inputs
+from credit.text.masking import mask_phone
+from credit.tickets.records import add_risk_event, ticket_view
 from credit.views import OtpCheck, OtpSent, TicketLookup, TicketView, VerifyResult, VerifyStatus
 
 log = logging.getLogger(__name__)

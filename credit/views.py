@@ -1,7 +1,7 @@
 """What the service returns: immutable views, never database rows.
 
 A view is built inside the transaction and carries only plain values, so callers
-(actions, :mod:`credit.answers`) can use it after the session is closed.
+(actions, :mod:`credit.answers.texts`) can use it after the session is closed.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from harness.services import as_service_user, chown_tree
 
 def busy_text() -> str:
     """The polite "busy" reply (same words as server.guard.BUSY, hotline from the catalogue)."""
-    from credit.catalogue import load_catalogue
+    from credit.catalogue.loader import load_catalogue
 
     hotline = load_catalogue().hotline.number
     return f"非常抱歉，系统繁忙，您刚才的消息没有处理成功。请稍后再发一次；如有急事，请拨打客服热线 {hotline}。"

@@ -233,7 +233,7 @@ class CreditIntentClassifier(GraphComponent, IntentClassifier):
 
 
 def _catalogue_product_names() -> List[str]:
-    from credit.catalogue import load_catalogue
+    from credit.catalogue.loader import load_catalogue
 
     names: List[str] = []
     for code in load_catalogue().product_codes:

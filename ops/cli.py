@@ -11,8 +11,8 @@ import warnings
 from pathlib import Path
 from typing import Callable, Dict, List, NoReturn, Optional
 
-from ops import tickets_cli
 from ops.project import OpsError, Project
+from ops.tickets import cli as tickets_cli
 
 _ARGPARSE_ZH = {
     "the following arguments are required": "缺少必需的参数",
@@ -187,7 +187,7 @@ def _project(args: argparse.Namespace) -> Project:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ops.export import run_export
+    from ops.retrain.export import run_export
 
     result = run_export(_project(args), args.since, args.until, args.out, args.min_confidence, args.all,
                         args.max_rows, args.endpoints, args.db_url, by=args.by)
@@ -199,7 +199,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ops.importer import format_report, run_import
+    from ops.retrain.importer import format_report, run_import
 
     report = run_import(_project(args), args.file, args.by, args.skip_invalid, args.dry_run)
     print(format_report(report))
@@ -218,7 +218,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ops.validate import ERROR, run_validate
+    from ops.retrain.validate import ERROR, run_validate
 
     findings = run_validate(_project(args), args.min_examples, not args.skip_rasa)
     for finding in findings:
@@ -232,7 +232,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ops.train import run_train
+    from ops.retrain.train import run_train
 
     candidate = run_train(_project(args), args.by, args.name)
     print(f"候选模型：{candidate.path}\n下一步：python -m ops evaluate")
@@ -240,7 +240,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ops.gate import run_evaluate
+    from ops.retrain.gate import run_evaluate
 
     result, report = run_evaluate(_project(args), args.candidate)
     print(result.verdict())
@@ -256,9 +256,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    from ops import audit
-    from ops.ledger import current_user
-    from ops.promote import run_promote
+    from ops.access import audit
+    from ops.retrain.ledger import current_user
+    from ops.retrain.promote import run_promote
 
     project = _project(args)
     try:
@@ -274,10 +274,10 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from ops import audit
-    from ops.ledger import current_user
-    from ops.promote import run_rollback
-    from ops.store import label
+    from ops.access import audit
+    from ops.retrain.ledger import current_user
+    from ops.retrain.promote import run_rollback
+    from ops.retrain.store import label
 
     project = _project(args)
     entry = run_rollback(project, args.by, args.offline, args.url, args.to)
@@ -287,10 +287,10 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from ops.gate import load_gate
-    from ops.ledger import read_ledger, read_log
-    from ops.store import current_production, summary
-    from ops.train import load_candidate
+    from ops.retrain.gate import load_gate
+    from ops.retrain.ledger import read_ledger, read_log
+    from ops.retrain.store import current_production, summary
+    from ops.retrain.train import load_candidate
 
     project = _project(args)
     print(summary(project))
@@ -317,7 +317,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    from ops.ledger import current_user, undo_batch
+    from ops.retrain.ledger import current_user, undo_batch
 
     removed = undo_batch(_project(args), args.batch, current_user(args.by))
     print(f"已撤销第 {args.batch} 批：删除 {removed} 条样本。下一步：python -m ops train")
@@ -343,8 +343,8 @@ def _password(from_stdin: bool) -> str:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    from ops import audit, users
-    from ops.ledger import current_user
+    from ops.access import audit, users
+    from ops.retrain.ledger import current_user
 
     if not args.user_cmd:
         print("用法：python -m ops user {add,list,roles,passwd,disable,enable,unlock} …（--help 查看说明）",
@@ -381,12 +381,12 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 
 def cmd_callbacks(args: argparse.Namespace) -> int:
-    from credit.catalogue import load_catalogue
-    from credit.db import get_engine, resolve_database_url
+    from credit.catalogue.loader import load_catalogue
+    from credit.db.base import get_engine, resolve_database_url
     from credit.policy import CHINA_TZ
     from credit.service import LoanService
-    from ops import audit
-    from ops.ledger import current_user
+    from ops.access import audit
+    from ops.retrain.ledger import current_user
 
     project = _project(args)
     engine = get_engine(resolve_database_url(args.credit_db_url or os.environ.get("DATABASE_URL")))

@@ -7,7 +7,7 @@
   same character collapse (``急急急`` = ``急``).
 * :func:`clean_text` — the form written to training data: one line, no control/format
   characters, whitespace collapsed.
-* :func:`mask_text` — :func:`credit.masking.mask_pii` (ID, mobile, bank card, OTP) plus
+* :func:`mask_text` — :func:`credit.text.masking.mask_pii` (ID, mobile, bank card, OTP) plus
   simple name detection (:func:`find_names`): a common surname after 我叫/名字是/姓名/户名
   (or after 我是/本人 when the name ends the clause) becomes ``张某``.
 * :func:`neutralise_cell` — spreadsheet-injection guard for exported cells.
@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import List
 
-from credit.masking import find_pii, mask_pii
+from credit.text.masking import find_pii, mask_pii
 
 _PARTICLES = set("啊呀吧呢嘛哦啦吗了的哈嗯哇么")
 _COMMON_SURNAMES = (
@@ -68,7 +68,7 @@ def mask_names(text: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask ID/phone/card/OTP (credit.masking) and detectable names."""
+    """Mask ID/phone/card/OTP (credit.text.masking) and detectable names."""
     return mask_names(mask_pii(text))
 
 

@@ -6,5 +6,5 @@
 * :mod:`outreach.engine` — plan once, claim once, deliver, retry, reconcile, audit;
 * ``python -m outreach run|preview|status`` — for operators and cron.
 
-The rules themselves are the catalogue section ``outreach:`` (:mod:`credit.outreach_rules`).
+The rules themselves are the catalogue section ``outreach:`` (:mod:`credit.catalogue.outreach`).
 """

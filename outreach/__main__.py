@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Callable, List, Optional
 
 from credit import clock
-from credit.catalogue import load_catalogue
-from credit.db import get_engine, init_db
-from credit.outreach_db import OutreachNotice  # noqa: F401 - registers the outreach tables
+from credit.catalogue.loader import load_catalogue
+from credit.db.base import get_engine, init_db
+from credit.db.outreach import OutreachNotice  # noqa: F401 - registers the outreach tables
 from credit.policy import CHINA_TZ
 from outreach.conversation import conversations_from_env
 from outreach.engine import OutreachEngine

@@ -2,7 +2,7 @@
 vendor's message id, and can look a message up again by what it sent (reconciliation after a crash
 between the vendor's acceptance and our bookkeeping: found means sent, never sent twice).
 
-SMS goes through the project's SMS gateway (:mod:`credit.sms`; the outbox by default); WeChat template
+SMS goes through the project's SMS gateway (:mod:`credit.sms.gateway`; the outbox by default); WeChat template
 messages are :mod:`outreach.wechat`; :mod:`outreach.registry` puts together the ones configured.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Dict, Optional, Protocol
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from credit.db import SmsOutbox, session_scope
-from credit.sms import ReconcilingSmsGateway, SmsGateway, SmsSendError, SmsStatusUnknown, get_sms_gateway
+from credit.db.base import SmsOutbox, session_scope
+from credit.sms.gateway import ReconcilingSmsGateway, SmsGateway, SmsSendError, SmsStatusUnknown, get_sms_gateway
 
 
 class DeliveryFailed(Exception):
@@ -85,7 +85,7 @@ class SmsChannel:
                 return self.gateway.find_sent(address, delivery.key, since, now)
             except SmsStatusUnknown as error:
                 raise DeliveryUnknown(str(error)) from error
-        from credit.outreach_db import OutreachNotice
+        from credit.db.outreach import OutreachNotice
 
         with session_scope(self.engine) as session:
             taken = select(OutreachNotice.vendor_ref).where(OutreachNotice.vendor_ref.is_not(None),

@@ -9,7 +9,7 @@ namespaced id (``wx:<openid>``); SMS has no conversation, and an outbound call w
 answered (connectors/external.py).
 
 The reply to a notice does not depend on this write: its context is read from the database
-(credit/outreach_context.py).  A failed write is therefore recorded in the audit trail, not retried.
+(credit/outreach/context.py).  A failed write is therefore recorded in the audit trail, not retried.
 """
 from __future__ import annotations
 

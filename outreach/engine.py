@@ -24,11 +24,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from credit.catalogue import Catalogue
+from credit.catalogue.loader import Catalogue
 from credit.compliance import check_text
-from credit.db import Customer, session_scope
-from credit.masking import mask_pii
-from credit.outreach_db import ContactPoint, OutreachAttempt, OutreachNotice
+from credit.db.base import Customer, session_scope
+from credit.db.outreach import ContactPoint, OutreachAttempt, OutreachNotice
+from credit.text.masking import mask_pii
 from outreach.channels import Channel, Delivery, DeliveryFailed, DeliveryUnknown
 from outreach.conversation import RasaConversations
 from outreach.facts import Planned, plan

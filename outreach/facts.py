@@ -15,12 +15,12 @@ from typing import Dict, Iterator, List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credit.catalogue import Catalogue
-from credit.db import Application, Loan, LoanInstallment, Ticket
-from credit.outreach_db import RepaymentRecord
-from credit.outreach_rules import NoticeRule
+from credit.catalogue.loader import Catalogue
+from credit.catalogue.outreach import NoticeRule
+from credit.db.base import Application, Loan, LoanInstallment, Ticket
+from credit.db.outreach import RepaymentRecord
 from credit.policy import CHINA_TZ
-from credit.ticket_outcomes import TicketOutcome
+from credit.tickets.outcomes import TicketOutcome
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,10 @@ from connectors.ivr.config import IvrSettings
 from connectors.ivr.schema import ssml
 from connectors.speech import to_speech
 from connectors.twilio_zh.config import TwilioSettings
-from credit.catalogue import Catalogue, load_catalogue
+from credit.catalogue.loader import Catalogue, load_catalogue
 from credit.clock import now as clock_now
-from credit.db import as_utc, session_scope
-from credit.outreach_db import OutreachNotice
+from credit.db.base import as_utc, session_scope
+from credit.db.outreach import OutreachNotice
 from outreach.channels import Delivery, DeliveryFailed, DeliveryUnknown
 
 logger = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from typing import Any, Dict, List, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from credit.catalogue import Catalogue
-from credit.db import session_scope
-from credit.outreach_db import OutreachAttempt, OutreachNotice
+from credit.catalogue.loader import Catalogue
+from credit.db.base import session_scope
+from credit.db.outreach import OutreachAttempt, OutreachNotice
 from credit.policy import CHINA_TZ
 from outreach.facts import plan
 from outreach.rules import decide

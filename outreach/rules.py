@@ -15,8 +15,8 @@ from typing import Any, Mapping, Optional
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from credit.outreach_db import ContactPoint, OutreachNotice
-from credit.outreach_rules import NoticeRule, OutreachRules
+from credit.catalogue.outreach import NoticeRule, OutreachRules
+from credit.db.outreach import ContactPoint, OutreachNotice
 from outreach.facts import beijing_day, opening
 
 

@@ -24,8 +24,8 @@ from wechatpy.exceptions import WeChatClientException
 from connectors.state import StateStore
 from connectors.wechat.client import WeChatApiClient
 from connectors.wechat.config import WeChatSettings
-from credit.catalogue_fields import Schema, Text
-from credit.outreach_rules import FIELDS
+from credit.catalogue.fields import Schema, Text
+from credit.catalogue.outreach import FIELDS
 from outreach.channels import Delivery, DeliveryFailed, DeliveryUnknown
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[1] / "deploy" / "wechat_templates.yml"

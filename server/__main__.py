@@ -64,7 +64,7 @@ def run_actions(args: Sequence[str]) -> None:
     host = (os.environ.get("ACTION_HOST") or "").strip() or (os.environ.get("SANIC_HOST") or "").strip() \
         or "127.0.0.1"
     os.environ["SANIC_HOST"] = host
-    from credit.masking import install_log_masking
+    from credit.text.masking import install_log_masking
 
     install_log_masking()
     sys.argv = ["rasa_sdk", *args]

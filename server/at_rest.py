@@ -1,6 +1,6 @@
 """Personal data masked before a conversation event is written to the tracker store.
 
-What is masked (``credit.masking.mask_pii``: ID numbers, mobile numbers, bank card
+What is masked (``credit.text.masking.mask_pii``: ID numbers, mobile numbers, bank card
 numbers, 6-digit codes after 验证码/校验码/动态码), per stored event:
 
 * ``user``: ``text``, ``parse_data.text``, every string in ``parse_data.entities``
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from credit.masking import mask_pii
+from credit.text.masking import mask_pii
 
 
 def mask_strings(value: Any) -> Any:

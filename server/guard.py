@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa.shared.exceptions import RasaException
 
-from credit.catalogue import load_catalogue
+from credit.catalogue.loader import load_catalogue
 
 # The catalogue is the one place the hotline is written down; it is checked at start-up
 # (an unreadable catalogue stops the server before it answers anyone).

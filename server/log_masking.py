@@ -1,9 +1,9 @@
 """Personal data masked in Rasa's structured logs (structlog), next to the standard-library
-log masking of :func:`credit.masking.install_log_masking`.
+log masking of :func:`credit.text.masking.install_log_masking`.
 
 :func:`structlog_masker` is a structlog processor: every value of a log event, except the
 exception info (rendered later through the masked log record), is masked with
-:func:`credit.masking.mask_pii`; events, trackers and other objects are masked in their
+:func:`credit.text.masking.mask_pii`; events, trackers and other objects are masked in their
 printed form.  :func:`add_to_structlog` puts it before the renderer and makes a JSON
 renderer write non-ASCII as is: a ``\\uXXXX`` escape's hex digits next to a number would
 hide that number from the masking.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from credit.masking import mask_pii
+from credit.text.masking import mask_pii
 
 _JSON_SCALARS = (int, float, bool, type(None))
 _UNMASKED_KEYS = ("exc_info", "exception", "stack")

@@ -17,7 +17,7 @@ import logging
 from typing import Any, Optional
 
 from connectors.http import ChannelError, parse_json
-from credit.masking import install_log_masking
+from credit.text.masking import install_log_masking
 from server import auth, guard
 from server.settings import Settings
 

@@ -37,7 +37,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.engine import Engine
 
-from credit.db import (
+from credit.db.base import (
     Handoff,
     OtpCode,
     RiskEvent,
@@ -49,7 +49,7 @@ from credit.db import (
     get_engine,
     init_db,
 )
-from credit.outreach_db import OutreachAttempt, OutreachNotice
+from credit.db.outreach import OutreachAttempt, OutreachNotice
 from server.settings import PROJECT_ROOT, Retention
 
 logger = logging.getLogger(__name__)

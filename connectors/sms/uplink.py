@@ -1,7 +1,7 @@
 """One SMS reply, independent of Sanic: authenticate, read, and act on 退订/订阅.
 
 A text matching the catalogue's opt-out words unsubscribes the number's ``sms`` and ``phone`` contact
-points, an opt-in word subscribes them again (:mod:`credit.consent`).  Any other text is acknowledged and
+points, an opt-in word subscribes them again (:mod:`credit.outreach.consent`).  Any other text is acknowledged and
 logged masked; it is not routed into the dialogue (an SMS reply has no conversation to continue yet, and
 answering it would cost a templated SMS) — except a rating ("满意", "4分") answering the follow-up SMS of a
 closed ticket, which is recorded on that ticket.  Tencent is always answered ``{"result": 0, "errmsg": "OK"}``
@@ -20,15 +20,15 @@ from connectors.sms.auth import check_token
 from connectors.sms.config import UplinkSettings
 from connectors.sms.reply import ACK, UplinkReply, parse_reply
 from credit import clock
-from credit.catalogue import load_catalogue
-from credit.consent import ConsentChange, addresses, apply_reply
-from credit.db import get_engine
+from credit.catalogue.loader import load_catalogue
+from credit.db.base import get_engine
 from credit.errors import InvalidInput, NotFound
-from credit.masking import mask_pii
-from credit.outreach_context import NoticeContexts
-from credit.sms_common import MAINLAND, mainland_mobile
+from credit.outreach.consent import ConsentChange, addresses, apply_reply
+from credit.outreach.context import NoticeContexts
+from credit.sms.common import MAINLAND, mainland_mobile
 from credit.store import Store
-from credit.tickets import record_satisfaction, satisfaction_from_reply
+from credit.text.masking import mask_pii
+from credit.tickets.records import record_satisfaction, satisfaction_from_reply
 
 logger = logging.getLogger(__name__)
 

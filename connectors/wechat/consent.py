@@ -1,5 +1,5 @@
 """退订 / 订阅 typed in the WeChat chat: the OpenID's ``wechat`` contact point is switched through
-:mod:`credit.consent` and the customer is answered at once, passively, never through a dialogue turn
+:mod:`credit.outreach.consent` and the customer is answered at once, passively, never through a dialogue turn
 (a consent word is an instruction to the account, not a question for the assistant).
 
 The answer says what changed and, on 退订, that a notice the law requires (报送征信前告知) still comes.
@@ -15,8 +15,8 @@ from typing import Callable, Optional
 from sqlalchemy.engine import Engine
 
 from credit import clock
-from credit.consent import OPT_OUT, ConsentChange, consent_intent, set_subscription
-from credit.db import get_engine
+from credit.db.base import get_engine
+from credit.outreach.consent import OPT_OUT, ConsentChange, consent_intent, set_subscription
 
 logger = logging.getLogger(__name__)
 

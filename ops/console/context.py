@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
-from ops import users
+from ops.access import users
 from ops.console import sessions
 from ops.console.roles import allowed
 from ops.project import Project

@@ -8,7 +8,7 @@ from typing import Any, Awaitable, Callable, Dict
 
 from aiohttp import web
 
-from ops import audit
+from ops.access import audit
 from ops.console.context import current, settings
 from ops.console.render import render
 

@@ -19,9 +19,12 @@ from typing import Optional
 
 from aiohttp import web
 
-from ops.console import views_main, views_models, views_records, views_work
 from ops.console.context import SETTINGS, Settings
 from ops.console.security import headers_middleware
+from ops.console.views import main as views_main
+from ops.console.views import models as views_models
+from ops.console.views import records as views_records
+from ops.console.views import work as views_work
 from ops.project import Project
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -29,11 +32,11 @@ DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5010
 
 
 def make_settings(project: Project, db_url: Optional[str] = None, credit_url: Optional[str] = None) -> Settings:
-    from ops.export import tracker_db_url
+    from ops.retrain.export import tracker_db_url
 
     tracker = db_url or os.environ.get("OPS_TRACKER_DB_URL") or tracker_db_url(project)
     if credit_url is None:
-        from credit.db import resolve_database_url
+        from credit.db.base import resolve_database_url
 
         credit_url = resolve_database_url(os.environ.get("DATABASE_URL"))
     idle = float(os.environ.get("OPS_CONSOLE_IDLE_MINUTES") or 30) * 60
@@ -56,7 +59,7 @@ def make_app(settings: Settings) -> web.Application:
 async def _stop_jobs(app: web.Application) -> None:
     import asyncio
 
-    from ops import jobs
+    from ops.console import jobs
 
     await asyncio.to_thread(jobs.stop_all)
 
@@ -65,7 +68,7 @@ def serve(project: Project, host: Optional[str] = None, port: Optional[int] = No
           credit_url: Optional[str] = None) -> None:
     import logging
 
-    from credit.masking import install_log_masking
+    from credit.text.masking import install_log_masking
 
     install_log_masking()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,6 +1,6 @@
 """Logs: personal data masked in every log record and in Rasa's structured logs.
 
-The standard-library masking (:func:`credit.masking.install_log_masking`) is installed
+The standard-library masking (:func:`credit.text.masking.install_log_masking`) is installed
 now and again each time Rasa configures structlog, which also gets the masking processor
 of :mod:`server.log_masking`.  Rasa's launcher imported ``configure_structlog`` by name, so
 both references are replaced.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from credit.masking import install_log_masking
+from credit.text.masking import install_log_masking
 from server import log_masking
 from server.patches.registry import How, Member, original, register, replace
 from server.settings import Settings

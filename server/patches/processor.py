@@ -13,7 +13,7 @@ import asyncio
 import logging
 from typing import Any, Dict, List, Optional
 
-from credit.masking import mask_pii
+from credit.text.masking import mask_pii
 from server import guard
 from server.patches.registry import How, Member, original, register, replace
 from server.settings import Settings

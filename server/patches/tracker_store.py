@@ -17,7 +17,7 @@ import json
 import logging
 from typing import Any, Dict
 
-from credit.masking import mask_pii
+from credit.text.masking import mask_pii
 from server import guard
 from server.at_rest import mask_event_dict
 from server.patches.registry import How, Member, original, register, replace

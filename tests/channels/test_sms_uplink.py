@@ -26,9 +26,9 @@ from connectors.sms import TencentSmsUplinkInput
 from connectors.sms.channel import UPLINK_PATH
 from connectors.sms.config import UplinkSettings
 from connectors.sms.uplink import UplinkService
-from credit.catalogue import load_catalogue
-from credit.db import Application, Customer, SmsOutbox, session_scope
-from credit.outreach_db import ContactPoint
+from credit.catalogue.loader import load_catalogue
+from credit.db.base import Application, Customer, SmsOutbox, session_scope
+from credit.db.outreach import ContactPoint
 from credit.policy import CHINA_TZ
 from harness.http import Response, http
 from harness.procs import free_port
@@ -247,15 +247,15 @@ def test_without_a_token_the_route_is_off_with_a_clear_message(turns):
     ("订阅", "opt_in"), ("恢复提醒", "opt_in"),
     ("我不想退订", None), ("退订了会怎样", None), ("退订吗", None), ("怎么还", None), ("", None)])
 def test_only_a_request_to_stop_is_read_as_one(text, intent):
-    from credit.consent import consent_intent
+    from credit.outreach.consent import consent_intent
 
     assert consent_intent(text) == intent
 
 
 def test_a_rating_answering_a_closed_tickets_follow_up_sms_is_recorded_on_that_ticket(db, base, turns):
     from credit.service import LoanService
-    from credit.ticket_outcomes import TicketOutcome
-    from credit.tickets import close_ticket
+    from credit.tickets.outcomes import TicketOutcome
+    from credit.tickets.records import close_ticket
 
     ticket = LoanService(db, clock=lambda: SEEDED).create_ticket("rest:sms-rating", "complaint", "放款太慢了",
                                                                  application_id=OVERDUE)

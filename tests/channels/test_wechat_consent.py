@@ -16,10 +16,10 @@ from connectors.state import StateStore
 from connectors.wechat import consent as texts
 from connectors.wechat.consent import WeChatConsent
 from connectors.wechat.service import WeChatService
-from credit.catalogue import load_catalogue
+from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
-from credit.db import session_scope
-from credit.outreach_db import ContactPoint
+from credit.db.base import session_scope
+from credit.db.outreach import ContactPoint
 from credit.policy import CHINA_TZ
 from harness.wechat_api import WeChatApiStandIn
 from outreach.channels import SmsChannel

@@ -70,7 +70,7 @@ def seed_tracker(db: Path) -> None:
 
 
 def seed_credit(url: str) -> None:
-    from credit.db import (
+    from credit.db.base import (
         Application,
         Customer,
         Handoff,
@@ -82,7 +82,7 @@ def seed_credit(url: str) -> None:
         init_db,
         session_scope,
     )
-    from credit.outreach_db import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
+    from credit.db.outreach import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
 
     engine = get_engine(url)
     init_db(engine)
@@ -188,7 +188,7 @@ def start_console(console: Console, tmp: Path, extra_env: Optional[Dict[str, str
 
 
 def add_accounts(console: Console) -> None:
-    from ops import users
+    from ops.access import users
     from ops.project import Project
 
     project = Project.at(console.root)

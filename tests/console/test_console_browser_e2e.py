@@ -29,7 +29,7 @@ from harness.paths import ROOT
 from harness.procs import free_port
 from harness.rasa import start_rasa, wait_rasa
 from ops.project import Project
-from ops.train import model_id
+from ops.retrain.train import model_id
 from tests.console.conftest import PASSWORD, XSS, Console, add_accounts, make_project, start_console
 
 pytestmark = pytest.mark.slow

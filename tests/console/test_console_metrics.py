@@ -127,7 +127,7 @@ def test_metrics_are_the_same_on_postgresql(postgres_url: str, tmp_path: Path) -
     import sqlalchemy as sa
     from sqlalchemy.engine.url import make_url
 
-    from ops import metrics
+    from ops.console import metrics
     from tests.console.conftest import seed_credit, seed_tracker
 
     tracker = tmp_path / "tracker.db"

@@ -150,7 +150,7 @@ def test_csv_exports_neutralise_formulas_and_hold_no_personal_data(console: Cons
             for cell in row:
                 assert not cell.startswith(("=", "+", "@")), (name, cell)
                 assert not (cell.startswith("-") and not re.fullmatch(r"-\d+(\.\d+)?", cell)), (name, cell)
-    from ops.metrics import csv_text
+    from ops.console.metrics import csv_text
 
     text = csv_text(["文本"], [[t] for t in FORMULA + XSS])
     cells = [row[0] for row in csv.reader(io.StringIO(text.lstrip("\ufeff")))][1:]

@@ -6,9 +6,9 @@ import json
 import re
 import sqlite3
 
-from ops.inbox import Item, group
-from ops.ledger import read_ledger, read_log
 from ops.project import Project
+from ops.retrain.inbox import Item, group
+from ops.retrain.ledger import read_ledger, read_log
 from tests.console.conftest import APPLICATION, KIN_PHONE, OPENID, PHONE, PII_RAW, Console
 
 SINCE = (dt.date.today() - dt.timedelta(days=5)).isoformat()

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import create_engine, text
 
-from credit.catalogue import load_catalogue
+from credit.catalogue.loader import load_catalogue
 from credit.compliance import PRIVACY_NOTICE, check_text
 
 pytestmark = pytest.mark.slow
@@ -98,7 +98,7 @@ def test_ticket_from_another_conversation_only_after_the_check_digits(stack, sen
 
 
 def test_pressing_again_is_answered_calmly_and_recorded_for_the_risk_team(stack, sender):
-    from credit.catalogue import load_catalogue as catalogue
+    from credit.catalogue.loader import load_catalogue as catalogue
 
     pressing = catalogue().risk_signals.pressing
     stack.texts(sender, "急用钱 今天能下来吗")

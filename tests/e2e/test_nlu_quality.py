@@ -1,7 +1,7 @@
 """NLU quality gate on the independently written held-out set (tests/nlu/heldout.yml).
 
 Scores the dev model (session fixture `model_path`: the cached dev model, trained once if
-missing) in-process with ops/nlu_eval.py, including the FallbackClassifier: every
+missing) in-process with ops/retrain/nlu_eval.py, including the FallbackClassifier: every
 `nlu_fallback` counts as a miss. The model is loaded and the 402 utterances predicted
 once per module; no test retrains anything.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.nlu_eval import (
+from ops.retrain.nlu_eval import (
     RasaPredictor,
     Report,
     SetScore,

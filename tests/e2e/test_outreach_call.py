@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import select
 
 from connectors.speech import to_speech
-from credit.catalogue import load_catalogue
-from credit.db import Application, Customer, Loan, LoanInstallment, get_engine, session_scope
-from credit.outreach_db import EmergencyContact, OutreachNotice
+from credit.catalogue.loader import load_catalogue
+from credit.db.base import Application, Customer, Loan, LoanInstallment, get_engine, session_scope
+from credit.db.outreach import EmergencyContact, OutreachNotice
 from credit.policy import CHINA_TZ
 from credit.seed import seed
 from harness.http import http_json

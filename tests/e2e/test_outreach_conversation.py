@@ -21,10 +21,10 @@ from typing import Dict, Iterator, List, Tuple
 import pytest
 from sqlalchemy import select, update
 
-from credit.catalogue import load_catalogue
+from credit.catalogue.loader import load_catalogue
 from credit.compliance import PRIVACY_NOTICE_SHORT
-from credit.db import Application, Customer, Loan, LoanInstallment, SmsOutbox, Ticket, get_engine, session_scope
-from credit.outreach_db import EmergencyContact, OutreachAttempt, OutreachNotice, RepaymentRecord
+from credit.db.base import Application, Customer, Loan, LoanInstallment, SmsOutbox, Ticket, get_engine, session_scope
+from credit.db.outreach import EmergencyContact, OutreachAttempt, OutreachNotice, RepaymentRecord
 from credit.policy import CHINA_TZ
 from credit.seed import seed
 from harness.stacks import Assistant, AssistantStack
@@ -205,8 +205,8 @@ def test_nothing_goes_out_at_2230_beijing_and_it_goes_out_at_8(world):
 
 
 def test_the_closed_ticket_is_followed_up_and_the_rating_is_recorded_not_taken_as_a_complaint(world):
-    from credit.ticket_outcomes import TicketOutcome
-    from credit.tickets import close_ticket
+    from credit.tickets.outcomes import TicketOutcome
+    from credit.tickets.records import close_ticket
 
     assistant, wechat_api, (db, _) = world
     with session_scope(db) as s:
@@ -232,8 +232,8 @@ def test_the_closed_ticket_is_followed_up_and_the_rating_is_recorded_not_taken_a
 
 
 def test_after_td_nothing_more_is_sent_on_that_channel_except_the_notice_the_law_requires(world):
-    from credit.consent import set_subscription
-    from credit.outreach_db import ContactPoint
+    from credit.db.outreach import ContactPoint
+    from credit.outreach.consent import set_subscription
 
     assistant, wechat_api, (db, _) = world
     confirmed = wechat_says(assistant, "TD")

@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credit.masking import mask_pii
+from credit.text.masking import mask_pii
 from harness.http import Response, http
 from harness.rasa import conversation_id, tracker_path
 

@@ -10,7 +10,7 @@ import pytest
 
 from ops.cli import main
 from ops.project import Project
-from ops.validate import ERROR, project_checks
+from ops.retrain.validate import ERROR, project_checks
 from tests.ops.conftest import ROOT
 
 
@@ -94,7 +94,7 @@ def test_emoji_only_texts_are_distinct(project: Project) -> None:
 
 
 def test_training_progress_survives_split_log_lines(capsys: pytest.CaptureFixture) -> None:
-    from ops.train import _Progress
+    from ops.retrain.train import _Progress
 
     progress = _Progress()
     log = ("INFO rasa.engine.training.hooks  - Starting to train component 'DIETClassifier'.\n"

@@ -35,9 +35,9 @@ from openpyxl import load_workbook
 
 from harness.http import http_json
 from harness.procs import free_port, start, wait_until
-from ops.ledger import next_batch, read_ledger
 from ops.project import Project, sha256_file
-from ops.train import model_id
+from ops.retrain.ledger import next_batch, read_ledger
+from ops.retrain.train import model_id
 from tests.ops.conftest import FIXTURE, ROOT
 
 pytestmark = pytest.mark.slow

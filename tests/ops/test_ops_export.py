@@ -11,9 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from ops.cli import main
-from ops.export import run_export, tracker_db_url
-from ops.importer import run_import
 from ops.project import OpsError, Project
+from ops.retrain.export import run_export, tracker_db_url
+from ops.retrain.importer import run_import
 from tests.ops.conftest import Conversation, make_tracker_db
 
 TODAY = dt.date.today()

@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Tuple
 
-from ops.gate import Rule, judge, regression_set
-from ops.importer import run_import
 from ops.project import Project
+from ops.retrain.gate import Rule, judge, regression_set
+from ops.retrain.importer import run_import
 from tests.ops.conftest import write_csv_sheet
 
 INTENTS = [f"intent_{i:02d}" for i in range(20)]

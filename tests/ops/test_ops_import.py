@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from ops.cli import main
-from ops.importer import run_import
-from ops.ledger import read_ledger, read_log, undo_batch
 from ops.project import Project, read_nlu_file
-from ops.sheet import MAX_ROWS, SheetError
+from ops.retrain.importer import run_import
+from ops.retrain.ledger import read_ledger, read_log, undo_batch
+from ops.retrain.sheet import MAX_ROWS, SheetError
 from tests.ops.conftest import data_digest, write_csv_sheet, write_xlsx_sheet
 
 GOOD = [("单子过了没有", "check_progress"), ("能不能跟活人聊", "request_human"), ("这钱要几个点", "ask_interest_rate")]

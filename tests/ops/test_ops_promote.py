@@ -14,9 +14,9 @@ import pytest
 
 from ops.cli import main
 from ops.project import OpsError, Project, sha256_file
-from ops.promote import run_promote, run_rollback
-from ops.store import load_manifest
-from ops.train import model_id
+from ops.retrain.promote import run_promote, run_rollback
+from ops.retrain.store import load_manifest
+from ops.retrain.train import model_id
 
 TOKEN = "test-token"
 
@@ -197,7 +197,7 @@ def test_status_lists_batches_and_candidates(live: Project, rasa: FakeRasa, caps
 
 
 def _importer_of_batch(project: Project, batch: int, who: str) -> None:
-    from ops.ledger import Correction, locked, write_ledger
+    from ops.retrain.ledger import Correction, locked, write_ledger
 
     with locked(project):
         write_ledger(project, [Correction(batch, "greet", f"你好呀{batch}", "", who, "2026-11-30T10:00:00+08:00")],

@@ -14,13 +14,13 @@ from typing import List
 import pytest
 from sqlalchemy import func, select
 
-from credit.catalogue import load_catalogue
-from credit.db import Ticket, get_engine, session_scope
+from credit.catalogue.loader import load_catalogue
+from credit.db.base import Ticket, get_engine, session_scope
 from credit.policy import CHINA_TZ
 from credit.seed import seed
 from credit.service import LoanService
-from credit.ticket_outcomes import TicketOutcome
-from ops import audit
+from credit.tickets.outcomes import TicketOutcome
+from ops.access import audit
 from ops.cli import main
 from ops.project import Project
 from tests.ops.conftest import ROOT

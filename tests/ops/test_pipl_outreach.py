@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from credit.catalogue import load_catalogue
-from credit.db import Customer, get_engine, session_scope
-from credit.outreach_db import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
+from credit.catalogue.loader import load_catalogue
+from credit.db.base import Customer, get_engine, session_scope
+from credit.db.outreach import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
 from credit.policy import CHINA_TZ
 from credit.seed import seed
 from credit.service import LoanService
-from credit.tickets import close_ticket, record_satisfaction
-from ops import pipl
+from credit.tickets.records import close_ticket, record_satisfaction
+from ops.privacy import pipl
 from ops.project import Project
 from outreach.channels import SmsChannel
 from outreach.engine import OutreachEngine

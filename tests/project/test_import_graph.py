@@ -60,7 +60,7 @@ def test_the_graph_covers_the_project(graph: nx.DiGraph) -> None:
     assert {"actions", "bench", "connectors", "credit", "harness", "nlu_components", "ops", "server"} <= set(
         project_packages())
     assert graph.has_edge("bench.load", "harness.rasa")
-    assert graph.has_edge("ops.gate", "ops.nlu_eval")
+    assert graph.has_edge("ops.retrain.gate", "ops.retrain.nlu_eval")
 
 
 def test_no_import_cycle(graph: nx.DiGraph) -> None:

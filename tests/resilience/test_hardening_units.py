@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from credit.compliance import check_text
-from credit.db import (
+from credit.db.base import (
     Customer,
     Handoff,
     OtpCode,
@@ -27,7 +27,7 @@ from credit.db import (
     get_engine,
     init_db,
 )
-from credit.outreach_db import OutreachAttempt, OutreachNotice
+from credit.db.outreach import OutreachAttempt, OutreachNotice
 from server import auth, guard
 from server.__main__ import rasa_run_args
 from server.at_rest import mask_event_dict

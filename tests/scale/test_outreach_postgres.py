@@ -21,13 +21,13 @@ from typing import Dict, Iterator, List, Set
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from credit.catalogue import load_catalogue
-from credit.db import Application, Customer, SmsOutbox, get_engine, session_scope
-from credit.outreach_db import ContactPoint, OutreachAttempt, OutreachNotice
+from credit.catalogue.loader import load_catalogue
+from credit.db.base import Application, Customer, SmsOutbox, get_engine, session_scope
+from credit.db.outreach import ContactPoint, OutreachAttempt, OutreachNotice
 from credit.policy import CHINA_TZ
 from credit.seed import seed
-from credit.ticket_outcomes import TicketOutcome
-from credit.tickets import close_ticket, new_ticket
+from credit.tickets.outcomes import TicketOutcome
+from credit.tickets.records import close_ticket, new_ticket
 from harness.paths import ROOT
 from harness.procs import Proc, start, wait_until
 from outreach.engine import render

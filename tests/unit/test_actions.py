@@ -19,7 +19,7 @@ from actions.progress import ActionCheckProgress, ValidateProgressForm
 from actions.rates import ActionQuoteRate
 from actions.risk import ActionReportFraud, ActionUrgentNeed
 from credit.compliance import check_text
-from credit.db import SmsOutbox, Ticket, get_engine, init_db, session_scope
+from credit.db.base import SmsOutbox, Ticket, get_engine, init_db, session_scope
 from credit.seed import seed
 from credit.service import LoanService
 
@@ -217,7 +217,7 @@ def test_risk_actions_record_events(svc):
     run(ActionUrgentNeed(), make_tracker(text="急用钱快批", intent="urgent_need"))
     messages, _ = run(ActionReportFraud(), make_tracker(text="让我交保证金", intent="report_fraud"))
     assert "400-820-8820" in all_text(messages)
-    from credit.db import RiskEvent
+    from credit.db.base import RiskEvent
     with session_scope(svc.engine) as session:
         assert sorted(e.kind for e in session.query(RiskEvent)) == ["fraud_report", "urgent_need"]
 
@@ -344,7 +344,7 @@ def test_outside_hours_a_verified_customer_is_offered_a_call_back_ticket_to_the_
 
 def test_risk_signals_get_an_honest_answer_one_question_and_a_risk_event(svc):
     from actions.topics import ActionAnswerTopic
-    from credit.db import RiskEvent
+    from credit.db.base import RiskEvent
 
     text = "我在好几个平台都借过钱，最近刚换了工作，还能批吗"
     messages, events = run(ActionAnswerTopic(), make_tracker(text=text, intent="ask_eligibility"))
@@ -369,7 +369,7 @@ def test_risk_signals_get_an_honest_answer_one_question_and_a_risk_event(svc):
 
 @pytest.mark.parametrize("text", ["你们利率多少", "你再说一遍", "工作压力很大", "那以后再说吧"])
 def test_ordinary_words_are_not_risk_signals(text):
-    from credit.catalogue import load_catalogue
+    from credit.catalogue.loader import load_catalogue
 
     assert load_catalogue().risk_signals.find(text) == []
 
@@ -388,7 +388,7 @@ def test_one_gentle_follow_up_after_a_resolved_question_not_twice_in_a_row():
 
 def test_the_same_topic_asked_twice_is_not_answered_with_the_same_block(svc):
     from actions.topics import ActionAnswerTopic
-    from credit.repeats import ALREADY_SAID
+    from credit.answers.repeats import ALREADY_SAID
 
     first, _ = run(ActionAnswerTopic(), make_tracker(text="怎么还款", intent="ask_repayment"))
     earlier = [{"event": "bot", "text": m["text"]} for m in first if m.get("text")]

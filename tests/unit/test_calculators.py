@@ -41,7 +41,7 @@ from credit.calculators import (
     prepayment_quote,
     schedule_apr,
 )
-from credit.catalogue import load_catalogue
+from credit.catalogue.loader import load_catalogue
 
 D = Decimal
 METHODS = [EQUAL_INSTALLMENT, EQUAL_PRINCIPAL, INTEREST_ONLY]

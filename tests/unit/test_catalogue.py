@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from credit.catalogue import (
+from credit.catalogue.loader import (
     DEFAULT_PATH,
     Catalogue,
     CatalogueError,

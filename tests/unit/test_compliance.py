@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credit.catalogue import format_apr_range, load_catalogue
+from credit.catalogue.loader import format_apr_range, load_catalogue
 from credit.compliance import (
     FRAUD_WARNING,
     PRIVACY_NOTICE,
@@ -19,7 +19,7 @@ from credit.compliance import (
     check_text,
     is_compliant,
 )
-from credit.masking import mask_pii
+from credit.text.masking import mask_pii
 
 
 def rules(text: str) -> list[str]:

@@ -10,8 +10,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credit import answers
-from credit.catalogue import load_catalogue
+from credit.answers import texts as answers
+from credit.catalogue.loader import load_catalogue
 from credit.compliance import (
     FRAUD_WARNING,
     PRIVACY_NOTICE,
@@ -93,14 +93,14 @@ def test_checker_catches_what_the_replies_must_never_say():
     assert check_text("您的手机号13800005678已绑定")
 
 
-# --- other lenders named (credit/lender_replies.py) and suggestions (credit/suggestions.py) -------------
+# --- other lenders named (credit/answers/lender_replies.py) and suggestions (credit/answers/suggestions.py) ---
 
 LENDER_NAMES = [lender.name for lender in CAT.other_lenders.names]
 
 
 @pytest.mark.parametrize("lender", LENDER_NAMES)
 def test_other_lender_replies_are_compliant(lender):
-    from credit import lender_replies
+    from credit.answers import lender_replies
 
     named = [lender, LENDER_NAMES[0]]
     texts = [lender_replies.not_us_note(CAT, named), lender_replies.not_us_note(CAT, named, voice=True),
@@ -119,7 +119,7 @@ def test_other_lender_replies_are_compliant(lender):
 @pytest.mark.parametrize("message", ["建议App加个还款提醒", "希望以后能支持信用卡还款", "给你们提个意见，字太小了",
                                      "建议保证百分百通过", "我手机13812345678，建议加个提醒", ""])
 def test_suggestion_replies_are_compliant(message):
-    from credit.suggestions import suggestion_reply
+    from credit.answers.suggestions import suggestion_reply
 
     for voice in (False, True):
         assert check_text(suggestion_reply(CAT.suggestion, message, voice=voice)) == []
@@ -127,7 +127,7 @@ def test_suggestion_replies_are_compliant(message):
 
 @pytest.mark.parametrize("voice", [False, True])
 def test_the_fee_answer_lists_every_fee_from_the_catalogue(voice):
-    from credit.explain import fees_answer
+    from credit.answers.explain import fees_answer
 
     cat = load_catalogue()
     text = fees_answer(cat, voice=voice).text
@@ -139,7 +139,7 @@ def test_the_fee_answer_lists_every_fee_from_the_catalogue(voice):
 
 
 def test_every_risk_signal_reply_is_compliant_and_asks_one_question():
-    from credit.risk_signals import Finding
+    from credit.catalogue.risk_signals import Finding
 
     for signal in CAT.risk_signals.signals:
         text = answers.risk_signal_answer(CAT, [Finding(signal, "…")]).text
@@ -150,7 +150,7 @@ def test_every_risk_signal_reply_is_compliant_and_asks_one_question():
 @pytest.mark.parametrize("question", ["年化利率是什么意思", "单利是啥", "征信是什么", "罚息怎么理解",
                                       "等额本息和等额本金哪个利息少", "先息后本和等额本息有什么区别"])
 def test_jargon_is_explained_in_plain_words(question):
-    from credit.explain import explanation_answer
+    from credit.answers.explain import explanation_answer
 
     reply = explanation_answer(CAT, question, 50000, 24)
     assert reply is not None and check_text(reply.text) == []
@@ -158,7 +158,7 @@ def test_jargon_is_explained_in_plain_words(question):
 
 
 def test_repayment_methods_are_compared_on_the_customers_figures():
-    from credit.explain import explanation_answer
+    from credit.answers.explain import explanation_answer
 
     text = explanation_answer(CAT, "等额本息和等额本金哪个利息少", 50000, 24).text
     assert "借5万元、分24期" in text and text.count("总利息") >= 3
@@ -167,13 +167,13 @@ def test_repayment_methods_are_compared_on_the_customers_figures():
 
 @pytest.mark.parametrize("question", ["年化利率多少", "利息怎么算", "我想借五万"])
 def test_a_rate_question_is_not_an_explanation_request(question):
-    from credit.explain import explanation_answer
+    from credit.answers.explain import explanation_answer
 
     assert explanation_answer(CAT, question) is None
 
 
 def test_another_offers_rate_is_put_on_the_annualised_scale():
-    from credit.explain import objection_answer
+    from credit.answers.explain import objection_answer
 
     text = objection_answer(CAT, "利息太高了吧，别家才3%", None, None, None).text
     assert check_text(text) == []
@@ -182,7 +182,7 @@ def test_another_offers_rate_is_put_on_the_annualised_scale():
 
 
 def test_too_expensive_gets_smaller_or_longer_each_with_its_total_interest():
-    from credit.explain import objection_answer
+    from credit.answers.explain import objection_answer
 
     text = objection_answer(CAT, "太贵了", None, 50000, 12).text
     assert check_text(text) == []

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from credit import db
-from credit.db import (
+from credit.db import base as db
+from credit.db.base import (
     Application,
     Customer,
     Loan,

@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 from credit.errors import InvalidInput
-from credit.inputs import APPLICATION_ID, ID_LAST4, OTP_CODE, TICKET_NUMBER, IdentifierFormat, code, free_text, sender
 from credit.policy import MAX_TEXT_CHARS
+from credit.text.inputs import (
+    APPLICATION_ID,
+    ID_LAST4,
+    OTP_CODE,
+    TICKET_NUMBER,
+    IdentifierFormat,
+    code,
+    free_text,
+    sender,
+)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credit.masking import (
+from credit.text.masking import (
     BANK_CARD,
     ID_NUMBER,
     MOBILE,

@@ -9,13 +9,13 @@ import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.needs import ActionAskIncome, ActionRecommendProducts, ValidateNeedForm
-from credit.catalogue import CatalogueError, load_catalogue, parse_catalogue
+from credit.catalogue.loader import CatalogueError, load_catalogue, parse_catalogue
+from credit.catalogue.needs import SKIPPED, wants_to_borrow
 from credit.compliance import PRIVACY_NOTICE, check_text
 from credit.entities import extract_all
-from credit.need_answers import recommendation
-from credit.need_figures import parse_income, parse_monthly_debt
-from credit.need_match import Need, match_products
-from credit.needs import SKIPPED, wants_to_borrow
+from credit.needs.answers import recommendation
+from credit.needs.figures import parse_income, parse_monthly_debt
+from credit.needs.matching import Need, match_products
 from tests.unit.test_actions import all_text, make_tracker, run, slots_of
 
 CAT = load_catalogue()

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
-from ops.nlu_eval import load_labelled, overlaps
+from ops.retrain.nlu_eval import load_labelled, overlaps
 
 ROOT = Path(__file__).resolve().parents[2]
 BUSINESS = ["ask_interest_rate", "complain", "ask_prepayment", "check_progress", "ask_repayment", "ask_overdue",
@@ -48,7 +48,7 @@ def test_no_heldout_text_is_in_training_data():
 @pytest.mark.parametrize("name", EVAL_SETS)
 def test_no_evaluation_text_or_near_copy_in_training_data(name: str):
     """Exact copies (after NFKC, lower-case, no punctuation/emoji) and near-duplicates (char-trigram
-    Jaccard >= 0.6 on 6+ characters, ops.nlu_eval.overlaps) of an evaluation message fail: remove the
+    Jaccard >= 0.6 on 6+ characters, ops.retrain.nlu_eval.overlaps) of an evaluation message fail: remove the
     training example, never the evaluation one."""
     exact, near = overlaps([e.get("text") for e in TRAIN],
                            [e.get("text") for e in load_data(str(ROOT / "tests" / "nlu" / name)).intent_examples])
@@ -86,7 +86,7 @@ def test_outreach_only_intents_are_never_learned_from_text():
     """EXTERNAL_outreach_notice has two descriptive lines (for `rasa data validate`) that the classifier
     skips: no text, however close to them, is ever classified as an outreach-only intent."""
     from nlu_components.intent_classifier import EXTERNAL_PREFIX
-    from ops.nlu_eval import load_examples
+    from ops.retrain.nlu_eval import load_examples
 
     external = [i for i in _all_domain_intents() if i.startswith(EXTERNAL_PREFIX)]
     assert external == ["EXTERNAL_outreach_notice"]

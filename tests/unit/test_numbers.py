@@ -1,4 +1,4 @@
-"""Table-driven tests for credit.numbers (regex + cn2an extraction)."""
+"""Table-driven tests for credit.text.numbers (regex + cn2an extraction)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from credit import entities
 from credit.entities import extract_all
-from credit.numbers import (
+from credit.text.numbers import (
     Span,
     extract_application_id,
     extract_id_last4,
@@ -19,7 +19,7 @@ from credit.numbers import (
     parse_amount,
     parse_term,
 )
-from credit.product_match import ProductMatcher
+from credit.text.product_match import ProductMatcher
 
 
 def ents(text: str) -> list[tuple[str, str]]:

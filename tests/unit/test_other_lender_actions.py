@@ -6,7 +6,7 @@ from actions.other_lenders import ActionAskProgressApplicationId, ActionOutOfSco
 from actions.prepayment import ActionPrepaymentInfo
 from actions.rates import ActionQuoteRate
 from actions.topics import ActionAnswerTopic
-from credit.catalogue import load_catalogue
+from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
 from tests.unit.test_actions import all_text, make_tracker, run
 

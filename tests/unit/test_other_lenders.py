@@ -6,11 +6,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from credit import answers, lender_replies
-from credit.catalogue import DEFAULT_PATH, CatalogueError, load_catalogue
+from credit.answers import lender_replies
+from credit.answers import texts as answers
+from credit.catalogue.loader import DEFAULT_PATH, CatalogueError, load_catalogue
+from credit.catalogue.other_lenders import T2S, fold
 from credit.compliance import check_text
 from credit.entities import extract_all
-from credit.other_lenders import T2S, fold
 from nlu_components.credit_entities import ENTITY_TYPES
 
 CAT = load_catalogue()

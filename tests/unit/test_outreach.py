@@ -12,11 +12,11 @@ from typing import Dict, List, Optional
 import pytest
 from sqlalchemy import select, text, update
 
-from credit.catalogue import load_catalogue
+from credit.catalogue.loader import load_catalogue
+from credit.catalogue.outreach import FIELDS
 from credit.compliance import check_text
-from credit.db import Application, Customer, SmsOutbox, session_scope
-from credit.outreach_db import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
-from credit.outreach_rules import FIELDS
+from credit.db.base import Application, Customer, SmsOutbox, session_scope
+from credit.db.outreach import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
 from credit.policy import CHINA_TZ
 from outreach.channels import Delivery, DeliveryFailed, SmsChannel
 from outreach.engine import OutreachEngine

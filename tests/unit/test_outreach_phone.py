@@ -38,9 +38,9 @@ from connectors.render import assign_digits, render_voice, render_wechat
 from connectors.twilio_zh.config import TwilioSettings
 from connectors.twilio_zh.twiml import render_twiml
 from connectors.voice.engine import CallState, VoiceEngine
-from credit.catalogue import load_catalogue
-from credit.db import Application, Customer, Loan, LoanInstallment, session_scope
-from credit.outreach_db import EmergencyContact, OutreachAttempt, OutreachNotice
+from credit.catalogue.loader import load_catalogue
+from credit.db.base import Application, Customer, Loan, LoanInstallment, session_scope
+from credit.db.outreach import EmergencyContact, OutreachAttempt, OutreachNotice
 from credit.policy import CHINA_TZ
 from harness.twilio_api import TwilioApiStandIn
 from outreach.channels import Delivery, SmsChannel

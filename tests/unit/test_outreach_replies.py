@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from credit.catalogue import load_catalogue
+from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
-from credit.db import Loan, LoanInstallment, session_scope
-from credit.outreach_answers import (
+from credit.db.base import Loan, LoanInstallment, session_scope
+from credit.db.outreach import ContactPoint, OutreachNotice, RepaymentRecord
+from credit.outreach.answers import (
     already_paid,
     call_detail,
     call_not_verified,
@@ -22,8 +23,7 @@ from credit.outreach_answers import (
     notice_text,
     satisfaction_thanks,
 )
-from credit.outreach_context import NoticeContexts, call_notice_id, matches_any
-from credit.outreach_db import ContactPoint, OutreachNotice, RepaymentRecord
+from credit.outreach.context import NoticeContexts, call_notice_id, matches_any
 from credit.policy import CHINA_TZ
 from credit.store import Store
 from credit.views import TicketView

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from credit import entities
-from credit.catalogue import load_catalogue
-from credit.product_match import ProductMatcher
+from credit.catalogue.loader import load_catalogue
+from credit.text.product_match import ProductMatcher
 
 
 def test_entities_and_catalogue_share_one_matcher() -> None:

@@ -1,10 +1,10 @@
-"""credit/repeats.py: a second answer block never repeats the first word for word."""
+"""credit/answers/repeats.py: a second answer block never repeats the first word for word."""
 from __future__ import annotations
 
-from credit import answers
-from credit.catalogue import load_catalogue
+from credit.answers import texts as answers
+from credit.answers.repeats import ALREADY_SAID, without_repeats
+from credit.catalogue.loader import load_catalogue
 from credit.compliance import RATE_DISCLAIMER, check_text
-from credit.repeats import ALREADY_SAID, without_repeats
 
 CAT = load_catalogue()
 

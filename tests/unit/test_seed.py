@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from credit.calculators import build_schedule
-from credit.db import (
+from credit.db.base import (
     PROJECT_ROOT,
     Application,
     Customer,

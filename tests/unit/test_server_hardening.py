@@ -14,7 +14,7 @@ from typing import Iterator, List
 
 import pytest
 
-from credit.catalogue import load_catalogue
+from credit.catalogue.loader import load_catalogue
 from server import guard, hardening
 from server.patches import APPLIED, How, Member, Patch
 from server.settings import Settings

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from credit import policy, tickets
+from credit import policy
 from credit.calculators import build_schedule
-from credit.db import (
+from credit.db.base import (
     Application,
     Customer,
     Loan,
@@ -29,12 +29,13 @@ from credit.db import (
     session_scope,
 )
 from credit.errors import InvalidInput, NotFound, NotVerified, RateLimited, ServiceUnavailable
-from credit.inputs import normalise_application_id, normalise_id_last4
 from credit.loans import due_date
 from credit.policy import CHINA_TZ
 from credit.seed import seed
 from credit.service import LoanService
-from credit.sms import OutboxSmsGateway, SmsGateway, UnknownSmsGateway, get_sms_gateway
+from credit.sms.gateway import OutboxSmsGateway, SmsGateway, UnknownSmsGateway, get_sms_gateway
+from credit.text.inputs import normalise_application_id, normalise_id_last4
+from credit.tickets import records as tickets
 from credit.views import VerifyResult
 
 START = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing

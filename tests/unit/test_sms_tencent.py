@@ -14,16 +14,16 @@ from typing import Dict, Iterator
 import pytest
 from sqlalchemy import select, text
 
-from credit.catalogue import load_catalogue
+from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
-from credit.db import Application, Customer, SmsOutbox, Ticket, get_engine, session_scope
-from credit.outreach_db import OutreachNotice
+from credit.db.base import Application, Customer, SmsOutbox, Ticket, get_engine, session_scope
+from credit.db.outreach import OutreachNotice
 from credit.policy import CHINA_TZ
-from credit.sms import OutboxSmsGateway, UnknownSmsGateway, get_sms_gateway
-from credit.sms_common import SmsConfigError, SmsSendError, e164, mainland_mobile
-from credit.sms_templates import OTP_KIND, SmsTemplate, load_sms_templates, missing_kinds
-from credit.sms_tencent import TencentSmsGateway, TencentSmsSettings, required_sms_kinds, tencent_gateway_from_env
-from credit.ticket_outcomes import TicketOutcome
+from credit.sms.common import SmsConfigError, SmsSendError, e164, mainland_mobile
+from credit.sms.gateway import OutboxSmsGateway, UnknownSmsGateway, get_sms_gateway
+from credit.sms.templates import OTP_KIND, SmsTemplate, load_sms_templates, missing_kinds
+from credit.sms.tencent import TencentSmsGateway, TencentSmsSettings, required_sms_kinds, tencent_gateway_from_env
+from credit.tickets.outcomes import TicketOutcome
 from harness.tencent_sms import TencentSmsStandIn
 from outreach.channels import Delivery, DeliveryUnknown, SmsChannel
 from outreach.engine import OutreachEngine

@@ -9,10 +9,10 @@ import yaml
 from sqlalchemy import select
 
 from actions.suggestion import ActionRecordSuggestion
-from credit.catalogue import load_catalogue
+from credit.answers.suggestions import suggestion_reply, summarise
+from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
-from credit.db import TICKET_KINDS, Ticket, session_scope
-from credit.suggestions import suggestion_reply, summarise
+from credit.db.base import TICKET_KINDS, Ticket, session_scope
 from tests.unit.test_actions import all_text, make_tracker, run
 
 ROOT_DIR = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import text
 
 from actions.progress import ActionCheckProgress, ValidateProgressForm
-from credit.catalogue import load_catalogue
+from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
-from credit.ticket_answers import asks_about_ticket, tickets_answer
+from credit.tickets.answers import asks_about_ticket, tickets_answer
 from tests.unit.test_actions import DOMAIN, all_text, make_tracker, run, slots_of
 
 CAT = load_catalogue()
@@ -128,7 +128,7 @@ def test_a_call_back_number_is_kept_in_full_apart_from_the_masked_ticket(svc):
 
 
 def test_ops_callbacks_lists_them_and_audits_the_viewing(svc, tmp_path, capsys):
-    from ops import audit
+    from ops.access import audit
     from ops.cli import main
     from ops.project import Project
 
