@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from credit import clock
 from credit.answers.repeats import without_repeats
 from credit.catalogue.loader import Catalogue, load_catalogue
-from credit.db.base import get_engine, init_db
+from credit.db.engine import get_engine, init_db
 from credit.errors import ServiceUnavailable
 from credit.service import LoanService
 

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from credit.calculators import build_schedule
 from credit.catalogue.lookups import method_label, product_name, stage_info
-from credit.db.base import Application, Loan, LoanInstallment, Ticket, as_utc
+from credit.db.base import as_utc
+from credit.db.loans import Application, Loan, LoanInstallment
+from credit.db.tickets import Ticket
 from credit.errors import InvalidInput, NotFound
 from credit.policy import CANCELLABLE_STAGES, CHINA_TZ
 from credit.store import Store

@@ -21,16 +21,9 @@ from sqlalchemy.exc import OperationalError
 
 from credit.catalogue.loader import format_apr, load_catalogue
 from credit.catalogue.lookups import method_label, stage_info
-from credit.db.base import (
-    Application,
-    Customer,
-    as_utc,
-    get_engine,
-    init_db,
-    session_scope,
-    utcnow,
-    wipe_all,
-)
+from credit.db.base import as_utc, utcnow
+from credit.db.engine import get_engine, init_db, session_scope, wipe_all
+from credit.db.loans import Application, Customer
 from credit.loans import book_loan
 from credit.outreach.seed import first_due_in, seed_outreach
 from credit.text.masking import mask_phone

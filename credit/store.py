@@ -17,7 +17,8 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
-from credit.db.base import as_utc, session_scope, utcnow
+from credit.db.base import as_utc, utcnow
+from credit.db.engine import session_scope
 from credit.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)

@@ -27,15 +27,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from credit.db.base import (
-    Application,
-    Customer,
-    OtpCode,
-    Ticket,
-    Verification,
-    VerificationAttempt,
-    VerificationCounter,
-)
+from credit.db.identity import OtpCode, Verification, VerificationAttempt, VerificationCounter
+from credit.db.loans import Application, Customer
+from credit.db.tickets import Ticket
 from credit.errors import InvalidInput, NotFound, NotVerified, RateLimited, ServiceUnavailable
 from credit.policy import (
     APPLICATION_FAILURE_WINDOW,

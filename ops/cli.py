@@ -382,7 +382,7 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 def cmd_callbacks(args: argparse.Namespace) -> int:
     from credit.catalogue.loader import load_catalogue
-    from credit.db.base import get_engine, resolve_database_url
+    from credit.db.engine import get_engine, resolve_database_url
     from credit.policy import CHINA_TZ
     from credit.service import LoanService
     from ops.access import audit

@@ -16,7 +16,7 @@ from typing import Callable, List, Optional
 
 from credit import clock
 from credit.catalogue.loader import load_catalogue
-from credit.db.base import get_engine, init_db
+from credit.db.engine import get_engine, init_db
 from credit.db.outreach import OutreachNotice  # noqa: F401 - registers the outreach tables
 from credit.policy import CHINA_TZ
 from outreach.conversation import conversations_from_env

@@ -14,7 +14,8 @@ from typing import Dict, Optional, Protocol
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from credit.db.base import SmsOutbox, session_scope
+from credit.db.engine import session_scope
+from credit.db.sms import SmsOutbox
 from credit.sms.gateway import ReconcilingSmsGateway, SmsGateway, SmsSendError, SmsStatusUnknown, get_sms_gateway
 
 

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from credit.catalogue.loader import Catalogue
 from credit.compliance import check_text
-from credit.db.base import Customer, session_scope
+from credit.db.engine import session_scope
+from credit.db.loans import Customer
 from credit.db.outreach import ContactPoint, OutreachAttempt, OutreachNotice
 from credit.text.masking import mask_pii
 from outreach.channels import Channel, Delivery, DeliveryFailed, DeliveryUnknown

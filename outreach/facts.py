@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from credit.catalogue.loader import Catalogue
 from credit.catalogue.outreach import NoticeRule
-from credit.db.base import Application, Loan, LoanInstallment, Ticket
+from credit.db.loans import Application, Loan, LoanInstallment
 from credit.db.outreach import RepaymentRecord
+from credit.db.tickets import Ticket, TicketOutcome
 from credit.policy import CHINA_TZ
-from credit.tickets.outcomes import TicketOutcome
 
 
 @dataclass(frozen=True)

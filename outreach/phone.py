@@ -39,7 +39,8 @@ from connectors.speech import to_speech
 from connectors.twilio_zh.config import TwilioSettings
 from credit.catalogue.loader import Catalogue, load_catalogue
 from credit.clock import now as clock_now
-from credit.db.base import as_utc, session_scope
+from credit.db.base import as_utc
+from credit.db.engine import session_scope
 from credit.db.outreach import OutreachNotice
 from outreach.channels import Delivery, DeliveryFailed, DeliveryUnknown
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from credit.catalogue.loader import Catalogue
-from credit.db.base import session_scope
+from credit.db.engine import session_scope
 from credit.db.outreach import OutreachAttempt, OutreachNotice
 from credit.policy import CHINA_TZ
 from outreach.facts import plan

@@ -37,19 +37,11 @@ from typing import Any, Dict, List, Optional, Sequence
 from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.engine import Engine
 
-from credit.db.base import (
-    Handoff,
-    OtpCode,
-    RiskEvent,
-    SmsOutbox,
-    Ticket,
-    TicketContact,
-    Verification,
-    VerificationAttempt,
-    get_engine,
-    init_db,
-)
+from credit.db.engine import get_engine, init_db
+from credit.db.identity import OtpCode, Verification, VerificationAttempt
 from credit.db.outreach import OutreachAttempt, OutreachNotice
+from credit.db.sms import SmsOutbox
+from credit.db.tickets import Handoff, RiskEvent, Ticket, TicketContact
 from server.settings import PROJECT_ROOT, Retention
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from connectors.sms.config import UplinkSettings
 from connectors.sms.reply import ACK, UplinkReply, parse_reply
 from credit import clock
 from credit.catalogue.loader import load_catalogue
-from credit.db.base import get_engine
+from credit.db.engine import get_engine
 from credit.errors import InvalidInput, NotFound
 from credit.outreach.consent import ConsentChange, addresses, apply_reply
 from credit.outreach.context import NoticeContexts

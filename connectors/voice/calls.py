@@ -30,7 +30,8 @@ from connectors.render import render_voice
 from connectors.state import StateStore, shared_store
 from connectors.voice.engine import CallState, VoiceAction, VoiceEngine, VoiceEvent, VoiceTurn
 from credit.clock import now as clock_now
-from credit.db.base import as_utc, get_engine, session_scope
+from credit.db.base import as_utc
+from credit.db.engine import get_engine, session_scope
 from credit.db.outreach import OutreachNotice
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 from sqlalchemy.engine import Engine
 
 from credit import clock
-from credit.db.base import get_engine
+from credit.db.engine import get_engine
 from credit.outreach.consent import OPT_OUT, ConsentChange, consent_intent, set_subscription
 
 logger = logging.getLogger(__name__)

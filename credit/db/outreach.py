@@ -5,7 +5,7 @@ and the outreach notices with every delivery attempt.
 The notices are the engine's whole state (``outreach/``): a notice is planned once under a
 unique key (kind + subject + occurrence), claimed by one worker with a compare-and-set on its
 status, and each attempt is written to ``outreach_attempts`` (the audit trail).  Importing this
-module registers the tables on :data:`credit.db.base.Base`, so :func:`credit.db.base.init_db` creates them.
+module registers the tables on :data:`credit.db.base.Base`; :func:`credit.db.engine.init_db` creates them.
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from credit.catalogue.loader import load_catalogue
 from credit.catalogue.outreach import OutreachRules
-from credit.db.base import session_scope
+from credit.db.engine import session_scope
 from credit.db.outreach import ContactPoint
 
 logger = logging.getLogger(__name__)

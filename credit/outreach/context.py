@@ -23,7 +23,7 @@ from typing import Any, Dict, Optional
 
 from sqlalchemy import select
 
-from credit.db.base import Application, Loan, LoanInstallment
+from credit.db.loans import Application, Loan, LoanInstallment
 from credit.db.outreach import ContactPoint, OutreachNotice, RepaymentRecord
 from credit.store import Store
 

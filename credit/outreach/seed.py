@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credit.db.base import Customer, Loan, LoanInstallment
+from credit.db.loans import Customer, Loan, LoanInstallment
 from credit.db.outreach import ContactPoint, EmergencyContact, RepaymentRecord
 from credit.loans import add_months, china_date
 from credit.policy import CHINA_TZ

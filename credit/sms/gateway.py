@@ -19,7 +19,9 @@ from typing import Mapping, Optional, Protocol, runtime_checkable
 
 from sqlalchemy.engine import Engine
 
-from credit.db.base import SmsOutbox, get_engine, session_scope, utcnow
+from credit.db.base import utcnow
+from credit.db.engine import get_engine, session_scope
+from credit.db.sms import SmsOutbox
 from credit.sms.common import SmsConfigError, SmsSendError, SmsStatusUnknown
 
 SMS_GATEWAYS = ("outbox", "tencent")

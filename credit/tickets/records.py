@@ -23,14 +23,24 @@ from sqlalchemy.orm import Session
 
 from credit.catalogue.loader import load_catalogue
 from credit.catalogue.lookups import sla_hours_for
-from credit.db.base import TICKET_KINDS, Application, Customer, Handoff, RiskEvent, Ticket, TicketContact
+from credit.db.base import TICKET_KINDS
+from credit.db.loans import Application, Customer
+from credit.db.tickets import (
+    MAX_COMMENT_CHARS,
+    MAX_RESOLUTION_CHARS,
+    Handoff,
+    RiskEvent,
+    Ticket,
+    TicketContact,
+    TicketOutcome,
+)
 from credit.errors import InvalidInput, NotFound, ServiceUnavailable
 from credit.policy import CHINA_TZ
 from credit.store import Store
 from credit.text import inputs
 from credit.text.masking import mask_pii
 from credit.text.numbers import extract_phone_number
-from credit.tickets.outcomes import MAX_COMMENT_CHARS, MAX_RESOLUTION_CHARS, SCORES, TicketOutcome, TicketOutcomeView
+from credit.tickets.outcomes import SCORES, TicketOutcomeView
 from credit.views import HandoffView, RiskEventView, TicketView
 
 

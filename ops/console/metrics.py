@@ -159,7 +159,8 @@ def read_credit(credit_url: Optional[str], since: dt.date, until: dt.date, chann
         return empty
     from sqlalchemy import inspect
 
-    from credit.db.base import Handoff, RiskEvent, Ticket, get_engine, session_scope
+    from credit.db.engine import get_engine, session_scope
+    from credit.db.tickets import Handoff, RiskEvent, Ticket
 
     if credit_url.startswith("sqlite:///") and not _sqlite_exists(credit_url):
         return empty
@@ -198,7 +199,7 @@ def read_credit(credit_url: Optional[str], since: dt.date, until: dt.date, chann
 def _sqlite_exists(url: str) -> bool:
     from pathlib import Path
 
-    from credit.db.base import resolve_database_url
+    from credit.db.engine import resolve_database_url
 
     return Path(resolve_database_url(url)[len("sqlite:///"):]).exists()
 

@@ -36,7 +36,7 @@ def make_settings(project: Project, db_url: Optional[str] = None, credit_url: Op
 
     tracker = db_url or os.environ.get("OPS_TRACKER_DB_URL") or tracker_db_url(project)
     if credit_url is None:
-        from credit.db.base import resolve_database_url
+        from credit.db.engine import resolve_database_url
 
         credit_url = resolve_database_url(os.environ.get("DATABASE_URL"))
     idle = float(os.environ.get("OPS_CONSOLE_IDLE_MINUTES") or 30) * 60

@@ -38,7 +38,8 @@ class Line:
 def ticket_senders(credit_url: Optional[str], number: str) -> List[str]:
     if not credit_url or not number:
         return []
-    from credit.db.base import Ticket, get_engine, session_scope
+    from credit.db.engine import get_engine, session_scope
+    from credit.db.tickets import Ticket
 
     engine = get_engine(credit_url)
     try:

@@ -79,17 +79,11 @@ def normalise_lookup(value: str) -> tuple[str, str]:
 
 def find(credit_url: str, value: str) -> Dict[str, Any]:
     """Conversation ids and applications belonging to the customer (nothing unmasked is returned)."""
-    from credit.db.base import (
-        Application,
-        Customer,
-        OtpCode,
-        Ticket,
-        Verification,
-        VerificationAttempt,
-        get_engine,
-        session_scope,
-    )
+    from credit.db.engine import get_engine, session_scope
+    from credit.db.identity import OtpCode, Verification, VerificationAttempt
+    from credit.db.loans import Application, Customer
     from credit.db.outreach import ContactPoint
+    from credit.db.tickets import Ticket
 
     kind, key = normalise_lookup(value)
     engine = get_engine(credit_url)
@@ -196,9 +190,9 @@ def export_path(project: Project, request_id: int) -> Path:
 
 
 def export(project: Project, request: Request, tracker_url: str, credit_url: str) -> str:
-    from credit.db.base import Handoff, RiskEvent, Ticket, TicketContact, get_engine, init_db, session_scope
+    from credit.db.engine import get_engine, init_db, session_scope
     from credit.db.outreach import OutreachNotice  # noqa: F401 - registers the outreach tables for init_db
-    from credit.tickets.outcomes import TicketOutcome
+    from credit.db.tickets import Handoff, RiskEvent, Ticket, TicketContact, TicketOutcome
     from ops.privacy.conversations import transcript
 
     senders = request.sender_list
@@ -290,20 +284,10 @@ def _outreach_export(session: Any, customers: List[int]) -> Dict[str, List[Dict[
 def delete(request: Request, tracker_url: str, credit_url: str) -> str:
     import sqlalchemy as sa
 
-    from credit.db.base import (
-        Handoff,
-        OtpCode,
-        RiskEvent,
-        Ticket,
-        TicketContact,
-        Verification,
-        VerificationAttempt,
-        get_engine,
-        init_db,
-        session_scope,
-    )
+    from credit.db.engine import get_engine, init_db, session_scope
+    from credit.db.identity import OtpCode, Verification, VerificationAttempt
     from credit.db.outreach import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
-    from credit.tickets.outcomes import TicketOutcome
+    from credit.db.tickets import Handoff, RiskEvent, Ticket, TicketContact, TicketOutcome
     from ops.retrain.export import _engine, _events_table
 
     senders, customers = request.sender_list, request.customer_list

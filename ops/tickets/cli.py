@@ -50,7 +50,7 @@ def close(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     from credit import clock
-    from credit.db.base import get_engine, init_db, resolve_database_url
+    from credit.db.engine import get_engine, init_db, resolve_database_url
     from credit.errors import InvalidInput, NotFound, ServiceUnavailable
     from credit.policy import CHINA_TZ
     from credit.text.masking import mask_pii

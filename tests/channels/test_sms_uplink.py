@@ -27,8 +27,10 @@ from connectors.sms.channel import UPLINK_PATH
 from connectors.sms.config import UplinkSettings
 from connectors.sms.uplink import UplinkService
 from credit.catalogue.loader import load_catalogue
-from credit.db.base import Application, Customer, SmsOutbox, session_scope
+from credit.db.engine import session_scope
+from credit.db.loans import Application, Customer
 from credit.db.outreach import ContactPoint
+from credit.db.sms import SmsOutbox
 from credit.policy import CHINA_TZ
 from harness.http import Response, http
 from harness.procs import free_port
@@ -253,8 +255,8 @@ def test_only_a_request_to_stop_is_read_as_one(text, intent):
 
 
 def test_a_rating_answering_a_closed_tickets_follow_up_sms_is_recorded_on_that_ticket(db, base, turns):
+    from credit.db.tickets import TicketOutcome
     from credit.service import LoanService
-    from credit.tickets.outcomes import TicketOutcome
     from credit.tickets.records import close_ticket
 
     ticket = LoanService(db, clock=lambda: SEEDED).create_ticket("rest:sms-rating", "complaint", "放款太慢了",

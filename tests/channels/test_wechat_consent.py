@@ -18,7 +18,7 @@ from connectors.wechat.consent import WeChatConsent
 from connectors.wechat.service import WeChatService
 from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
-from credit.db.base import session_scope
+from credit.db.engine import session_scope
 from credit.db.outreach import ContactPoint
 from credit.policy import CHINA_TZ
 from harness.wechat_api import WeChatApiStandIn

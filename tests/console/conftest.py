@@ -70,19 +70,11 @@ def seed_tracker(db: Path) -> None:
 
 
 def seed_credit(url: str) -> None:
-    from credit.db.base import (
-        Application,
-        Customer,
-        Handoff,
-        RiskEvent,
-        Ticket,
-        TicketContact,
-        Verification,
-        get_engine,
-        init_db,
-        session_scope,
-    )
+    from credit.db.engine import get_engine, init_db, session_scope
+    from credit.db.identity import Verification
+    from credit.db.loans import Application, Customer
     from credit.db.outreach import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
+    from credit.db.tickets import Handoff, RiskEvent, Ticket, TicketContact
 
     engine = get_engine(url)
     init_db(engine)

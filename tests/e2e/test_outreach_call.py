@@ -24,7 +24,8 @@ from sqlalchemy import select
 
 from connectors.speech import to_speech
 from credit.catalogue.loader import load_catalogue
-from credit.db.base import Application, Customer, Loan, LoanInstallment, get_engine, session_scope
+from credit.db.engine import get_engine, session_scope
+from credit.db.loans import Application, Customer, Loan, LoanInstallment
 from credit.db.outreach import EmergencyContact, OutreachNotice
 from credit.policy import CHINA_TZ
 from credit.seed import seed

@@ -23,8 +23,11 @@ from sqlalchemy import select, update
 
 from credit.catalogue.loader import load_catalogue
 from credit.compliance import PRIVACY_NOTICE_SHORT
-from credit.db.base import Application, Customer, Loan, LoanInstallment, SmsOutbox, Ticket, get_engine, session_scope
+from credit.db.engine import get_engine, session_scope
+from credit.db.loans import Application, Customer, Loan, LoanInstallment
 from credit.db.outreach import EmergencyContact, OutreachAttempt, OutreachNotice, RepaymentRecord
+from credit.db.sms import SmsOutbox
+from credit.db.tickets import Ticket
 from credit.policy import CHINA_TZ
 from credit.seed import seed
 from harness.stacks import Assistant, AssistantStack
@@ -205,7 +208,7 @@ def test_nothing_goes_out_at_2230_beijing_and_it_goes_out_at_8(world):
 
 
 def test_the_closed_ticket_is_followed_up_and_the_rating_is_recorded_not_taken_as_a_complaint(world):
-    from credit.tickets.outcomes import TicketOutcome
+    from credit.db.tickets import TicketOutcome
     from credit.tickets.records import close_ticket
 
     assistant, wechat_api, (db, _) = world

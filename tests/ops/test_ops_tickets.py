@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from credit.catalogue.loader import load_catalogue
-from credit.db.base import Ticket, get_engine, session_scope
+from credit.db.engine import get_engine, session_scope
+from credit.db.tickets import Ticket, TicketOutcome
 from credit.policy import CHINA_TZ
 from credit.seed import seed
 from credit.service import LoanService
-from credit.tickets.outcomes import TicketOutcome
 from ops.access import audit
 from ops.cli import main
 from ops.project import Project

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from credit.catalogue.loader import load_catalogue
-from credit.db.base import Customer, get_engine, session_scope
+from credit.db.engine import get_engine, session_scope
+from credit.db.loans import Customer
 from credit.db.outreach import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
 from credit.policy import CHINA_TZ
 from credit.seed import seed

@@ -14,20 +14,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from credit.compliance import check_text
-from credit.db.base import (
-    Customer,
-    Handoff,
-    OtpCode,
-    RiskEvent,
-    SmsOutbox,
-    Ticket,
-    TicketContact,
-    Verification,
-    VerificationAttempt,
-    get_engine,
-    init_db,
-)
+from credit.db.engine import get_engine, init_db
+from credit.db.identity import OtpCode, Verification, VerificationAttempt
+from credit.db.loans import Customer
 from credit.db.outreach import OutreachAttempt, OutreachNotice
+from credit.db.sms import SmsOutbox
+from credit.db.tickets import Handoff, RiskEvent, Ticket, TicketContact
 from server import auth, guard
 from server.__main__ import rasa_run_args
 from server.at_rest import mask_event_dict

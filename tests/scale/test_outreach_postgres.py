@@ -22,11 +22,13 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from credit.catalogue.loader import load_catalogue
-from credit.db.base import Application, Customer, SmsOutbox, get_engine, session_scope
+from credit.db.engine import get_engine, session_scope
+from credit.db.loans import Application, Customer
 from credit.db.outreach import ContactPoint, OutreachAttempt, OutreachNotice
+from credit.db.sms import SmsOutbox
+from credit.db.tickets import TicketOutcome
 from credit.policy import CHINA_TZ
 from credit.seed import seed
-from credit.tickets.outcomes import TicketOutcome
 from credit.tickets.records import close_ticket, new_ticket
 from harness.paths import ROOT
 from harness.procs import Proc, start, wait_until

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from actions import common
-from credit.db.base import get_engine, init_db
+from credit.db.engine import get_engine, init_db
 from credit.seed import seed
 from credit.service import LoanService
 

@@ -19,7 +19,9 @@ from actions.progress import ActionCheckProgress, ValidateProgressForm
 from actions.rates import ActionQuoteRate
 from actions.risk import ActionReportFraud, ActionUrgentNeed
 from credit.compliance import check_text
-from credit.db.base import SmsOutbox, Ticket, get_engine, init_db, session_scope
+from credit.db.engine import get_engine, init_db, session_scope
+from credit.db.sms import SmsOutbox
+from credit.db.tickets import Ticket
 from credit.seed import seed
 from credit.service import LoanService
 
@@ -217,7 +219,7 @@ def test_risk_actions_record_events(svc):
     run(ActionUrgentNeed(), make_tracker(text="急用钱快批", intent="urgent_need"))
     messages, _ = run(ActionReportFraud(), make_tracker(text="让我交保证金", intent="report_fraud"))
     assert "400-820-8820" in all_text(messages)
-    from credit.db.base import RiskEvent
+    from credit.db.tickets import RiskEvent
     with session_scope(svc.engine) as session:
         assert sorted(e.kind for e in session.query(RiskEvent)) == ["fraud_report", "urgent_need"]
 
@@ -344,7 +346,7 @@ def test_outside_hours_a_verified_customer_is_offered_a_call_back_ticket_to_the_
 
 def test_risk_signals_get_an_honest_answer_one_question_and_a_risk_event(svc):
     from actions.topics import ActionAnswerTopic
-    from credit.db.base import RiskEvent
+    from credit.db.tickets import RiskEvent
 
     text = "我在好几个平台都借过钱，最近刚换了工作，还能批吗"
     messages, events = run(ActionAnswerTopic(), make_tracker(text=text, intent="ask_eligibility"))

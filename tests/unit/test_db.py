@@ -13,19 +13,10 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from credit.db import base as db
-from credit.db.base import (
-    Application,
-    Customer,
-    Loan,
-    LoanInstallment,
-    SmsOutbox,
-    Ticket,
-    get_engine,
-    init_db,
-    resolve_database_url,
-    session_scope,
-    wipe_all,
-)
+from credit.db.engine import get_engine, init_db, resolve_database_url, session_scope, wipe_all
+from credit.db.loans import Application, Customer, Loan, LoanInstallment
+from credit.db.sms import SmsOutbox
+from credit.db.tickets import Ticket
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
 

@@ -15,8 +15,10 @@ from sqlalchemy import select, text, update
 from credit.catalogue.loader import load_catalogue
 from credit.catalogue.outreach import FIELDS
 from credit.compliance import check_text
-from credit.db.base import Application, Customer, SmsOutbox, session_scope
+from credit.db.engine import session_scope
+from credit.db.loans import Application, Customer
 from credit.db.outreach import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
+from credit.db.sms import SmsOutbox
 from credit.policy import CHINA_TZ
 from outreach.channels import Delivery, DeliveryFailed, SmsChannel
 from outreach.engine import OutreachEngine

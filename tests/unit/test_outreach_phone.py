@@ -39,7 +39,8 @@ from connectors.twilio_zh.config import TwilioSettings
 from connectors.twilio_zh.twiml import render_twiml
 from connectors.voice.engine import CallState, VoiceEngine
 from credit.catalogue.loader import load_catalogue
-from credit.db.base import Application, Customer, Loan, LoanInstallment, session_scope
+from credit.db.engine import session_scope
+from credit.db.loans import Application, Customer, Loan, LoanInstallment
 from credit.db.outreach import EmergencyContact, OutreachAttempt, OutreachNotice
 from credit.policy import CHINA_TZ
 from harness.twilio_api import TwilioApiStandIn

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
-from credit.db.base import Loan, LoanInstallment, session_scope
+from credit.db.engine import session_scope
+from credit.db.loans import Loan, LoanInstallment
 from credit.db.outreach import ContactPoint, OutreachNotice, RepaymentRecord
 from credit.outreach.answers import (
     already_paid,

@@ -13,15 +13,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from credit.calculators import build_schedule
-from credit.db.base import (
-    PROJECT_ROOT,
-    Application,
-    Customer,
-    Loan,
-    get_engine,
-    init_db,
-    session_scope,
-)
+from credit.db.base import PROJECT_ROOT
+from credit.db.engine import get_engine, init_db, session_scope
+from credit.db.loans import Application, Customer, Loan
 from credit.loans import due_date
 from credit.policy import CHINA_TZ
 from credit.seed import DEMO_OPENID, main, seed

@@ -16,18 +16,10 @@ from sqlalchemy import func, select, text
 
 from credit import policy
 from credit.calculators import build_schedule
-from credit.db.base import (
-    Application,
-    Customer,
-    Loan,
-    LoanInstallment,
-    OtpCode,
-    SmsOutbox,
-    VerificationCounter,
-    get_engine,
-    init_db,
-    session_scope,
-)
+from credit.db.engine import get_engine, init_db, session_scope
+from credit.db.identity import OtpCode, VerificationCounter
+from credit.db.loans import Application, Customer, Loan, LoanInstallment
+from credit.db.sms import SmsOutbox
 from credit.errors import InvalidInput, NotFound, NotVerified, RateLimited, ServiceUnavailable
 from credit.loans import due_date
 from credit.policy import CHINA_TZ

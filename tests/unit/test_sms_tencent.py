@@ -16,14 +16,16 @@ from sqlalchemy import select, text
 
 from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
-from credit.db.base import Application, Customer, SmsOutbox, Ticket, get_engine, session_scope
+from credit.db.engine import get_engine, session_scope
+from credit.db.loans import Application, Customer
 from credit.db.outreach import OutreachNotice
+from credit.db.sms import SmsOutbox
+from credit.db.tickets import Ticket, TicketOutcome
 from credit.policy import CHINA_TZ
 from credit.sms.common import SmsConfigError, SmsSendError, e164, mainland_mobile
 from credit.sms.gateway import OutboxSmsGateway, UnknownSmsGateway, get_sms_gateway
 from credit.sms.templates import OTP_KIND, SmsTemplate, load_sms_templates, missing_kinds
 from credit.sms.tencent import TencentSmsGateway, TencentSmsSettings, required_sms_kinds, tencent_gateway_from_env
-from credit.tickets.outcomes import TicketOutcome
 from harness.tencent_sms import TencentSmsStandIn
 from outreach.channels import Delivery, DeliveryUnknown, SmsChannel
 from outreach.engine import OutreachEngine

@@ -12,7 +12,9 @@ from actions.suggestion import ActionRecordSuggestion
 from credit.answers.suggestions import suggestion_reply, summarise
 from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
-from credit.db.base import TICKET_KINDS, Ticket, session_scope
+from credit.db.base import TICKET_KINDS
+from credit.db.engine import session_scope
+from credit.db.tickets import Ticket
 from tests.unit.test_actions import all_text, make_tracker, run
 
 ROOT_DIR = Path(__file__).resolve().parents[2]

@@ -13,12 +13,14 @@ from sqlalchemy import select, text, update
 
 from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
-from credit.db.base import Application, Customer, SmsOutbox, Ticket, session_scope
+from credit.db.engine import session_scope
+from credit.db.loans import Application, Customer
 from credit.db.outreach import ContactPoint, OutreachNotice
+from credit.db.sms import SmsOutbox
+from credit.db.tickets import Ticket, TicketOutcome
 from credit.errors import InvalidInput, NotFound
 from credit.policy import CHINA_TZ
 from credit.service import LoanService
-from credit.tickets.outcomes import TicketOutcome
 from credit.tickets.records import close_ticket, record_satisfaction, satisfaction_from_reply
 from outreach.channels import SmsChannel
 from outreach.engine import OutreachEngine, render
@@ -252,7 +254,7 @@ def test_an_outcome_goes_with_its_ticket_at_retention_and_on_a_reset(db, tmp_pat
 def test_a_database_from_before_ticket_closing_keeps_working(db):
     """The project has no ALTER-migrations: new tables are created by init_db.  An older var/credit.db has
     no ticket_outcomes table; its tickets still read, and the first init_db adds the table."""
-    from credit.db.base import init_db
+    from credit.db.engine import init_db
 
     number = ticket(db)
     with session_scope(db) as s:
