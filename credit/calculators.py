@@ -21,7 +21,7 @@ Conventions (every figure shown to a customer follows them):
   single-interest annualised on the principal actually outstanding. A no-fee
   12% 等额本息 loan therefore has an APR of 12%; an upfront fee raises it.
 
-Worked example (checked by hand in ``tests/unit/test_calculators.py``):
+Worked example (checked by hand in ``tests/unit/credit/test_calculators.py``):
 20,000 yuan, 12%, 12 months, 等额本息: monthly rate 1%, 1.01^12 = 1.12682503,
 payment = 20000 x 0.01 x 1.12682503 / 0.12682503 = 1776.9758 -> 1776.98;
 interest column 200.00, 184.23, 168.30, 152.22, 135.97, 119.56, 102.98, 86.24,

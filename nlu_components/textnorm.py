@@ -3,7 +3,7 @@
 The message's raw text is never changed: :func:`normalise` returns a *separate* string that only
 the intent classifier's featurisers see.  Entities are extracted from the raw text by
 :class:`nlu_components.credit_entities.CreditEntityExtractor`, so their offsets, the logs and the
-tracker all keep raw positions (tests/unit/test_textnorm.py checks this).
+tracker all keep raw positions (tests/unit/nlu_components/test_textnorm.py checks this).
 
 What it does, in order:
 

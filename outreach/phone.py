@@ -47,7 +47,7 @@ from outreach.channels import Delivery, DeliveryFailed, DeliveryUnknown
 logger = logging.getLogger(__name__)
 
 # kept in step with connectors/twilio_zh/channel.py, connectors/ivr/channel.py and connectors/voice/calls.py
-# (tests/unit/test_outreach_phone.py checks it; importing the channels here would pull in Rasa)
+# (tests/unit/outreach/phone/test_outreach_phone.py checks it; importing the channels here would pull in Rasa)
 TWILIO_WEBHOOK_PATH = "/webhooks/twilio_zh/webhook"
 IVR_WEBHOOK_PATH = "/webhooks/ivr/webhook"
 NOTICE_PARAM = "notice"

@@ -2,7 +2,7 @@
 
 The patches (:mod:`server.patches`) replace Rasa members and copy two Rasa method bodies,
 all written and fingerprinted against exactly Rasa :data:`RASA_VERSION`, the version the
-lock installs (``constraints.txt``; ``tests/unit/test_server_hardening.py`` checks they
+lock installs (``constraints.txt``; ``tests/unit/server/test_server_hardening.py`` checks they
 agree).  Serving customers with part of the hardening missing would give them silence or
 lost turns without anyone noticing, so what may happen depends on the mode:
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from credit.catalogue.schema import SuggestionTexts
+from credit.catalogue.sections import SuggestionTexts
 from credit.compliance import check_text
 from credit.text.masking import mask_pii
 

@@ -14,8 +14,8 @@ from dateutil.relativedelta import relativedelta
 from credit.calculators import build_schedule, format_yuan, payment_range, prepayment_quote
 from credit.catalogue.contact import BEIJING
 from credit.catalogue.loader import Catalogue, Product, format_apr, format_apr_range, format_percent
+from credit.catalogue.products import SUPPORTED_METHODS
 from credit.catalogue.risk_signals import Finding
-from credit.catalogue.schema import SUPPORTED_METHODS
 from credit.compliance import FRAUD_WARNING, RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
 from credit.replies import DEFAULT_EXAMPLE_AMOUNT, DEFAULT_EXAMPLE_TERM, Reply
 from credit.replies import button as _button

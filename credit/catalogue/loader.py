@@ -32,22 +32,17 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from credit.catalogue.contact import Hotline
 from credit.catalogue.fields import CatalogueError, UnknownProductError, describe
-from credit.catalogue.schema import (
-    REQUIRED_SLAS,
-    REQUIRED_STAGES,
-    SUPPORTED_METHODS,
+from credit.catalogue.products import SUPPORTED_METHODS, PrepaymentRule, Product, RepaymentMethod
+from credit.catalogue.schema import REQUIRED_SLAS, REQUIRED_STAGES, Catalogue
+from credit.catalogue.sections import (
     AccountProcedure,
-    Catalogue,
     DemoLoan,
     Eligibility,
-    Hotline,
     LimitsInfo,
     OverdueRules,
     PrepaymentInfo,
-    PrepaymentRule,
-    Product,
-    RepaymentMethod,
     RepaymentRules,
     SettlementCertificateProcess,
     Sla,

@@ -12,7 +12,7 @@ from typing import Optional
 
 from credit.calculators import format_yuan, payment_range
 from credit.catalogue.loader import Catalogue, format_apr_range
-from credit.catalogue.schema import SUPPORTED_METHODS
+from credit.catalogue.products import SUPPORTED_METHODS
 from credit.compliance import RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
 from credit.needs.matching import COMFORTABLE_SHARE, Match, Need, match_products, repayment_share
 from credit.replies import Reply, button, numbered, wan

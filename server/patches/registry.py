@@ -4,7 +4,7 @@ Every patch declares, next to its code, the Rasa members it touches (:class:`Mem
 the sha256 of the member's normalised source in Rasa 3.6.21) and registers itself with
 :func:`register`.  A patch changes Rasa only through :func:`replace`, which refuses any
 member that no registered patch declares; so the registry is always the complete list of
-what the hardening changes, and ``tests/unit/test_rasa_fingerprint.py`` (which iterates
+what the hardening changes, and ``tests/unit/server/test_rasa_fingerprint.py`` (which iterates
 the registry) checks every one of them against the installed Rasa.  An upgrade of Rasa
 therefore fails that test loudly instead of running our copies over new code.
 

@@ -41,7 +41,7 @@ pytestmark = pytest.mark.slow
 
 CAT = load_catalogue()
 TOKEN = "outreach-call-token"
-SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)  # as tests/unit/test_outreach.py
+SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)  # as tests/unit/outreach/test_outreach.py
 OVERDUE, LAST4 = "SQ202609280007", "9753"
 KEY = f"overdue_d1:{OVERDUE}:p1"
 CALLER = "+15005550006"  # our Twilio number

@@ -5,15 +5,15 @@ from __future__ import annotations
 import collections
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
+from harness.paths import ROOT as PROJECT_ROOT
 from ops.retrain.nlu_eval import load_labelled, overlaps
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 BUSINESS = ["ask_interest_rate", "complain", "ask_prepayment", "check_progress", "ask_repayment", "ask_overdue",
             "ask_loan_limit", "ask_eligibility", "request_human", "cancel_loan", "account_service",
             "request_settlement_certificate", "report_fraud", "urgent_need"]

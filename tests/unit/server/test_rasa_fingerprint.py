@@ -18,11 +18,12 @@ from typing import List
 
 import pytest
 
+from harness.paths import ROOT as PROJECT_ROOT
 from server.patches import REGISTRY, How, Member, processor
 from server.patches.fingerprint import check, mismatches, normalised_source, source_fingerprint
 from server.patches.registry import original, replace
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 ALL_MEMBERS: List[Member] = [member for patch in REGISTRY.values() for member in patch.members]
 
 

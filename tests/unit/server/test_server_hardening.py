@@ -9,17 +9,17 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 from typing import Iterator, List
 
 import pytest
 
 from credit.catalogue.loader import load_catalogue
+from harness.paths import ROOT as PROJECT_ROOT
 from server import guard, hardening
 from server.patches import APPLIED, How, Member, Patch
 from server.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 SETTINGS = Settings.from_env({})
 DEVELOPMENT = {"HARDENING_MODE": "development"}
 

@@ -24,7 +24,6 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import jsonschema
@@ -43,6 +42,7 @@ from credit.db.engine import session_scope
 from credit.db.loans import Application, Customer, Loan, LoanInstallment
 from credit.db.outreach import EmergencyContact, OutreachAttempt, OutreachNotice
 from credit.policy import CHINA_TZ
+from harness.paths import ROOT as PROJECT_ROOT
 from harness.twilio_api import TwilioApiStandIn
 from outreach.channels import Delivery, SmsChannel
 from outreach.engine import OutreachEngine, render
@@ -61,7 +61,7 @@ OVERDUE = "SQ202609280007"
 KEY = f"overdue_d1:{OVERDUE}:p1"
 PUBLIC = "https://bot.example.com"
 CALLER = "+15005550006"  # our Twilio number
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 SPEC = OpenApi(ROOT / "docs" / "ivr-openapi.yaml")
 OUTBOUND = "/outbound-calls"
 TWILIO_VERBS = {"Response", "Say", "Gather", "Redirect", "Hangup", "Dial", "Number", "Play", "Pause"}

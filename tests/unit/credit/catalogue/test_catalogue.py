@@ -19,6 +19,7 @@ from credit.catalogue.loader import (
     load_catalogue,
 )
 from credit.compliance import check_text
+from harness.paths import ROOT as PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -298,7 +299,7 @@ def test_no_text_promises_a_notification_the_system_does_not_send() -> None:
 
     promise = re.compile(r"短信(?:通知|提醒)|会(?:短信)?通知您|到账通知|专人联系您|专员联系您|结果会通过短信")
     texts = [str(v) for v in _walk_strings(_raw())]
-    responses = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain" / "responses.yml").read_text("utf-8"))
+    responses = yaml.safe_load((PROJECT_ROOT / "domain" / "responses.yml").read_text("utf-8"))
     texts += [r["text"] for variants in responses["responses"].values() for r in variants if "text" in r]
     assert [t for t in texts if promise.search(t)] == []
 

@@ -2,8 +2,6 @@
 apologised for or handled as a complaint."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 from sqlalchemy import select
@@ -15,9 +13,10 @@ from credit.compliance import check_text
 from credit.db.base import TICKET_KINDS
 from credit.db.engine import session_scope
 from credit.db.tickets import Ticket
-from tests.unit.test_actions import all_text, make_tracker, run
+from harness.paths import ROOT as PROJECT_ROOT
+from tests.unit.actions.test_actions import all_text, make_tracker, run
 
-ROOT_DIR = Path(__file__).resolve().parents[2]
+ROOT_DIR = PROJECT_ROOT
 CAT = load_catalogue()
 TEXTS = CAT.suggestion
 APOLOGY = ("抱歉", "对不起", "不好意思", "给您带来")

@@ -3,8 +3,6 @@
 with their annualised form, no full ID / phone / card number."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -20,8 +18,9 @@ from credit.compliance import (
     RATE_DISCLAIMER_VOICE,
     check_text,
 )
+from harness.paths import ROOT as PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 CAT = load_catalogue()
 
 

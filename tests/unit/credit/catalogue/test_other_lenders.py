@@ -1,8 +1,6 @@
 """Other lenders' products (entity other_lender): the catalogue lexicon, extraction on raw text, the replies."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -12,10 +10,11 @@ from credit.catalogue.loader import DEFAULT_PATH, CatalogueError, load_catalogue
 from credit.catalogue.other_lenders import T2S, fold
 from credit.compliance import check_text
 from credit.entities import extract_all
+from harness.paths import ROOT as PROJECT_ROOT
 from nlu_components.credit_entities import ENTITY_TYPES
 
 CAT = load_catalogue()
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 
 
 def lenders(text: str) -> list[tuple[str, int, int, str]]:
