@@ -1,1 +1,15 @@
-"""Operations retraining workflow: `python -m ops <step>` (see README.md「运营手册」, 运营手册)."""
+"""Operations: ``python -m ops <step>``, the weekly retraining workflow and the web console (README 运营手册).
+
+Packages: ``ops.retrain`` (export → import → validate → train → evaluate → promote/rollback, and the NLU
+evaluator), ``ops.access`` (console accounts and the audit log), ``ops.privacy`` (PIPL requests and the masked
+conversation viewer), ``ops.tickets`` (an operator closes a ticket), ``ops.console`` (the aiohttp console and
+its views).  Root modules each may import only what its line lists (checked by
+``tests/project/test_package_rules.py``, with every package's own "May import" line):
+
+Root modules:
+- model_cache, progress: nothing of ops or credit
+- project: ops.model_cache
+- statedb: ops.project
+- text: credit.text
+- cli, __main__: anything in ops and credit (the entry point)
+"""

@@ -99,7 +99,7 @@ def sender() -> str:
 def db(tmp_path: Path) -> Iterator:
     """A fresh SQLite loan database with the demo records seeded at ``tests.seeded.SEEDED`` (the outreach
     tests' moment); a module with its own ``db`` fixture overrides it."""
-    from credit.db.base import get_engine
+    from credit.db.engine import get_engine
     from credit.seed import seed
     from tests.seeded import SEEDED
 

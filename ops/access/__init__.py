@@ -1,1 +1,6 @@
-"""TODO docstring."""
+"""Who may do what: console accounts (bcrypt, roles, lockout) and the append-only audit log.
+
+Offers: ``users``, ``audit``.
+
+May import: ops.project, ops.statedb
+"""

@@ -1,1 +1,8 @@
-"""The ops web console (`python -m ops serve`): aiohttp + Jinja2 over the `ops/` modules."""
+"""The ops web console (``python -m ops serve``): aiohttp + Jinja2 over the ``ops`` packages.
+
+Offers: ``server`` (the app), ``sessions``/``security``/``roles``/``context`` (login, guards, the one role table),
+``render`` (autoescaped templates), ``jobs`` (train/evaluate/promote/rollback in the background), ``metrics``
+(dashboard figures and CSV), ``views`` (one module a page family).
+
+May import: credit.db, credit.text, ops.access, ops.privacy, ops.project, ops.retrain, ops.statedb, ops.text
+"""

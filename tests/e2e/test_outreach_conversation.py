@@ -35,8 +35,8 @@ from harness.wechat_api import WeChatApiStandIn
 from outreach.channels import SmsChannel
 from outreach.conversation import RasaConversations
 from outreach.engine import OutreachEngine
-from tests.channels import wechat_sim as w
 from tests.channels.http_util import post
+from tests.channels.wechat import sim as w
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from connectors.wechat.crypto import WeChatSecurity
 from connectors.wechat.parse import ensure_safe_xml, parse_inbound
 from connectors.wechat.service import VOICE_NOT_UNDERSTOOD, WeChatService
 from harness.wechat_api import WeChatApiStandIn
-from tests.channels import wechat_sim as w
+from tests.channels.wechat import sim as w
 
 XXE_FILE = (
     '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'

@@ -24,8 +24,8 @@ from credit.policy import CHINA_TZ
 from harness.wechat_api import WeChatApiStandIn
 from outreach.channels import SmsChannel
 from outreach.engine import OutreachEngine
-from tests.channels import wechat_sim as w
-from tests.channels.test_wechat_protocol import FakeDialogue, settings_for
+from tests.channels.wechat import sim as w
+from tests.channels.wechat.test_protocol import FakeDialogue, settings_for
 
 CAT = load_catalogue()
 TYPED = datetime(2026, 12, 1, 20, 0, tzinfo=CHINA_TZ)

@@ -10,7 +10,7 @@ Customer markup stays inert on every page (no script runs), nothing is fetched f
 console. The README screenshots are taken on the way (docs/img/console-*.png when
 OPS_CONSOLE_SCREENSHOTS=1, otherwise into the test's tmp dir):
 
-    OPS_CONSOLE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/console/test_console_browser_e2e.py
+    OPS_CONSOLE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/console/test_browser_e2e.py
 """
 from __future__ import annotations
 

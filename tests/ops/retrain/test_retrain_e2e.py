@@ -12,7 +12,7 @@
 CI uses the small fixture project (trains in ~25 s). The same test on a copy of the real
 project (dev model from scripts/model.py as the first production model; ~15-20 minutes):
 
-    OPS_E2E_PROJECT=full .venv/bin/python -m pytest tests/ops/test_ops_e2e.py -s
+    OPS_E2E_PROJECT=full .venv/bin/python -m pytest tests/ops/retrain/test_retrain_e2e.py -s
 
 (the real project has no action server here: custom actions fail and are logged, NLU and the
 tracker store work as usual; the bad batch is imported with --skip-invalid because a few of

@@ -1,7 +1,7 @@
 """PIPL export and deletion cover what outreach holds (contact points and consents, emergency contacts, notices
 and their attempts) and a ticket's close and rating; a customer reached only by outreach (no conversation) is
 found by phone; an older console database and an older credit database keep working.  The console workflow
-test (tests/console/test_console_workflows.py) runs the same requests over HTTP."""
+test (tests/console/test_workflows.py) runs the same requests over HTTP."""
 from __future__ import annotations
 
 import json

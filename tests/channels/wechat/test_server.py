@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.channels import wechat_sim as w
 from tests.channels.http_util import assert_clean_error, get, post, user_texts, user_turns
+from tests.channels.wechat import sim as w
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,1 @@
+"""WeChat Official Account channel tests and the simulated WeChat client they share."""
