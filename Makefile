@@ -4,7 +4,8 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 RASA  := $(VENV)/bin/rasa
 
-.PHONY: run test venv sysdeps scale-deps lint unit validate train rasa-test e2e bench bench-perf profile fuzz load \
+.PHONY: run test venv sysdeps scale-deps lint unit validate train rasa-test e2e bench bench-perf bench-dialogue \
+        profile fuzz load \
         scaleout purge seed lock clean
 
 run:
@@ -43,6 +44,10 @@ test: sysdeps lint unit validate train rasa-test e2e
 
 bench: venv
 	$(PY) bench/nlu_bench.py
+
+# The frozen fresh conversation set (tests/dialogue/fresh_set.yml) through REST: pass rate per kind (issue 21).
+bench-dialogue: venv
+	$(PY) bench/dialogue_bench.py
 
 # Per-turn cost next to a bare `rasa init` bot in the same run (issue 14): p50/p95/p99 and throughput
 # at 1, 20 and 50 concurrent mixed conversations, turn 10 vs turn 200 of one long conversation,

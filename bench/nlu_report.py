@@ -46,6 +46,24 @@ def _set_table(rows: List[Row], name: str) -> List[str]:
     return lines + [""]
 
 
+def _recall_table(rows: List[Row], names: List[str]) -> List[str]:
+    """Per-intent recall of the first ours and the first tfidf_lr row on each set (the issue's weak intents)."""
+    pair = [next(r for r in rows if r.system.startswith(p)) for p in ("ours", "tfidf_lr")
+            if any(r.system.startswith(p) for r in rows)]
+    intents = sorted({i for r in pair for n in names for i in r.scores[n].report.per_intent})
+    head = " | ".join(f"{n} {r.system.split(' ')[0]}" for n in names for r in pair)
+    lines = ["Per-intent recall (first seed of each system):", "", f"| intent | {head} |",
+             "|---|" + "---:|" * (len(names) * len(pair))]
+    for intent in intents:
+        cells = []
+        for n in names:
+            for r in pair:
+                score = r.scores[n].report.per_intent.get(intent)
+                cells.append(f"{score.recall:.2f}" if score is not None and score.support else "–")
+        lines.append(f"| {intent} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def render(rows: List[Row], costs: Dict[str, object], command: str, n_train: int, sizes: Dict[str, int]) -> str:
     ours = next(r for r in rows if r.system.startswith("ours"))
     lines = [START, "## NLU", "",
@@ -72,6 +90,7 @@ def render(rows: List[Row], costs: Dict[str, object], command: str, n_train: int
         t_ours, t_found = float(costs["train_ours"]), float(costs["train_foundation"])  # type: ignore[arg-type]
         lines += [f"- full `rasa train` (NLU + dialogue policies): ours {t_ours:.0f} s, foundation {t_found:.0f} s "
                   f"(ratio {t_ours / t_found:.2f}×)"]
+    lines += _recall_table(rows, [n for n in ours.scores if n != "wild_dev"])
     lines += ["", "Top confusions of ours on wild_test (gold → predicted):", "",
               confusion_table(ours.scores["wild_test"].report, 10), END]
     return "\n".join(lines)
