@@ -8,7 +8,7 @@ from actions.rates import ActionQuoteRate
 from actions.topics import ActionAnswerTopic
 from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
-from tests.unit.actions.test_actions import all_text, make_tracker, run
+from tests.unit.actions.action_kit import all_text, make_tracker, run
 
 CAT = load_catalogue()
 

@@ -14,7 +14,7 @@ from credit.db.base import TICKET_KINDS
 from credit.db.engine import session_scope
 from credit.db.tickets import Ticket
 from harness.paths import ROOT as PROJECT_ROOT
-from tests.unit.actions.test_actions import all_text, make_tracker, run
+from tests.unit.actions.action_kit import all_text, make_tracker, run
 
 ROOT_DIR = PROJECT_ROOT
 CAT = load_catalogue()

@@ -16,7 +16,7 @@ from credit.entities import extract_all
 from credit.needs.answers import recommendation
 from credit.needs.figures import parse_income, parse_monthly_debt
 from credit.needs.matching import Need, match_products
-from tests.unit.actions.test_actions import all_text, make_tracker, run, slots_of
+from tests.unit.actions.action_kit import all_text, make_tracker, run, slots_of
 
 CAT = load_catalogue()
 

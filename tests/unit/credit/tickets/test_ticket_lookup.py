@@ -12,7 +12,7 @@ from actions.progress import ActionCheckProgress, ValidateProgressForm
 from credit.catalogue.loader import load_catalogue
 from credit.compliance import check_text
 from credit.tickets.answers import asks_about_ticket, tickets_answer
-from tests.unit.actions.test_actions import DOMAIN, all_text, make_tracker, run, slots_of
+from tests.unit.actions.action_kit import DOMAIN, all_text, make_tracker, run, slots_of
 
 CAT = load_catalogue()
 SLOTS = ["application_id", "id_last4", "ticket_check"]
