@@ -1,8 +1,8 @@
 """The image's HEALTHCHECK: asks whatever PID 1 serves, read from its command line (stdlib only).
 
-    python -m server run ... [--port N]      GET http://127.0.0.1:N/          (default 5005; answers once the model is loaded)
-    python -m server actions ... [--port N]  GET http://127.0.0.1:N/health    (default 5055)
-    python -m ops serve ... [--port N]       GET http://127.0.0.1:N/login     (default $OPS_CONSOLE_PORT or 5010)
+    python -m server run ... [--port N]      GET 127.0.0.1:N/        (default 5005; answers once the model is loaded)
+    python -m server actions ... [--port N]  GET 127.0.0.1:N/health  (default 5055)
+    python -m ops serve ... [--port N]       GET 127.0.0.1:N/login   (default $OPS_CONSOLE_PORT or 5010)
     anything else (outreach run, credit.seed, server.purge): healthy while it runs; it has no port.
 
 Kubernetes ignores HEALTHCHECK and uses the probes of deploy/k8s/ (the same paths); this is for docker/podman.
