@@ -14,9 +14,9 @@
 # Secrets are never in a layer: .dockerignore admits only the project's code and data, and every secret comes
 # from the environment at run time (Kubernetes Secret, `docker run --env-file`).
 # Built for linux/amd64: the hashes of deploy/docker/requirements.lock are of the x86_64 wheels.
-ARG PYTHON_IMAGE=python:3.10.13-slim-bookworm
-
-FROM ${PYTHON_IMAGE} AS builder
+# Base: CPython 3.10.13 on Debian 12 (bookworm), spelled out in both stages (not an ARG) so that every scanner
+# sees the exact tag.
+FROM python:3.10.13-slim-bookworm AS builder
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -34,7 +34,7 @@ COPY . /app
 RUN /opt/venv/bin/pip install --no-deps --no-build-isolation -e /app \
  && /opt/venv/bin/python -c "import rasa, rasa_sdk, actions, connectors, credit, nlu_components, ops, outreach, server"
 
-FROM ${PYTHON_IMAGE} AS runtime
+FROM python:3.10.13-slim-bookworm AS runtime
 LABEL org.opencontainers.image.title="credit-assistant" \
       org.opencontainers.image.description="信贷客服助手: Rasa 3.6 server, action server, ops console, outreach worker" \
       org.opencontainers.image.licenses="UNLICENSED"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 image=${IMAGE:-credit-assistant}
 tag=${TAG:-$(git describe --always --dirty 2>/dev/null || echo dev)}
-base=$(sed -n 's/^ARG PYTHON_IMAGE=//p' Dockerfile)
+base=$(awk '/^FROM /{print $2; exit}' Dockerfile)
 engine=""
 for candidate in podman docker; do
   command -v "$candidate" >/dev/null 2>&1 || continue
