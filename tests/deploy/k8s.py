@@ -1,10 +1,12 @@
 """Reading deploy/k8s/ for the deployment tests: documents, pod templates, containers, their environment."""
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Set
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 import yaml
 
@@ -24,11 +26,17 @@ def files() -> List[Path]:
     return sorted(K8S.glob("*.yaml"))
 
 
-def documents() -> List[Dict[str, Any]]:
+@functools.lru_cache(maxsize=1)
+def _parsed() -> Tuple[Dict[str, Any], ...]:
     docs: List[Dict[str, Any]] = []
     for path in files():
         docs += [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
-    return docs
+    return tuple(docs)
+
+
+def documents() -> List[Dict[str, Any]]:
+    """Every document of deploy/k8s/ (a fresh copy: tests may change what they get)."""
+    return copy.deepcopy(list(_parsed()))
 
 
 def of_kind(kind: str) -> List[Dict[str, Any]]:

@@ -8,6 +8,7 @@ URLs, the Rasa port), the Dockerfile (user, WORKDIR, what the build context admi
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import logging
 import re
@@ -34,6 +35,7 @@ ENTRY_POINTS = {("server", "run"), ("server", "actions"), ("ops", "serve"), ("ou
                 ("credit.migrate", None), ("credit.seed", None), ("server.purge", None)}
 
 
+@functools.lru_cache(maxsize=1)
 def strings_in_code() -> Tuple[Set[str], List[re.Pattern]]:
     """Every string constant of the project's packages, and every f-string as a pattern
     (``f"RETENTION_{kind.upper()}_DAYS"`` → ``RETENTION_.+_DAYS``)."""
