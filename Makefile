@@ -4,9 +4,8 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 RASA  := $(VENV)/bin/rasa
 
-.PHONY: run test venv sysdeps scale-deps lint unit validate train rasa-test e2e bench bench-perf bench-dialogue \
-        profile fuzz load \
-        scaleout purge seed lock clean
+.PHONY: run test venv tools-venv sysdeps scale-deps lint unit validate train rasa-test e2e bench bench-perf \
+        bench-dialogue profile fuzz load scaleout purge seed lock image-lock tools-lock image clean
 
 run:
 	scripts/run.sh
@@ -14,16 +13,22 @@ run:
 venv:
 	scripts/setup_venv.sh
 
+# checkov + kubernetes-validate for tests/deploy/, in .venv-tools (they conflict with Rasa's pins in .venv)
+tools-venv:
+	scripts/setup_tools_venv.sh
+
 # Debian packages the tests use: Chromium, PostgreSQL, Redis, nginx (scale-deps is the same set).
 sysdeps scale-deps:
 	scripts/system_deps.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/hadolint Dockerfile
 
-# Unit tests, plus the project checks: no import cycle, the model cache key, the Makefile itself.
-unit: venv
-	$(PY) -m pytest tests/unit tests/project -q
+# Unit tests, plus the project checks: no import cycle, the model cache key, the Makefile itself; and the
+# deployment checks: image lock, Kubernetes schemas, checkov, manifests against the code (tests/deploy/).
+unit: venv tools-venv
+	$(PY) -m pytest tests/unit tests/project tests/deploy -q
 
 validate: venv
 	$(RASA) data validate --config config.yml --domain domain --data data --fail-on-warnings
@@ -83,6 +88,19 @@ LOCK_HEADER := \# Full lock of the tested environment (pip freeze, Python 3.10).
 # The project itself is installed editable and left out (--exclude-editable).
 lock: venv
 	$(PY) -m pip freeze --exclude-editable | sed '1i $(LOCK_HEADER)' > constraints.txt
+	@echo "constraints.txt 已更新；镜像的哈希锁请运行 make image-lock"
+
+# The container image's hashed locks, derived from constraints.txt (asks the package index; ~1 min).
+image-lock: venv
+	$(PY) scripts/image_lock.py
+
+tools-lock: tools-venv
+	{ echo '# Full lock of .venv-tools (pip freeze of scripts/setup_tools_venv.sh'"'"'s venv, Python 3.11). Regenerate with: make tools-lock'; \
+	  .venv-tools/bin/python -m pip freeze; } > deploy/tools/constraints.txt
+
+# Builds the Dockerfile with podman or docker; says so and exits 0 where there is no engine (as here).
+image:
+	scripts/build_image.sh
 
 clean:
 	rm -rf models/dev results .pytest_cache

@@ -11,10 +11,10 @@ Rasa, the channels, ``ops``, the harness or the tests.  The packages are domains
 - ``credit.answers``: the reply texts built from the catalogue and the service views.
 - ``credit.outreach``: what a conversation that answers an outreach notice is about, and its replies.
 
-The core stays here at the package root, because it is what every domain package shares and because
-``python -m credit.seed`` is a contract; a ``core/`` folder would lengthen every import without separating
-anything.  Its modules come in tiers, and each may import only what its line below lists (checked, with every
-package's own "May import" line, by ``tests/project/test_package_rules.py``):
+The core stays here at the package root, because it is what every domain package shares and because ``python -m
+credit.seed`` and ``python -m credit.migrate`` are contracts; a ``core/`` folder would lengthen every import
+without separating anything. Its modules come in tiers, and each may import only what its line below lists
+(checked, with every package's own "May import" line, by ``tests/project/test_package_rules.py``):
 
 Core modules:
 - clock, errors, policy, replies, session_carry, views: nothing of credit (the foundation)
@@ -28,4 +28,5 @@ Core modules:
 - service: credit.db, credit.loans, credit.sms, credit.store, credit.tickets, credit.verification, credit.views
 - entities: credit.catalogue, credit.needs, credit.text, credit.tickets
 - seed: credit.catalogue, credit.db, credit.loans, credit.outreach, credit.text
+- migrate: credit.db
 """
