@@ -34,6 +34,7 @@ from credit.db import (
 from credit.loans import book_loan
 from credit.masking import mask_phone
 from credit.seed_outreach import first_due_in, seed_outreach
+from credit.wechat_identity import seed_demo_unionids
 
 DEMO_OPENID = "o_demo_openid_5678"
 
@@ -204,6 +205,7 @@ def seed(engine: Engine, now: datetime | None = None, reset: bool = False) -> Se
             )
         session.flush()
         seed_outreach(session, now)
+        seed_demo_unionids(session, now)
     return SeedReport(seeded=True, reset=reset, records=tuple(records))
 
 
