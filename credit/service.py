@@ -29,7 +29,6 @@ from credit.sms import SmsGateway, get_sms_gateway
 from credit.store import Store
 from credit.tickets import Tickets
 from credit.verification import Verifier
-from credit.wechat_identity import strong_by_kf
 from credit.views import (
     CancelResult,
     HandoffView,
@@ -43,6 +42,7 @@ from credit.views import (
     TicketView,
     VerifyResult,
 )
+from credit.wechat_identity import strong_by_kf
 
 
 class LoanService:

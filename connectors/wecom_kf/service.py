@@ -19,6 +19,8 @@ import time
 import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
+from wechatpy.exceptions import WeChatClientException
+
 from connectors import ids
 from connectors.http import ChannelError, bad_request
 from connectors.state import StateStore, shared_store
@@ -120,7 +122,14 @@ class KfService:
     async def _pull_pages(self, open_kfid: str) -> None:
         for _ in range(MAX_PAGES):
             cursor, token = await asyncio.to_thread(self.ledger.position, open_kfid)
-            page = await self.client.sync(open_kfid, cursor, token)
+            try:
+                page = await self.client.sync(open_kfid, cursor, token)
+            except WeChatClientException as error:
+                if not token:
+                    raise
+                # the callback's token lives 10 minutes (a pull at start-up may hold an old one): pull without
+                logger.info("WeCom kf: sync_msg refused the callback token (%s); pulling without it", error.errcode)
+                page = await self.client.sync(open_kfid, cursor, None)
             entries: List[Tuple[str, str, str, Dict[str, Any]]] = []
             for entry in page.get("msg_list") or []:
                 message = parse_entry(entry)
