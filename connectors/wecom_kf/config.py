@@ -29,6 +29,7 @@ class WeComKfSettings:
     max_clock_skew_s: float = 600.0
     max_body_bytes: int = 64 * 1024
     welcome_budget_s: float = 15.0  # WeCom's welcome_code lives 20 s; past this the fixed welcome goes
+    lease_s: float = 60.0  # one process pulls an account at a time; a dead one's lease runs out after this
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WeComKfSettings | None:
@@ -55,6 +56,7 @@ class WeComKfSettings:
             api_base=((env.get("WECOM_API_BASE") or "").strip() or DEFAULT_API_BASE).rstrip("/"),
             servicer=(env.get("WECOM_KF_SERVICER") or "").strip() or None,
             max_clock_skew_s=env_float(env, "WECOM_MAX_CLOCK_SKEW_S", 600.0, minimum=30.0),
+            lease_s=env_float(env, "WECOM_LEASE_S", 60.0, minimum=2.0),
         )
         logger.info("WeCom kf channel enabled (API %s, handoff to %s)", settings.api_base,
                     settings.servicer or "the queue")

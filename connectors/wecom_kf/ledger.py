@@ -121,8 +121,9 @@ class KfLedger:
         metadata.create_all(engine)
 
     # --- cursor and lease -------------------------------------------------------------
-    def take_lease(self, open_kfid: str, owner: str, token: Optional[str], ttl: float) -> bool:
-        """True if ``owner`` now pulls ``open_kfid``; else the holder is told to pull again (``wanted``)."""
+    def take_lease(self, open_kfid: str, owner: str, token: Optional[str], ttl: float) -> Tuple[bool, float]:
+        """(True, until) if ``owner`` now pulls ``open_kfid``; else (False, when the holder's lease ends), and
+        the holder is told to pull again (``wanted``)."""
         now = self.clock()
         try:
             with self.engine.begin() as conn:
@@ -130,13 +131,13 @@ class KfLedger:
                 if row is None:
                     conn.execute(insert(cursors).values(open_kfid=open_kfid, token=token, lease_owner=owner,
                                                         lease_until=now + ttl, wanted=False, updated_at=now))
-                    return True
+                    return True, now + ttl
                 values: Dict[str, Any] = {"token": token} if token else {}
                 free = row.lease_owner in (None, owner) or row.lease_until < now
                 values.update({"lease_owner": owner, "lease_until": now + ttl, "wanted": False} if free
                               else {"wanted": True})
                 conn.execute(update(cursors).where(cursors.c.open_kfid == open_kfid).values(**values))
-                return free
+                return free, (now + ttl if free else row.lease_until)
         except IntegrityError:  # another process inserted the row first: it holds the lease
             return self.take_lease(open_kfid, owner, token, ttl)
 

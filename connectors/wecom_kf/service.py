@@ -55,11 +55,13 @@ class KfService:
         self.ledger = KfLedger(engine, clock)
         self.clock = clock
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.lease_s = float(os.environ.get("WECOM_LEASE_S") or 60)
+        self.lease_s = settings.lease_s
         self.conversation = KfConversation(settings, self.client, self.ledger, self.store, on_new_message, engine,
                                            clock)
         self._queues: Dict[Tuple[str, str], asyncio.Queue] = {}
         self._in_flight: Dict[str, Set[int]] = {}  # open_kfid -> inbox row ids queued or running here
+        self._pulling: Set[str] = set()  # accounts this process is pulling now
+        self._again: Dict[str, Optional[str]] = {}  # accounts a callback asked for meanwhile -> its token
         self._background: Set[asyncio.Task[Any]] = set()
         self._last_purge = 0.0
 
@@ -97,16 +99,37 @@ class KfService:
             self.spawn(self.pull(open_kfid, None))
 
     async def pull(self, open_kfid: str, token: Optional[str]) -> None:
+        """Pull an account; a pull of it already running in this process is asked to go round once more."""
+        if open_kfid in self._pulling:
+            self._again[open_kfid] = token or self._again.get(open_kfid)
+            return
+        self._pulling.add(open_kfid)
+        try:
+            await self._pull_account(open_kfid, token)
+        finally:  # no await between the last look at ``_again`` and here: no request slips through
+            self._pulling.discard(open_kfid)
+
+    async def _pull_account(self, open_kfid: str, token: Optional[str]) -> None:
         ledger = self.ledger
         try:
-            if not await asyncio.to_thread(ledger.take_lease, open_kfid, self.worker, token, self.lease_s):
+            taken, until = await asyncio.to_thread(ledger.take_lease, open_kfid, self.worker, token, self.lease_s)
+            if not taken:
+                # the holder pulls again (``wanted``); if it died, its lease runs out: look once more then
                 logger.info("WeCom kf: %s is being pulled elsewhere; asked it to pull again", open_kfid)
-                return
+                await asyncio.sleep(min(self.lease_s, max(0.0, until - self.clock())) + 0.5)
+                taken, _ = await asyncio.to_thread(ledger.take_lease, open_kfid, self.worker, None, self.lease_s)
+                if not taken:
+                    return
             while True:
                 await self._resume(open_kfid)
                 await self._pull_pages(open_kfid)
                 await self._drain(open_kfid)
-                again, token = await asyncio.to_thread(ledger.release, open_kfid, self.worker)
+                again, _ = await asyncio.to_thread(ledger.release, open_kfid, self.worker)
+                if open_kfid in self._again:  # a callback came in here meanwhile
+                    token = self._again.pop(open_kfid)
+                    taken, _ = await asyncio.to_thread(ledger.take_lease, open_kfid, self.worker, token,
+                                                       self.lease_s)
+                    again = again or taken
                 if not again:
                     break
             await self._maybe_purge()

@@ -164,6 +164,22 @@ def test_duplicate_callbacks_and_a_replayed_page_make_one_turn_each(api, make) -
     assert len(api.sent_to(CUSTOMER)) == 1
 
 
+def test_a_callback_during_a_running_pull_is_pulled_too(api, make) -> None:
+    dialogue = Dialogue(delay=0.3)
+    service = make(dialogue)
+
+    async def two_callbacks() -> None:
+        for text in ("一", "二", "三"):
+            api.customer_sends(CUSTOMER, text)
+            query, body = api.callback()
+            assert await service.handle(body, query) == "success"
+            await asyncio.sleep(0.1)  # the first pull is still running its turn
+        await service.idle()
+
+    run(two_callbacks())
+    assert dialogue.texts() == ["一", "二", "三"] and len(api.sent_to(CUSTOMER)) == 3
+
+
 def test_a_new_process_goes_on_from_the_stored_cursor(api, make) -> None:
     first = Dialogue()
     api.customer_sends(CUSTOMER, "一")
@@ -187,7 +203,7 @@ def test_a_message_left_pending_by_a_dead_process_is_answered_once(api, make) ->
     api.customer_sends(CUSTOMER, "在吗")
     # a process stored the page (cursor moved past the message) and died before the turn
     page = api._sync("/cgi-bin/kf/sync_msg", {"open_kfid": api.open_kfid})
-    service.ledger.take_lease(api.open_kfid, "dead-worker", None, 0.0)
+    service.ledger.take_lease(api.open_kfid, "dead-worker", None, -1.0)  # its lease has run out
     entry = page["msg_list"][0]
     service.ledger.store_page(api.open_kfid, "dead-worker", page["next_cursor"],
                               [(entry["msgid"], CUSTOMER, "text", entry)])
