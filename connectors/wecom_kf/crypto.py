@@ -55,7 +55,7 @@ class KfSecurity:
         try:
             return self._crypto.check_signature(signature, timestamp, nonce, echostr)
         except InvalidSignatureException:
-            raise forbidden("msg_signature 无效", "invalid msg_signature") from None
+            raise forbidden("签名 msg_signature 无效", "invalid msg_signature") from None
         except InvalidCorpIdException:
             raise forbidden("CorpID 不匹配", "echostr encrypted for another CorpID") from None
         except Exception:  # noqa: BLE001 - base64/AES/padding errors of a hostile echostr
@@ -68,7 +68,7 @@ class KfSecurity:
         try:
             inner = self._crypto.decrypt_message(outer, signature, timestamp, nonce)
         except InvalidSignatureException:
-            raise forbidden("msg_signature 无效", "invalid msg_signature") from None
+            raise forbidden("签名 msg_signature 无效", "invalid msg_signature") from None
         except InvalidCorpIdException:
             raise forbidden("CorpID 不匹配", "message encrypted for another CorpID") from None
         except KeyError:
