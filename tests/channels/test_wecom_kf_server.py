@@ -158,32 +158,6 @@ def test_a_duplicate_callback_makes_one_turn(kf, user) -> None:
     assert "年化" in "".join(api.texts_to(user))
 
 
-def test_a_restart_mid_sync_neither_loses_nor_replays(kf_stack, kf) -> None:
-    api = kf.wecom_api
-    account, customers = "wkRESTART0001", ["wmR" + uuid.uuid4().hex[:20] for _ in range(3)]
-    asked = ["利息多少", "怎么还款", "你好"]
-    msgids = [api.customer_sends(c, q, open_kfid=account) for q in asked for c in customers]  # 9, 2 a page
-    api.page_size = 2
-    first = kf_stack.add_server({"WECOM_LEASE_S": "3"})
-    try:
-        api.hold_sync(2)  # the second page waits: the process dies while pulling
-        assert api.notify(first.rasa_url + PATH, account).status == 200
-        assert api.sync_held.wait(60)
-        for msgid in msgids[:2]:
-            finished(first, msgid)
-        kf_stack.kill_server(first)
-        api.release_sync()
-        second = kf_stack.add_server({"WECOM_LEASE_S": "3"})  # pulls the known accounts at start
-        for msgid in msgids:
-            finished(second, msgid)
-    finally:
-        api.page_size = 1000
-    for customer in customers:
-        assert user_texts(second, f"kf:{customer}") == asked  # each once, in order
-        sent_ids = [m["msgid"] for m in api.sent_to(customer)]
-        assert len(sent_ids) == len(set(sent_ids)) and len(sent_ids) >= len(asked)
-
-
 def test_window_expiry_and_the_five_message_limit(kf, user) -> None:
     api = kf.wecom_api
     assert say(kf, user, "利息多少", at=time.time() - 49 * 3600) == []  # read late: the 48 hours had passed
@@ -277,3 +251,30 @@ def test_hostile_bodies_get_clear_errors(kf, body, status) -> None:
     reply = http("POST", f"{kf.rasa_url}{PATH}?{urllib.parse.urlencode(query)}", raw=body)
     assert_clean_error(reply)
     assert reply.status == status and "root:" not in reply.text
+
+
+def test_a_restart_mid_sync_neither_loses_nor_replays(kf_stack, kf) -> None:
+    """Last in the module: it kills the module's Rasa server mid-pull and starts another on the same databases."""
+    api = kf.wecom_api
+    account, customers = "wkRESTART0001", ["wmR" + uuid.uuid4().hex[:20] for _ in range(3)]
+    asked = ["利息多少", "怎么还款", "你好"]
+    msgids = [api.customer_sends(c, q, open_kfid=account) for q in asked for c in customers]  # 9, 2 a page
+    api.page_size = 2
+    first = kf  # the module's server; this test runs last and ends it
+    try:
+        api.hold_sync(2)  # the second page waits: the process dies while pulling
+        assert api.notify(first.rasa_url + PATH, account).status == 200
+        assert api.sync_held.wait(60)
+        for msgid in msgids[:2]:
+            finished(first, msgid)
+        kf_stack.kill_server(first)
+        api.release_sync()
+        second = kf_stack.add_server({"WECOM_LEASE_S": "3"})  # pulls the known accounts at start
+        for msgid in msgids:
+            finished(second, msgid)
+    finally:
+        api.page_size = 1000
+    for customer in customers:
+        assert user_texts(second, f"kf:{customer}") == asked  # each once, in order
+        sent_ids = [m["msgid"] for m in api.sent_to(customer)]
+        assert len(sent_ids) == len(set(sent_ids)) and len(sent_ids) >= len(asked)
