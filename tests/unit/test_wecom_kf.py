@@ -299,3 +299,14 @@ def test_outreach_never_sends_a_notice_through_wecom_kf(db, monkeypatch) -> None
     at = datetime(2026, 12, 2, 9, 0, tzinfo=CHINA_TZ)  # 赵磊's T-1 reminder is due
     report = OutreachEngine(db, load_catalogue(), {**channels, "wecom_kf": kf}, Clock(at)).sweep()
     assert any(key.startswith("due_t1:SQ202610300006") for key in report.sent) and kf.sent == []
+
+
+def test_what_the_channel_says_without_a_turn_is_compliant() -> None:
+    """Texts the 微信客服 channel sends itself: image/voice/unsupported answers, the 5-message note, the welcome."""
+    from connectors.wecom_kf import conversation
+    from credit.compliance import check_text
+
+    for text in (conversation.IMAGE_REPLY, conversation.VOICE_REPLY, conversation.UNSUPPORTED_REPLY,
+                 conversation.EMPTY_TEXT, conversation.TURN_FAILED, conversation.WELCOME_TEXT, LIMIT_NOTE):
+        assert check_text(text) == [], text
+        assert size(text) <= MENU_HEAD_LIMIT_BYTES
