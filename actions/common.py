@@ -60,7 +60,7 @@ def sender_of(tracker: Tracker) -> str:
 
 
 def channel_of(tracker: Tracker) -> str:
-    """Channel from the namespaced sender id (`wx:`, `web:`, `tel:`, `ivr:`, `rest:`)."""
+    """Channel from the namespaced sender id (`wx:`, `kf:`, `web:`, `tel:`, `ivr:`, `rest:`)."""
     prefix, sep, _ = tracker.sender_id.partition(":")
     return prefix if sep else (tracker.get_latest_input_channel() or "rest")
 

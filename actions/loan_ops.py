@@ -1,7 +1,7 @@
 """Loan details and loan actions (cancel, settlement certificate, prepayment on the real loan).
 
 These need the stronger check: an SMS one-time code to the bound phone, or on WeChat
-an OpenID bound to the customer."""
+an OpenID bound to the customer (on 微信客服 a unionid bound to them, if that binding was verified)."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -31,9 +31,11 @@ def strong_already(tracker: Tracker, app_id: str) -> bool:
     svc = service()
     if svc.is_verified(tracker.sender_id, app_id, level="strong"):
         return True
+    channel, _, raw = tracker.sender_id.partition(":")
     if channel_of(tracker) == "wx":
-        openid = tracker.sender_id.partition(":")[2]
-        return svc.strong_by_openid(tracker.sender_id, openid, app_id)
+        return svc.strong_by_openid(tracker.sender_id, raw, app_id)
+    if channel == "kf":  # 微信客服: the WeChat user by a verified unionid binding
+        return svc.strong_by_wecom_kf(tracker.sender_id, raw, app_id)
     return False
 
 

@@ -1,6 +1,6 @@
 """Conversation ids namespaced per channel.
 
-Every channel turns its own user id (WeChat openid, socket.io session, Twilio CallSid,
+Every channel turns its own user id (WeChat openid, WeCom external_userid, socket.io session, Twilio CallSid,
 IVR call id, REST sender) into ``<prefix>:<raw id>``.  A user of one channel can only
 ever name conversations inside that channel's namespace, so no channel can reach
 another channel's conversation or the verified state stored in it: a REST client that
@@ -17,8 +17,9 @@ WEB = "web"
 TELEPHONE = "tel"  # twilio_zh: one conversation per call (CallSid)
 IVR = "ivr"  # JSON IVR webhook: one conversation per call (call_id)
 REST = "rest"
+WECOM_KF = "kf"  # 微信客服 (WeCom kf): kf:<external_userid>
 
-PREFIXES = (WECHAT, WEB, TELEPHONE, IVR, REST)
+PREFIXES = (WECHAT, WEB, TELEPHONE, IVR, REST, WECOM_KF)
 
 MAX_RAW_ID_LENGTH = 128
 _RAW_ID = re.compile(r"[A-Za-z0-9_\-.:@+=]{1," + str(MAX_RAW_ID_LENGTH) + r"}")

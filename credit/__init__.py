@@ -25,8 +25,10 @@ Core modules:
   credit.views
 - loans: credit.calculators, credit.catalogue, credit.db, credit.errors, credit.policy, credit.store, credit.text,
   credit.tickets, credit.verification, credit.views
-- service: credit.db, credit.loans, credit.sms, credit.store, credit.tickets, credit.verification, credit.views
+- service: credit.db, credit.loans, credit.sms, credit.store, credit.tickets, credit.verification, credit.views,
+  credit.wechat_identity
+- wechat_identity: credit.db, credit.text
 - entities: credit.catalogue, credit.needs, credit.text, credit.tickets
-- seed: credit.catalogue, credit.db, credit.loans, credit.outreach, credit.text
+- seed: credit.catalogue, credit.db, credit.loans, credit.outreach, credit.text, credit.wechat_identity
 - migrate: credit.db
 """

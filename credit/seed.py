@@ -27,6 +27,7 @@ from credit.db.loans import Application, Customer
 from credit.loans import book_loan
 from credit.outreach.seed import first_due_in, seed_outreach
 from credit.text.masking import mask_phone
+from credit.wechat_identity import seed_demo_unionids
 
 DEMO_OPENID = "o_demo_openid_5678"
 
@@ -197,6 +198,7 @@ def seed(engine: Engine, now: datetime | None = None, reset: bool = False) -> Se
             )
         session.flush()
         seed_outreach(session, now)
+        seed_demo_unionids(session, now)
     return SeedReport(seeded=True, reset=reset, records=tuple(records))
 
 

@@ -4,6 +4,7 @@ Framework-free; the action server calls it with the conversation's ``sender_id``
 It is a thin facade over the parts that do the work, each in its own module:
 
 * :mod:`credit.verification` — ID checks with lockouts, SMS one-time codes, WeChat OpenID;
+* :mod:`credit.wechat_identity` — the 微信客服 customer as the WeChat user (verified unionid binding);
 * :mod:`credit.loans` — progress, loan details, cancellation, settlement certificate;
 * :mod:`credit.tickets.records` — tickets, handoffs to a human queue, risk events.
 
@@ -41,6 +42,7 @@ from credit.views import (
     TicketView,
     VerifyResult,
 )
+from credit.wechat_identity import strong_by_kf
 
 
 class LoanService:
@@ -91,6 +93,10 @@ class LoanService:
 
     def strong_by_openid(self, sender_id: Any, openid: Any, application_id: Any) -> bool:
         return self.verifier.strong_by_openid(sender_id, openid, application_id)
+
+    def strong_by_wecom_kf(self, sender_id: Any, external_userid: Any, application_id: Any) -> bool:
+        """微信客服: strong when the kf customer's unionid is bound *verified* to the application's customer."""
+        return strong_by_kf(self.verifier, sender_id, external_userid, application_id)
 
     # ------------------------------------------------------------------- loans
 

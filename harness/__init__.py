@@ -12,6 +12,7 @@ One place for every piece the test suite, the benchmarks and the scale-out check
 * ``harness.moodbot``  the bare ``rasa init`` reference bot of the latency benchmark;
 * ``harness.loopback`` the one threaded loopback HTTP server the vendor stand-ins are built on;
 * ``harness.wechat_api`` a local stand-in for the WeChat Official Account API;
+* ``harness.wecom_api`` a local stand-in for WeCom's 微信客服 API and its encrypted callback;
 * ``harness.twilio_api`` a local stand-in for Twilio's REST API (outbound calls, answering them);
 * ``harness.tencent_sms`` a local stand-in for Tencent Cloud's SMS API 3.0 (signed requests, templates);
 * ``harness.calls``    plays a whole telephone call (IVR JSON or Twilio) against a running server.

@@ -34,6 +34,7 @@ class Assistant:
     workdir: Path
     token: str
     wechat_api: Any = None  # harness.wechat_api.WeChatApiStandIn the channel posts to, if any
+    wecom_api: Any = None  # harness.wecom_api.WeComKfStandIn the 微信客服 channel calls, if any
 
     @property
     def url(self) -> str:
@@ -69,12 +70,13 @@ class AssistantStack:
 
     def __init__(self, model: Path, env: Optional[Mapping[str, str]] = None, token: str = TOKEN,
                  workdir: Optional[Path] = None, hardened: bool = True, wechat_api: Any = None,
-                 start_timeout: float = 300, root: Path = ROOT) -> None:
+                 wecom_api: Any = None, start_timeout: float = 300, root: Path = ROOT) -> None:
         self.model = model
         self.root = root  # the source tree the processes run (another checkout for a frozen reference)
         self.token = token
         self.hardened = hardened
         self.wechat_api = wechat_api
+        self.wecom_api = wecom_api
         self.start_timeout = start_timeout
         self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="bench-assistant-"))
@@ -114,7 +116,14 @@ class AssistantStack:
                                        credentials=self.root / CREDENTIALS.relative_to(ROOT),
                                        timeout=self.start_timeout, cwd=self.root))
         return Assistant(f"http://127.0.0.1:{port}", self.action_url, env, self.workdir, self.token,
-                         self.wechat_api)
+                         self.wechat_api, self.wecom_api)
+
+    def kill_server(self, assistant: Assistant) -> None:
+        """SIGKILL the Rasa server of ``assistant`` (a crash: nothing is flushed or said goodbye to)."""
+        port = int(assistant.rasa_url.rsplit(":", 1)[1])
+        for proc in self.servers:
+            if proc.name == f"rasa-{port}":
+                proc.kill()
 
     def rss_mb(self) -> Dict[str, Dict[str, float]]:
         out = {}

@@ -2,9 +2,9 @@
 and always stopped.
 
 `stack` is one running assistant for the whole session: action server + Rasa server
-(REST and every channel enabled with test secrets) over a fresh SQLite loan database
-seeded with the demo records and a fresh SQLite tracker store. `start_stack(env)` starts
-one more Rasa server on the same model, action server and databases with extra env.
+(REST and every channel enabled with test secrets; the WeChat and WeCom APIs are local stand-ins)
+over a fresh SQLite loan database seeded with the demo records and a fresh SQLite tracker store.
+`start_stack(env)` starts one more Rasa server on the same model, action server and databases with extra env.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 from harness.services import Postgres, postgres_bin
 from harness.stacks import Assistant, AssistantStack
 from harness.wechat_api import WeChatApiStandIn
+from harness.wecom_api import WeComKfStandIn
 
 RASA_TOKEN = "test-rasa-token"
 START_TIMEOUT_S = 240
@@ -31,6 +32,12 @@ TEST_ENV = {
     "TWILIO_AUTH_TOKEN": "test-twilio-token",
     "TWILIO_AGENT_NUMBER": "+8640082088200",
     "IVR_SHARED_SECRET": "test-ivr-secret",
+    # 微信客服: the WECOM_API_BASE stand-in (harness.wecom_api) has the same corp, secret, token and key
+    "WECOM_CORP_ID": "ww0123456789abcdef",
+    "WECOM_KF_SECRET": "test-wecom-kf-secret",
+    "WECOM_TOKEN": "test-wecom-token",
+    "WECOM_AES_KEY": "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj",
+    "WECOM_KF_SERVICER": "zhangsan",
 }
 
 
@@ -48,16 +55,17 @@ def model_path() -> Path:
 @pytest.fixture(scope="session")
 def assistant_stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AssistantStack]:
     workdir = tmp_path_factory.mktemp("stack")
-    wechat_api = WeChatApiStandIn()
-    env = {**TEST_ENV, "WECHAT_API_BASE": wechat_api.start(),
+    wechat_api, wecom_api = WeChatApiStandIn(), WeComKfStandIn()
+    env = {**TEST_ENV, "WECHAT_API_BASE": wechat_api.start(), "WECOM_API_BASE": wecom_api.start(),
            "CHANNEL_STATE_DB": str(workdir / "channel_state.db")}
     stack = AssistantStack(model_path, env, token=RASA_TOKEN, workdir=workdir, wechat_api=wechat_api,
-                           start_timeout=START_TIMEOUT_S)
+                           wecom_api=wecom_api, start_timeout=START_TIMEOUT_S)
     try:
         yield stack.start()
     finally:
         stack.stop()
         wechat_api.stop()
+        wecom_api.stop()
 
 
 @pytest.fixture(scope="session")

@@ -51,12 +51,14 @@ class SharedTokenStorage(SessionStorage):
         self.store.delete(self.prefix + key)
 
 
-class _FileLock:
+class FileLock:
+    """One process and one thread at a time across the host (fcntl lock on a file)."""
+
     def __init__(self, path: str) -> None:
         self.path = path
         self._thread_lock = threading.Lock()
 
-    def __enter__(self) -> _FileLock:
+    def __enter__(self) -> FileLock:
         self._thread_lock.acquire()
         try:
             self._fh = open(self.path, "a+")
@@ -84,7 +86,7 @@ class WeChatApiClient(WeChatClient):
         )
         self.API_BASE_URL = settings.api_base + "/cgi-bin/"
         lock_dir = os.path.dirname(os.path.abspath(store.path)) if store.path != ":memory:" else "/tmp"
-        self._refresh_lock = _FileLock(os.path.join(lock_dir, ".wechat-token.lock"))
+        self._refresh_lock = FileLock(os.path.join(lock_dir, ".wechat-token.lock"))
 
     def fetch_access_token(self) -> Any:
         known = self.session.get(self.access_token_key)

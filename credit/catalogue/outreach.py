@@ -19,6 +19,9 @@ from credit.catalogue.fields import Code, Patterns, Schema, Text
 FACTS = ("installment_due", "installment_overdue", "deduction_failed", "application_stage", "ticket_due",
          "ticket_closed")
 CHANNEL_CODES = ("wechat", "sms", "phone", "web")
+# Channels that only answer inside a window the customer opened (微信客服: 48 hours after their message,
+# 5 messages): never a channel for a notice, which reaches out first.
+REPLY_ONLY_CHANNELS = ("wecom_kf",)
 FIELDS = ("company", "loan_tail", "period", "amount", "due", "days", "product", "ticket", "hotline")
 
 
@@ -55,6 +58,9 @@ class NoticeRule(Schema):
 
     @validator("channels")
     def _known_channels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        reply_only = [c for c in value if c in REPLY_ONLY_CHANNELS]
+        if reply_only:
+            raise ValueError(f"{', '.join(reply_only)} 只能在客户发来消息后的 48 小时内回复，不能用于主动通知")
         if not value or any(c not in CHANNEL_CODES for c in value):
             raise ValueError(f"渠道只能是 {', '.join(CHANNEL_CODES)}，且不能为空")
         return value

@@ -12,13 +12,15 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def bare(start_stack):
-    return start_stack({"WECHAT_TOKEN": "", "TWILIO_AUTH_TOKEN": "", "IVR_SHARED_SECRET": ""})
+    return start_stack({"WECHAT_TOKEN": "", "TWILIO_AUTH_TOKEN": "", "IVR_SHARED_SECRET": "",
+                        "WECOM_CORP_ID": "", "WECOM_KF_SECRET": "", "WECOM_TOKEN": "", "WECOM_AES_KEY": ""})
 
 
 @pytest.mark.parametrize("path,message", [
     ("/webhooks/wechat/webhook", "WECHAT_TOKEN"),
     ("/webhooks/twilio_zh/webhook", "TWILIO_AUTH_TOKEN"),
     ("/webhooks/ivr/webhook", "IVR_SHARED_SECRET"),
+    ("/webhooks/wecom_kf/webhook", "WECOM_TOKEN"),
 ])
 def test_channel_without_secret_is_disabled(bare, path, message):
     request = urllib.request.Request(bare.rasa_url + path, data=b"<xml/>", method="POST")
