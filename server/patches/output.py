@@ -203,7 +203,7 @@ async def guard_events(events: Sequence[Any], tracker: Any, recorder: _Recorder)
         turn.compliance_handoff = True
     if found:
         ids = await recorder.write([item for _, item in found])
-        for (event, _), row_id in zip(found, ids):
+        for (event, _), row_id in zip(found, ids, strict=True):
             event.metadata[METADATA_KEY]["interception"] = row_id
     return [e for e in events if not (isinstance(e, BotUttered) and e.text is None and not e.data)]
 
