@@ -5,7 +5,8 @@ reason by the rollback step (``python -m ops rollback`` and the console's rollba
 
 The rule: since the latest promote (the manifest's log ends with ``promote``), at least
 :data:`MIN_AFTER` interceptions of the live model, at a daily rate at least :data:`FACTOR` times that of
-an equally long stretch before the promote (at least a day, at most :data:`MAX_BEFORE_DAYS`).  A rollback
+an equally long stretch before the promote (rates over at least a day, so the first hour's few messages are
+no sample; the stretch before at most :data:`MAX_BEFORE_DAYS`).  A rollback
 (or a promote of another model) starts the comparison afresh.
 """
 from __future__ import annotations
@@ -62,8 +63,9 @@ def rise_after_promote(project: Project, credit_url: Optional[str],
     if promoted.tzinfo is None:
         promoted = promoted.astimezone()
     now = now or dt.datetime.now(dt.timezone.utc)
-    after_len = max(now - promoted, dt.timedelta(hours=1))
-    before_len = min(max(after_len, dt.timedelta(days=1)), dt.timedelta(days=MAX_BEFORE_DAYS))
+    elapsed = max(now - promoted, dt.timedelta(minutes=1))
+    after_len = max(elapsed, dt.timedelta(days=1))  # rates over a day at least: the first hour is no sample
+    before_len = min(after_len, dt.timedelta(days=MAX_BEFORE_DAYS))
     items = _interceptions(credit_url, promoted - before_len, now)
     live = str(current.get("model_id") or "")
     after = [i for i in items if i.created_at >= promoted and (not live or i.model_id == live)]
@@ -73,7 +75,7 @@ def rise_after_promote(project: Project, credit_url: Optional[str],
     if len(after) < MIN_AFTER or rate_after < FACTOR * rate_before:
         return None
     return Rise(str(current.get("source") or current.get("file") or ""), live, promoted,
-                after_len / dt.timedelta(hours=1), len(after), len(before), rate_after, rate_before,
+                elapsed / dt.timedelta(hours=1), len(after), len(before), rate_after, rate_before,
                 Counter(i.rule for i in after))
 
 

@@ -156,7 +156,9 @@ def _apply(event: Any, reviewed: Reviewed, summary: str, drop: bool) -> None:
     else:
         event.text = reviewed.text
         event.data = _with_titles(data, reviewed.titles)
-    metadata = {k: v for k, v in (event.metadata or {}).items() if k != "utter_action"}
+    metadata = dict(event.metadata or {})
+    if reviewed.decision == REPLACED:  # no longer that response (a replaced goodbye must not end a call)
+        metadata.pop("utter_action", None)
     metadata[METADATA_KEY] = {"decision": reviewed.decision, "rules": list(reviewed.rules)}
     event.metadata = metadata
 
