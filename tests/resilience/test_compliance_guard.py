@@ -105,6 +105,19 @@ def guarded(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         api.stop()
 
 
+@pytest.fixture
+def notices_db(tmp_path: Path) -> Iterator[Any]:
+    """A fresh loan database with the demo records seeded at ``tests.seeded.SEEDED`` (the outreach tests'
+    moment: an instalment reminder and an overdue notice fall due in the days after)."""
+    from credit.seed import seed
+    from tests.seeded import SEEDED
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'notices.db'}")
+    seed(engine, now=SEEDED, reset=True)
+    yield engine
+    engine.dispose()
+
+
 def _forms(text: str) -> List[str]:
     """A text as read and as heard (the phone channels speak ``to_speech`` of it)."""
     return [text, to_speech(text)]
@@ -148,7 +161,7 @@ def test_a_reply_breaking_a_red_line_is_never_delivered(guarded: Guarded, line: 
 
 
 @pytest.mark.parametrize("line", LINES)
-def test_sms_reply_channel_never_delivers_a_red_line(guarded: Guarded, db: Any, line: str) -> None:
+def test_sms_reply_channel_never_delivers_a_red_line(guarded: Guarded, notices_db: Any, line: str) -> None:
     """SMS: a customer's reply never starts a dialogue turn, so nothing comes back by SMS; what the assistant
     sends by SMS (outreach notices) goes through the same review: masked in place, or not sent at all."""
     red = RED_LINES[line]
@@ -174,8 +187,9 @@ def test_sms_reply_channel_never_delivers_a_red_line(guarded: Guarded, db: Any, 
     broken = cat.copy(update={"outreach": cat.outreach.copy(update={"notices": notices})})
     for days in range(0, 4):
         moment = SEEDED + timedelta(days=days)
-        OutreachEngine(db, broken, {"sms": SmsChannel(db)}, lambda moment=moment: moment, worker="w1").sweep()
-    with session_scope(db) as s:
+        OutreachEngine(notices_db, broken, {"sms": SmsChannel(notices_db)}, lambda moment=moment: moment,
+                       worker="w1").sweep()
+    with session_scope(notices_db) as s:
         sent = list(s.execute(select(SmsOutbox.text)).scalars())
         rows = list(s.execute(select(Interception)).scalars())
     assert rows and all(r.channel == "sms" and r.rule == red.rule for r in rows)
