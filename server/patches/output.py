@@ -14,9 +14,9 @@ For each message, :func:`credit.guard.review.review` decides (the checker is the
 * masked: personal data masked in place, then sent;
 * replaced: the customer gets :data:`credit.guard.review.SAFE_LINE` with a hand-off payload
   (``{"type": "handoff", "queue": "compliance", ...}``, which every channel acts on: WeChat transfers to
-  客服, the phone transfers the call, the web chat shows the hand-off), and a hand-off record for the
-  colleague with the stopped reply (masked) in its summary.  A second replaced message in the same turn
-  is dropped (one safe line, one hand-off).
+  客服, the phone transfers the call, the web chat shows the hand-off; its summary names the rule, never
+  the stopped text), and a hand-off record for the colleague with the stopped reply (masked) in its
+  summary.  A second replaced message in the same turn is dropped (one safe line, one hand-off).
 
 The event is changed *in place*: ``_run_action`` logs the action's events on the tracker before it sends
 them and ``run_action_extract_slots`` after, both with the same event objects, so the tracker (the
@@ -35,7 +35,7 @@ import logging
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from credit.guard.records import Intercepted
-from credit.guard.review import HANDOFF_QUEUE, REPLACED, SAFE_LINE, Reviewed, handoff_summary, review
+from credit.guard.review import HANDOFF_QUEUE, REPLACED, SAFE_LINE, Reviewed, handoff_summary, review, rule_labels
 from credit.text.masking import mask_pii
 from server import guard
 from server.patches.registry import How, Member, original, register, replace
@@ -59,6 +59,7 @@ BOT_MESSAGE = Member("rasa.shared.core.events", "BotUttered.message", How.USED,
 MEMBERS = (SEND, RUN_ACTION, EXTRACT_SLOTS, BOT_UTTERED, BOT_MESSAGE)
 
 METADATA_KEY = "compliance_guard"
+PAYLOAD_SUMMARY = "转人工原因: 合规拦截（{rules}），原回复未发送，详见转人工记录"
 _BUTTON_KEYS = ("buttons", "quick_replies")
 
 
@@ -146,12 +147,15 @@ class _Recorder:
             return [None] * len(items)
 
 
-def _apply(event: Any, reviewed: Reviewed, summary: str, drop: bool) -> None:
+def _apply(event: Any, reviewed: Reviewed, drop: bool) -> None:
     """Change the BotUttered in place to what may be sent."""
     data = dict(event.data or {})
     if reviewed.decision == REPLACED:
         event.text = None if drop else SAFE_LINE
-        event.data = {} if drop else {"custom": {"type": "handoff", "queue": HANDOFF_QUEUE, "summary": summary,
+        # the stopped text stays out of the payload (a REST client or a platform may show it): the colleague
+        # reads it in the hand-off record
+        event.data = {} if drop else {"custom": {"type": "handoff", "queue": HANDOFF_QUEUE,
+                                                 "summary": PAYLOAD_SUMMARY.format(rules=rule_labels(reviewed.rules)),
                                                  "agents_available": _agents_available()}}
     else:
         event.text = reviewed.text
@@ -192,7 +196,7 @@ async def guard_events(events: Sequence[Any], tracker: Any, recorder: _Recorder)
             said = (getattr(tracker, "latest_message", None) and tracker.latest_message.text) or ""
             summary = handoff_summary(reviewed, channel, intent, action, response, said)
             handed_off = True
-        _apply(event, reviewed, summary, drop)
+        _apply(event, reviewed, drop)
         logger.warning("compliance guard: %s a bot message of %s (%s; intent %s, action %s, response %s)",
                        reviewed.decision, tracker.sender_id, ",".join(reviewed.rules), intent or "-", action or "-",
                        response or "-")

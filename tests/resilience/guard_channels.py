@@ -8,6 +8,7 @@ the running server, and the WeChat API stand-in (``harness.wechat_api``) that re
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ class Delivered:
     conversation: str
     texts: List[str] = field(default_factory=list)  # what the customer read or heard
     handoff: bool = False
+    raw: List[str] = field(default_factory=list)  # every body the channel sent back (payloads included)
 
     def joined(self) -> str:
         return "\n".join(self.texts)
@@ -38,6 +40,7 @@ def rest(url: str, arm: Callable[[str], None], text: str = QUESTION) -> Delivere
     arm(out.conversation)
     answer = http("POST", f"{url}/webhooks/rest/webhook", {"sender": sender, "message": text}, timeout=60)
     assert answer.status == 200, answer.text[:300]
+    out.raw.append(answer.text)
     for message in answer.json():
         if message.get("text"):
             out.texts.append(message["text"])
@@ -71,6 +74,7 @@ async def _webchat_turn(url: str, session_id: str, text: str, out: Delivered, ti
         await asyncio.sleep(0.2)
         while not inbox.empty():
             payload = inbox.get_nowait()
+            out.raw.append(json.dumps(payload, ensure_ascii=False))
             if payload.get("text"):
                 out.texts.append(payload["text"])
             if payload.get("handoff"):
@@ -87,6 +91,7 @@ def wechat(url: str, arm: Callable[[str], None], api: Any, text: str = QUESTION,
     request = w.plain_request(w.text_xml(openid, text))
     reply = http("POST", request.url(url), raw=request.body, headers={"Content-Type": "text/xml"}, timeout=60)
     assert reply.status == 200, reply.text[:300]
+    out.raw.append(reply.text)
     if reply.text.strip() not in ("", "success"):
         opened = w.open_reply(reply.text)
         if opened.get("MsgType") == "transfer_customer_service":
@@ -101,7 +106,9 @@ def wechat(url: str, arm: Callable[[str], None], api: Any, text: str = QUESTION,
             break
         seen = len(pushed)
         time.sleep(1.0)
-    out.texts += [m.get("text", {}).get("content", "") for m in api.messages if m.get("touser") == openid]
+    pushed = [m for m in api.messages if m.get("touser") == openid]
+    out.texts += [m.get("text", {}).get("content", "") for m in pushed]
+    out.raw += [json.dumps(m, ensure_ascii=False) for m in pushed]
     return out
 
 
@@ -111,6 +118,7 @@ def _call(client: Any, conversation: str, arm: Callable[[str], None], text: str)
     for step in (("call_start",), ("speech", text, "0.95")):
         exchange = client.send(step)
         out.texts += exchange.prompts
+        out.raw.append(exchange.raw)
         if exchange.action == "transfer":
             out.handoff = True
             break

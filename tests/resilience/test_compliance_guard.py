@@ -140,6 +140,7 @@ def test_a_reply_breaking_a_red_line_is_never_delivered(guarded: Guarded, line: 
     said = got.joined()
     assert said, "the customer got no answer at all"
     assert not any(form in said for form in _forms(red.leak) + _forms(red.text)), said
+    assert got.raw and not any(red.leak in body for body in got.raw)  # nor in any payload (hand-off summary…)
     # ... nor is it what the conversation store keeps (web chat history, ops transcripts, exports)
     stored = [e for e in guarded.bot_events(got.conversation) if "compliance_guard" in (e.get("metadata") or {})]
     assert stored and all(red.leak not in (e.get("text") or "") for e in guarded.bot_events(got.conversation))

@@ -96,6 +96,7 @@ def test_a_stopped_message_is_changed_in_place_so_the_tracker_holds_what_was_sen
     sent = asyncio.run(output.guard_events([promise, fine, masked], tracker, output._Recorder()))
     assert sent == [promise, fine, masked]
     assert promise.text == SAFE_LINE and promise.data["custom"]["type"] == "handoff"
+    assert "保证通过" not in promise.data["custom"]["summary"]  # the stopped text only in the hand-off record
     assert "buttons" not in promise.data and "utter_action" not in promise.metadata
     assert masked.text == "您的身份证号是110***********1234。" and fine.text == "请问还有什么可以帮您？"
     stored = [e for e in tracker.events if isinstance(e, BotUttered)]
