@@ -220,7 +220,8 @@ def test_a_customers_own_id_number_quoted_back_comes_out_masked(guarded: Guarded
 
 # --------------------------------------------------------------------------- ops: the dashboard counts them
 
-def test_the_dashboard_counts_interceptions_per_rule_and_day_with_csv(guarded: Guarded, tmp_path: Path) -> None:
+def test_the_dashboard_counts_interceptions_and_flags_a_rise_after_a_promote(guarded: Guarded,
+                                                                           tmp_path: Path) -> None:
     from tests.console.conftest import PASSWORD, make_project, start_console
 
     for line in ("promise_approval", "hidden_fee", "id_number"):
@@ -237,8 +238,15 @@ def test_the_dashboard_counts_interceptions_per_rule_and_day_with_csv(guarded: G
     console.env["DATABASE_URL"] = guarded.stack.env["DATABASE_URL"]
     from ops.access import users
     from ops.project import Project
+    from ops.retrain.store import save_manifest
 
-    users.add(Project.at(console.root), "auditor", PASSWORD, ["auditor"], by="test")
+    project = Project.at(console.root)
+    users.add(project, "auditor", PASSWORD, ["auditor"], by="test")
+    # the model serving the stack was promoted an hour ago: every interception above came after it
+    promoted_at = (dt.datetime.now().astimezone() - timedelta(hours=1)).isoformat(timespec="seconds")
+    save_manifest(project, {"current": {"source": "cand-guard", "model_id": guarded.model_id(),
+                                        "promoted_at": promoted_at}, "history": [], "retired": [],
+                            "log": [{"action": "promote", "at": promoted_at, "by": "approver"}]})
     start_console(console, tmp_path)
     try:
         client = console.client("auditor")
@@ -254,6 +262,10 @@ def test_the_dashboard_counts_interceptions_per_rule_and_day_with_csv(guarded: G
         assert conversation in listed and "110101199003071234" not in listed
         transcript = client.get(f"/conversations/view?id={urllib.parse.quote(conversation)}")
         assert transcript.status == 200
+        # a sudden rise after the promote: flagged on the dashboard and where the rollback is
+        assert 'id="guard-rise"' in page.text and "cand-guard" in page.text and "合规拦截激增" in page.text
+        models = client.get("/models")
+        assert models.status == 200 and 'id="guard-rise"' in models.text and "回滚原因" in models.text
     finally:
         for proc in console.procs:
             proc.stop()
