@@ -54,6 +54,18 @@ RULE_FEE_CONTRADICTION = "fee_contradiction"
 RULE_THREAT = "threat"
 RULE_OFFER_WITHOUT_TOTAL = "offer_without_total"
 
+# What each rule is called where people read it (the ops console, the audit, hand-off summaries).
+RULE_LABELS = {
+    RULE_PROMISE: "承诺审批结果或最低利率",
+    RULE_RATE_NOT_ANNUALISED: "利率未以年化展示",
+    RULE_PERIODIC_RATE_PROMINENT: "日/月利率比年化利率醒目",
+    RULE_PERSONAL_DATA: "未脱敏的个人信息",
+    RULE_INDUCEMENT: "诱导借款",
+    RULE_FEE_CONTRADICTION: "隐瞒或否认费用",
+    RULE_THREAT: "威胁或羞辱",
+    RULE_OFFER_WITHOUT_TOTAL: "方案未写总利息",
+}
+
 _HOTLINE = load_catalogue().hotline.number
 
 RATE_DISCLAIMER = (

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from harness.http import http_json
 from harness.paths import CREDENTIALS, ROOT
@@ -70,8 +70,12 @@ class AssistantStack:
 
     def __init__(self, model: Path, env: Optional[Mapping[str, str]] = None, token: str = TOKEN,
                  workdir: Optional[Path] = None, hardened: bool = True, wechat_api: Any = None,
-                 wecom_api: Any = None, start_timeout: float = 300, root: Path = ROOT) -> None:
+                 wecom_api: Any = None, start_timeout: float = 300, root: Path = ROOT,
+                 action_proxy: Optional[Callable[[str], str]] = None) -> None:
         self.model = model
+        # tests only: given the action server's webhook URL, the URL the Rasa servers call instead (a
+        # stand-in in between that forwards, e.g. tests/resilience/guard_injector.py)
+        self.action_proxy = action_proxy
         self.root = root  # the source tree the processes run (another checkout for a frozen reference)
         self.token = token
         self.hardened = hardened
@@ -99,7 +103,9 @@ class AssistantStack:
 
     def start(self) -> "AssistantStack":
         seed(self.env, cwd=self.root)
-        self.endpoints = write_endpoints(self.workdir / "endpoints.yml", f"{self.action_url}/webhook",
+        webhook = f"{self.action_url}/webhook"
+        self.endpoints = write_endpoints(self.workdir / "endpoints.yml",
+                                         self.action_proxy(webhook) if self.action_proxy else webhook,
                                          sqlite_tracker(self.workdir / "tracker.db"))
         self.actions = start_action_server(self.action_port, self.env, self.workdir / "actions.log",
                                            timeout=self.start_timeout, cwd=self.root)

@@ -131,6 +131,7 @@ def build_parser() -> ZhParser:
     p.add_argument("--to", help="回滚到历史中指定的模型（模型名或 model_id；默认：上一个）")
     p.add_argument("--url", help="Rasa 服务器地址，多个用逗号分隔（默认：环境变量 RASA_URL 或 http://localhost:5005）")
     p.add_argument("--offline", action="store_true", help="服务器没在运行：只替换模型文件")
+    p.add_argument("--credit-db-url", help="业务数据库地址，读取上线后的合规拦截（默认 DATABASE_URL 或 var/credit.db）")
 
     p = sub.add_parser("status", help="查看当前状态")
     _common(p)
@@ -274,14 +275,22 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
+    from credit.db.engine import resolve_database_url
     from ops.access import audit
+    from ops.retrain.guard_rise import rise_after_promote
     from ops.retrain.ledger import current_user
     from ops.retrain.promote import run_rollback
     from ops.retrain.store import label
 
     project = _project(args)
-    entry = run_rollback(project, args.by, args.offline, args.url, args.to)
-    audit.record(project, current_user(args.by), "rollback", label(entry), {"model_id": entry.get("model_id")})
+    # read before the rollback changes the manifest: a rise of compliance interceptions since the promote
+    rise = rise_after_promote(project, resolve_database_url(args.credit_db_url or os.environ.get("DATABASE_URL")))
+    reason = rise.reason() if rise else None
+    entry = run_rollback(project, args.by, args.offline, args.url, args.to, reason=reason)
+    audit.record(project, current_user(args.by), "rollback", label(entry),
+                 {"model_id": entry.get("model_id"), **({"reason": reason} if reason else {})})
+    if reason:
+        print(f"回滚原因：{reason}")
     print(f"已回滚到 {label(entry)}" + ("（仅替换文件）" if args.offline else "，服务器已加载该模型") + "。")
     return 0
 

@@ -7,7 +7,8 @@ All state is in the database, so any number of engines (servers, cron runs) may 
 * **claim** is a compare-and-set (``pending`` -> ``sending``) on one row; only one engine wins;
 * a claimed row whose engine died is **reconciled** after the lease: the channel is asked whether it
   already has the message (then it is ``sent``, never sent twice), otherwise it is retried;
-* every text passes the compliance checker before it leaves.
+* every text passes the compliance checker before it leaves (the output guard's review: customer data is
+  masked in place, anything else withheld; each interception recorded, ``credit.guard``).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import json
 import logging
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Callable, Dict, List, Optional
 
@@ -29,6 +30,8 @@ from credit.compliance import check_text
 from credit.db.engine import session_scope
 from credit.db.loans import Customer
 from credit.db.outreach import ContactPoint, OutreachAttempt, OutreachNotice
+from credit.guard.records import Intercepted, record
+from credit.guard.review import MASKED, review
 from credit.text.masking import mask_pii
 from outreach.channels import Channel, Delivery, DeliveryFailed, DeliveryUnknown
 from outreach.conversation import RasaConversations
@@ -149,6 +152,7 @@ class OutreachEngine:
         self._send(delivery, channel, address, now, report)
 
     def _send(self, delivery: Delivery, channel: Channel, address: str, now: datetime, report: SweepReport) -> None:
+        delivery = self._reviewed(delivery, channel, now)
         notice_id, key, text = delivery.notice_id, delivery.key, delivery.text
         problems = check_text(text)
         try:
@@ -172,6 +176,22 @@ class OutreachEngine:
             self._audit(session, notice, now, channel.name, "sent", mask_pii(text)[:300])
         report.sent.append(key)
         self._write_conversation(notice_id, channel.name, address, now)
+
+    def _reviewed(self, delivery: Delivery, channel: Channel, now: datetime) -> Delivery:
+        """The output guard's review (credit.guard.review, the one checker): customer data masked in place
+        (text and template fields), anything else withheld (the check in ``_send`` refuses it); either way an
+        interception is recorded for ops, like the dialogue's."""
+        reviewed = review(delivery.text)
+        if not reviewed.intercepted:
+            return delivery
+        decision = "masked" if reviewed.decision == MASKED else "withheld"
+        record(self.engine, [Intercepted(
+            sender_id=f"notice-{delivery.notice_id}", channel=channel.name, rules=reviewed.rules, decision=decision,
+            text=reviewed.original, action=f"outreach:{delivery.kind}", response=delivery.kind)], now)
+        if reviewed.decision != MASKED:
+            return delivery
+        return replace(delivery, text=reviewed.text or "",
+                       fields={name: mask_pii(value) for name, value in delivery.fields.items()})
 
     def _write_conversation(self, notice_id: int, channel: str, address: str, now: datetime) -> None:
         """The delivered notice into the customer's conversation (outreach/conversation.py); its outcome in

@@ -59,6 +59,7 @@ class TurnState:
     apologised: bool = False
     action_server_failed: bool = False
     degraded: List[str] = field(default_factory=list)
+    compliance_handoff: bool = False  # the output guard handed this turn to a colleague already
 
 
 @dataclass

@@ -39,6 +39,7 @@ from sqlalchemy.engine import Engine
 
 from credit.db.engine import get_engine, init_db
 from credit.db.identity import OtpCode, Verification, VerificationAttempt
+from credit.db.interceptions import Interception
 from credit.db.outreach import OutreachAttempt, OutreachNotice
 from credit.db.sms import SmsOutbox
 from credit.db.tickets import Handoff, RiskEvent, Ticket, TicketContact
@@ -132,6 +133,8 @@ def purge_loan_database(engine: Engine, retention: Retention, now: datetime, dry
     plan = [
         ("tickets", Ticket, Ticket.created_at, tickets),
         ("risk_events", RiskEvent, RiskEvent.created_at, tickets),
+        # the output guard's audit records (masked text), kept as long as complaint and risk records
+        ("compliance_interceptions", Interception, Interception.created_at, tickets),
         ("handoffs", Handoff, Handoff.created_at, conversations),
         ("verification_attempts", VerificationAttempt, VerificationAttempt.created_at, conversations),
         ("sms_outbox", SmsOutbox, SmsOutbox.created_at, conversations),

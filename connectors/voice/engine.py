@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Tuple
 
 from connectors.render import MAIN_MENU, VoiceRendering, dtmf_menu_prompt, to_speech
+from credit.text.masking import mask_pii
 
 # slots the dialogue fills from keyed digits, with their length
 DIGIT_SLOTS: Dict[str, int] = {
@@ -188,7 +189,8 @@ class VoiceEngine:
                 return self._repeat(state, REPEAT_REQUEST)
         if confidence is not None and confidence < self.min_confidence:
             state.pending = text
-            prompt = CONFIRM_TEMPLATE.format(text=text)
+            # read back what was heard, never a full ID, card or phone number (the dialogue still gets it all)
+            prompt = CONFIRM_TEMPLATE.format(text=mask_pii(text))
             spec = InputSpec(max_digits=1, purpose="confirm", hints=["对", "是的", "不对", "不是"])
             return Step(turn=VoiceTurn([to_speech(prompt)], spec, VoiceAction()))
         if text.startswith("/"):

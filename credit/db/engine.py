@@ -114,4 +114,4 @@ def wipe_all(engine: Engine) -> None:
 
 def register_tables() -> None:
     """Import every table module, so that ``Base.metadata`` knows all tables (they register on import)."""
-    from credit.db import identity, loans, outreach, sms, tickets, wechat  # noqa: F401
+    from credit.db import identity, interceptions, loans, outreach, sms, tickets, wechat  # noqa: F401

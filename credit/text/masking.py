@@ -50,6 +50,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 _BIRTH_DATE = re.compile(r"(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+# Speed only (the output guard checks every bot message): characters _HALF_WIDTH changes, and what every
+# pattern above needs somewhere in the text — six digits in a row (codes, ID and card numbers, mobiles
+# written solid) or three digits, a separator and four (the grouped forms).  A text with neither holds no
+# match, so the eight scans are skipped; a text with either is scanned exactly as before.
+_FULL_WIDTH = re.compile("[\uff10-\uff19\uff38\uff58\uff0b\uff0d\u3000]")
+_MAY_HOLD_PII = re.compile(rf"\d{{6}}|\d{{3}}{_SEP}\d{{4}}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,9 @@ def _classify(kind: str, value: str) -> str:
 
 def find_pii(text: str) -> list[PiiMatch]:
     """Non-overlapping personal-data matches, earliest first (longest wins on ties)."""
-    probe = text.translate(_HALF_WIDTH)
+    probe = text.translate(_HALF_WIDTH) if _FULL_WIDTH.search(text) else text
+    if not _MAY_HOLD_PII.search(probe):
+        return []
     candidates: list[PiiMatch] = []
     for kind, pattern in _PATTERNS:
         for m in pattern.finditer(probe):

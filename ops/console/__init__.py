@@ -4,5 +4,6 @@ Offers: ``server`` (the app), ``sessions``/``security``/``roles``/``context`` (l
 ``render`` (autoescaped templates), ``jobs`` (train/evaluate/promote/rollback in the background), ``metrics``
 (dashboard figures and CSV), ``views`` (one module a page family).
 
-May import: credit.db, credit.text, ops.access, ops.privacy, ops.project, ops.retrain, ops.statedb, ops.text
+May import: credit.compliance, credit.db, credit.guard, credit.text, ops.access, ops.privacy, ops.project, ops.retrain,
+  ops.statedb, ops.text
 """

@@ -61,6 +61,7 @@ class Figures:
     open_near_deadline: List[Dict[str, Any]]
     risk_events: Counter
     outreach: Optional[Dict[str, int]] = None
+    interceptions: List[Any] = field(default_factory=list)  # credit.guard.records.InterceptionView, oldest first
 
     def total(self, name: str) -> int:
         return sum(getattr(self, name).values())
@@ -154,7 +155,7 @@ def read_credit(credit_url: Optional[str], since: dt.date, until: dt.date, chann
                 now: Optional[dt.datetime] = None) -> Dict[str, Any]:
     """Complaint tickets, handoffs and risk events of the period from the credit database."""
     empty: Dict[str, Any] = {"complaint_senders": set(), "handoff_senders": set(), "categories": Counter(),
-                             "near": [], "risk": Counter()}
+                             "near": [], "risk": Counter(), "interceptions": []}
     if credit_url is None:
         return empty
     from sqlalchemy import inspect
@@ -192,6 +193,10 @@ def read_credit(credit_url: Optional[str], since: dt.date, until: dt.date, chann
         for r in session.query(RiskEvent).filter(RiskEvent.created_at >= start, RiskEvent.created_at < end):
             if keep(r.sender_id):
                 empty["risk"][r.kind] += 1
+    if inspect(engine).has_table("compliance_interceptions"):  # the output guard's audit (credit/guard)
+        from credit.guard.records import between
+
+        empty["interceptions"] = [i for i in between(engine, start, end) if not channel or i.channel == channel]
     engine.dispose()
     return empty
 
@@ -214,7 +219,8 @@ def compute(tracker_url: str, credit_url: Optional[str], since: dt.date, until: 
     credit = read_credit(credit_url, since, until, channel, now)
     zero: Dict[str, int] = dict.fromkeys(days, 0)
     f = Figures(since, until, channel, days, dict(zero), dict(zero), dict(zero), dict(zero), dict(zero), dict(zero),
-                Counter(), Counter(), defaultdict(Counter), {}, credit["categories"], credit["near"], credit["risk"])
+                Counter(), Counter(), defaultdict(Counter), {}, credit["categories"], credit["near"], credit["risk"],
+                interceptions=credit["interceptions"])
     for conv in read_tracker(tracker_url, since, until, channel):
         if conv.sender_id in credit["handoff_senders"] and not conv.handoff:
             _handoff(conv, "")
@@ -274,12 +280,33 @@ def tables(f: Figures, top: int = 10) -> Dict[str, Tuple[List[str], List[List[An
                       [[t["number"], t["kind"], t["category"], t["due_at"], t["hours_left"],
                         "是" if t["overdue"] else ""] for t in f.open_near_deadline]),
         "risk": (["风险事件类型", "次数"], [[k, v] for k, v in f.risk_events.most_common()]),
+        **interception_tables(f),
     }
+
+
+def interception_tables(f: Figures) -> Dict[str, Tuple[List[str], List[List[Any]]]]:
+    """The output guard's interceptions: per rule and day, and each one with its conversation."""
+    from credit.compliance import RULE_LABELS
+
+    per: Dict[str, Counter] = defaultdict(Counter)
+    for item in f.interceptions:
+        per[item.rule][item.created_at.astimezone().strftime("%Y-%m-%d")] += 1
+    by_rule = [[rule, RULE_LABELS.get(rule, rule)] + [per[rule][d] for d in f.days] + [sum(per[rule].values())]
+               for rule in sorted(per, key=lambda r: -sum(per[r].values()))]
+    listed = [[i.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), i.channel, i.rule,
+               INTERCEPTION_DECISIONS.get(i.decision, i.decision), i.intent, i.action, i.response, i.text, i.model_id,
+               i.sender_id] for i in reversed(f.interceptions)]
+    return {"interceptions": (["规则", "说明", *f.days, "合计"], by_rule),
+            "interception_list": (["时间", "渠道", "规则", "处理", "意图", "动作", "回复模板", "被拦截的内容（已脱敏）",
+                                   "模型", "对话"], listed)}
+
+
+INTERCEPTION_DECISIONS = {"masked": "已脱敏后发送", "replaced": "已替换并转人工", "withheld": "未发送"}
 
 
 TABLE_TITLES = {"daily": "每日概况", "channels": "各渠道", "handoff_reasons": "转人工原因", "intents": "热门意图及趋势",
                 "intent_days": "热门意图每日消息数", "complaints": "投诉类别", "deadlines": "临近截止的未结工单",
-                "risk": "风险事件"}
+                "risk": "风险事件", "interceptions": "合规拦截（按规则、按天）", "interception_list": "合规拦截明细"}
 
 
 def csv_text(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:

@@ -5,5 +5,5 @@ with the corrections ledger), ``validate``, ``train``, ``gate``/``gate_result``/
 production), ``promote``/``store`` (the production model slot, its history, rollback), ``inbox`` (未识别问题),
 ``nlu_eval`` (loading, scoring and the in-process predictor used by ``make bench``).
 
-May import: credit.compliance, nlu_components, ops.progress, ops.project, ops.statedb, ops.text
+May import: credit.compliance, credit.db, credit.guard, nlu_components, ops.progress, ops.project, ops.statedb, ops.text
 """

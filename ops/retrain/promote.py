@@ -147,9 +147,11 @@ def run_promote(project: Project, candidate_path: Optional[Path] = None, by: Opt
 
 
 def run_rollback(project: Project, by: Optional[str] = None, offline: bool = False, urls: Optional[str] = None,
-                 to: Optional[str] = None) -> Dict[str, Any]:
+                 to: Optional[str] = None, reason: Optional[str] = None) -> Dict[str, Any]:
+    """``reason``: why (a rise of compliance interceptions after the promote, ops/retrain/guard_rise.py),
+    kept in the manifest's log."""
     with locked(project, "promote"):
-        return _rollback(project, by, offline, urls, to)
+        return _rollback(project, by, offline, urls, to, reason)
 
 
 def check_promotable(project: Project, candidate: Candidate, user: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
@@ -198,7 +200,7 @@ def _promote(project: Project, candidate_path: Optional[Path], by: Optional[str]
 
 
 def _rollback(project: Project, by: Optional[str], offline: bool, urls: Optional[str],
-              to: Optional[str]) -> Dict[str, Any]:
+              to: Optional[str], reason: Optional[str] = None) -> Dict[str, Any]:
     manifest = load_manifest(project)
     history: List[Dict[str, Any]] = manifest["history"]
     if not history:
@@ -225,7 +227,7 @@ def _rollback(project: Project, by: Optional[str], offline: bool, urls: Optional
     manifest["retired"].append(retired)
     manifest["log"].append({"action": "rollback", "at": entry["promoted_at"], "by": user,
                             "from": live.get("source"), "to": target.get("source"),
-                            "servers": [s.url for s in servers]})
+                            "servers": [s.url for s in servers], **({"reason": reason} if reason else {})})
     prune_history(project, manifest)
     save_manifest(project, manifest)
     return entry

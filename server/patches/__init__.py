@@ -10,6 +10,7 @@ Rasa members it touches (see :mod:`server.patches.registry`):
 | ``app`` | :mod:`server.patches.app` | REST access control, ``X-Degraded``, no-silence (:mod:`server.middleware`) |
 | ``lock_store`` | :mod:`server.patches.lock_store` | FIFO in-memory lock without polling; atomic Redis lock |
 | ``logging`` | :mod:`server.patches.logs` | personal data masked in logs (:mod:`server.log_masking`) |
+| ``output_guard`` | :mod:`server.patches.output` | every bot message checked before a channel gets it |
 | ``processor`` | :mod:`server.patches.processor` | no silent turn; failed turns answered |
 | ``sessions`` | :mod:`server.patches.sessions` | sessions bounded in length, carried over; reason given |
 | ``tracker_store`` | :mod:`server.patches.tracker_store` | explicit store failures, masking at rest, SQLite WAL |
@@ -25,6 +26,7 @@ from server.patches import (  # noqa: F401 - registration
     connections,
     lock_store,
     logs,
+    output,
     processor,
     sessions,
     tracker_store,

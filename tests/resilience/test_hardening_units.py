@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from credit.compliance import check_text
 from credit.db.engine import get_engine, init_db
 from credit.db.identity import OtpCode, Verification, VerificationAttempt
+from credit.db.interceptions import Interception
 from credit.db.loans import Customer
 from credit.db.outreach import OutreachAttempt, OutreachNotice
 from credit.db.sms import SmsOutbox
@@ -197,6 +198,10 @@ def test_purge_deletes_only_what_is_past_retention(tmp_path: Path) -> None:
         s.add(Handoff(sender_id="a", channel="rest", queue="general", summary="",
                       created_at=naive - timedelta(days=200)))
         s.add(Handoff(sender_id="b", channel="rest", queue="general", summary="", created_at=naive))
+        # the output guard's audit records: kept like risk events (the tickets' retention, 1095 days here)
+        for age in (4 * 365, 200):
+            s.add(Interception(sender_id="a", channel="rest", rule="promise", rules="promise", decision="replaced",
+                               text="", created_at=naive - timedelta(days=age)))
         s.add(VerificationAttempt(sender_id="a", result="failed", created_at=naive - timedelta(days=181)))
         s.add(SmsOutbox(phone="13800000000", text="验证码", created_at=naive - timedelta(days=181)))
         s.add(OtpCode(sender_id="a", application_id="SQ1", code_hash="h", created_at=naive - timedelta(days=3),
@@ -235,7 +240,8 @@ def test_purge_deletes_only_what_is_past_retention(tmp_path: Path) -> None:
 
     report = purge(now=now, retention=retention, database_url=db_url, tracker_url=tracker_url)
     assert report.deleted == {
-        "ticket_contacts": 1, "tickets": 1, "risk_events": 1, "handoffs": 1, "verification_attempts": 1,
+        "ticket_contacts": 1, "tickets": 1, "risk_events": 1, "compliance_interceptions": 1, "handoffs": 1,
+        "verification_attempts": 1,
         "sms_outbox": 1, "otp_codes": 1, "verifications": 1, "outreach_attempts": 1, "outreach_notices": 1,
         "tracker_events": 5, "export_files": 1,
     }

@@ -23,6 +23,16 @@
       base.series = rows.slice(0, 6).map(function (r) { return {name: r[0], type: "line", data: r.slice(1)}; });
       return base;
     }
+    if (kind === "interceptions") {
+      var dayCols = header.slice(2, header.length - 1);
+      base.title = {text: "合规拦截（按规则、按天）", left: "center", top: 24, textStyle: {fontSize: 12}};
+      base.xAxis = {type: "category", data: dayCols.map(function (d) { return d.slice(5); })};
+      base.yAxis = {type: "value", minInterval: 1};
+      base.series = rows.map(function (r) {
+        return {name: String(r[1]), type: "bar", stack: "rules", data: r.slice(2, r.length - 1)};
+      });
+      return base;
+    }
     var title = kind === "risk" ? "风险事件" : "转人工原因";
     return {title: {text: title, left: "center", textStyle: {fontSize: 12}},
             tooltip: {trigger: "item", renderMode: "richText"},

@@ -16,6 +16,7 @@ from ops.console.roles import NAV
 from ops.console.security import LOGIN_CSRF_COOKIE, client_ip, cookie_args, csrf_ok, guard
 from ops.project import OpsError
 from ops.retrain.export import CHANNELS
+from ops.retrain.guard_rise import rise_after_promote
 
 routes = web.RouteTableDef()
 MAX_DAYS = 366
@@ -104,8 +105,13 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         return render(request, "dashboard.html", {"f": None, "tables": {}, "titles": metrics.TABLE_TITLES,
                                                   "channels": CHANNELS, "q": request.query, "error": str(e)}, 400)
     audit.record(s.project, viewer.username, "dashboard_view", request.query_string, ip=client_ip(request))
+    try:
+        rise = rise_after_promote(s.project, s.credit_url)
+    except Exception:  # noqa: BLE001 - an unreadable database hides the flag, not the dashboard
+        rise = None
     return render(request, "dashboard.html", {"f": f, "tables": metrics.tables(f), "titles": metrics.TABLE_TITLES,
-                                              "channels": CHANNELS, "q": request.query})
+                                              "channels": CHANNELS, "q": request.query,
+                                              "rise": rise.reason() if rise else None})
 
 
 @routes.get("/dashboard/data.json")

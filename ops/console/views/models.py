@@ -14,6 +14,7 @@ from ops.console.render import render
 from ops.console.security import client_ip, guard
 from ops.project import OpsError, Project
 from ops.retrain.gate import load_gate
+from ops.retrain.guard_rise import rise_after_promote
 from ops.retrain.promote import check_promotable
 from ops.retrain.store import current_production, load_manifest, summary
 from ops.retrain.train import Candidate, load_candidate
@@ -66,7 +67,17 @@ async def _page(request: web.Request, error: str = "", notice: str = "", status:
         "selected": selected, "report": gate_view(project, selected) if selected else None,
         "jobs": jobs.recent(project, 10), "running": jobs.running(project),
         "history": list(reversed(load_manifest(project).get("history") or []))[:10],
-        "error": error, "notice": notice}, status)
+        "rise": _rise(request), "error": error, "notice": notice}, status)
+
+
+def _rise(request: web.Request) -> Optional[str]:
+    """Why a rollback is advised: a rise of compliance interceptions since the latest promote."""
+    s = settings(request)
+    try:
+        rise = rise_after_promote(s.project, s.credit_url)
+    except Exception:  # noqa: BLE001 - an unreadable database hides the hint, not the page
+        return None
+    return rise.reason() if rise else None
 
 
 @routes.get("/models")
@@ -77,7 +88,8 @@ async def models_page(request: web.Request) -> web.StreamResponse:
 
 def _start(request: web.Request, kind: str, candidate: Optional[str] = None) -> jobs.Job:
     s = settings(request)
-    env = {k: v for k, v in (("RASA_URL", s.rasa_urls), ("RASA_AUTH_TOKEN", s.rasa_token)) if v}
+    env = {k: v for k, v in (("RASA_URL", s.rasa_urls), ("RASA_AUTH_TOKEN", s.rasa_token),
+                             ("DATABASE_URL", s.credit_url)) if v}  # the rollback reads the interceptions there
     me = current(request).username
 
     def ended(job_id: int, code: int) -> None:
