@@ -165,7 +165,7 @@ def test_label_train_refuse_promote_rollback_in_a_real_browser(stack: Console, t
             page.screenshot(path=str(img / "console-four-eyes.png"))
             assert _rasa(rasa_url, f"/status?token={TOKEN}")["model_id"] == first_id
             # ... nor on the command line
-            refused = stack.ops("promote", "--by", "both", expect=1)
+            refused = stack.ops("promote", as_user="both", expect=1)
             assert "四眼原则" in refused.stderr
             assert _rasa(rasa_url, f"/status?token={TOKEN}")["model_id"] == first_id
 
