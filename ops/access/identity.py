@@ -86,8 +86,9 @@ def current(project: Project) -> Optional[Operator]:
         token, source = entry["token"], "登录"
     found, reason = tokens.check(project, token, me, here)
     if found is None:
-        if source == "登录":
+        if source == "登录":  # a dead login leaves the file, and the server (a copied file is worth nothing)
             session_file.forget(session_key(project))
+            tokens.revoke_token(project, token, me)
         raise NotLoggedIn(f"{source} 无效：{reason}。{LOGIN_HINT}")
     user = users.get(project, found.username)
     if user is None or not user.active:
