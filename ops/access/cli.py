@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ops.access import audit, identity, session_file, tokens, users
+from ops.access import audit, identity, session_file, sessions, tokens, users
 from ops.project import OpsError, Project
 
 
@@ -120,8 +120,6 @@ def run_whoami(args: argparse.Namespace) -> int:
 
 
 def run_user(args: argparse.Namespace) -> int:
-    from ops.console import sessions
-
     if not args.user_cmd:
         print("用法：python -m ops user {add,list,roles,passwd,disable,enable,unlock} …（--help 查看说明）",
               file=sys.stderr)

@@ -3,7 +3,7 @@
 :func:`require` is called first by every verb that changes a record or shows a customer's data: it finds
 the token (``OPS_TOKEN``, else the OS user's login file, :mod:`ops.access.session_file`), checks it
 (:mod:`ops.access.tokens`), reads the account's roles live and checks the verb's permission in the
-console's one table (:data:`ops.console.roles.VERBS`).  Without a login it raises :class:`NotLoggedIn`
+console's one table (:data:`ops.access.roles.VERBS`).  Without a login it raises :class:`NotLoggedIn`
 (exit code 1, nothing else done, the message says how to log in); a role short of the permission raises
 :class:`Forbidden` and is audited like a console refusal.  :func:`record` writes the audit entry with the
 account, the OS user and the host.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Tuple
 
 from ops.access import audit, session_file, tokens, users
-from ops.console.roles import PERMISSIONS, VERBS, allowed
+from ops.access.roles import PERMISSIONS, VERBS, allowed
 from ops.project import OpsError, Project
 from ops.statedb import db_path
 

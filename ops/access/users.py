@@ -5,7 +5,7 @@ Roles (a user may hold several):
 * trainer — trains, evaluates; * approver — promotes, rolls back, approves PIPL requests;
 * auditor — read-only: dashboard, conversations, audit log;
 * agent — customer service: closes tickets, reads the call-back numbers (command line).
-Which role may do what is one table, :mod:`ops.console.roles`.
+Which role may do what is one table, :mod:`ops.access.roles`.
 The first account (an admin) is made on the machine itself while there is none (:func:`add_first_admin`);
 after that only an admin adds accounts.
 Five wrong passwords in a row lock the account for 15 minutes (an admin can unlock it).

@@ -2,7 +2,7 @@
 deletion takes (:func:`customer_phones`: the numbers the SMS outbox is searched by).
 
 One reader per kind of record, so that every table holding a customer's data is named once here
-(tests/ops/test_pipl_schema_walk.py walks the schema and checks each personal column is exported here and
+(tests/ops/privacy/test_schema_walk.py walks the schema and checks each personal column is exported here and
 deleted by :func:`ops.privacy.pipl.delete`, or is a legal-retention exception in docs/privacy.md):
 
 * the customer's own profile (name, ID digits, mobile, OpenID — masked);

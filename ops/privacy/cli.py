@@ -1,7 +1,7 @@
 """`python -m ops pipl list | find | request | approve | reject` — personal-information requests on the
 command line, the same as the console's 「个人信息申请」 page (:mod:`ops.privacy.pipl` does the work).
 
-Each needs a login with the console's permission for the act (:data:`ops.console.roles.VERBS`): listing
+Each needs a login with the console's permission for the act (:data:`ops.access.roles.VERBS`): listing
 (pipl.view), looking a customer up and filing a request (pipl.file), deciding (pipl.decide).  A request
 is carried out only when an approver other than the one who filed it approves it (four-eyes, checked in
 :func:`ops.privacy.pipl.decide`).  Nothing printed here is unmasked: look-ups are shown masked, the export

@@ -1,6 +1,6 @@
 """`python -m ops tickets close TK… --resolution "…"` — a service agent closes a ticket; `python -m ops callbacks`
 lists the call-back numbers.  Both need a login (`python -m ops login`, or ``OPS_TOKEN``) with the agent
-role (:data:`ops.console.roles.VERBS`): the closer recorded on the ticket and in the audit log is that
+role (:data:`ops.access.roles.VERBS`): the closer recorded on the ticket and in the audit log is that
 account, never a typed name; without one nothing is read or changed.
 
 Kept apart from :mod:`ops.cli` (the retraining verbs) so that module stays small; it only registers

@@ -7,7 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from ops.console.roles import PERMISSIONS
+from ops.access.roles import PERMISSIONS
 from tests.console.conftest import (
     ACCOUNTS,
     FORMULA,

@@ -9,11 +9,11 @@ from typing import Tuple
 
 from aiohttp import web
 
-from ops.access import audit, tokens, users
-from ops.console import metrics, sessions
+from ops.access import audit, sessions, tokens, users
+from ops.access.roles import NAV
+from ops.console import metrics
 from ops.console.context import SESSION_COOKIE, current, settings
 from ops.console.render import render
-from ops.console.roles import NAV
 from ops.console.security import LOGIN_CSRF_COOKIE, client_ip, cookie_args, csrf_ok, guard
 from ops.project import OpsError
 from ops.retrain.export import CHANNELS

@@ -1,5 +1,5 @@
 """The role matrix on the command line: every verb that needs a login, run by an account of every role (and the
-two-role ones), is refused exactly when the console's one table (ops/console/roles.py) says so — refused with
+two-role ones), is refused exactly when the console's one table (ops/access/roles.py) says so — refused with
 exit code 1, "无权", an audit entry, and nothing done; allowed ones get past the check (and then fail, or not,
 on their own merits: every command here is harmless).  Every verb of the parser is either in that table or
 on the short list of verbs that change no record and show no customer's data."""
@@ -12,8 +12,8 @@ from typing import Dict, List
 import pytest
 
 from ops.access import audit
+from ops.access.roles import PERMISSIONS, VERBS
 from ops.cli import build_parser, main
-from ops.console.roles import PERMISSIONS, VERBS
 from ops.project import Project
 from tests.ops.conftest import ACCOUNTS, Operators
 

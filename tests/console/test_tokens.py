@@ -7,7 +7,7 @@
   name): the step proves itself with it, so the command line checks roles and four-eyes again, even when a
   job is started past the page's own check; the token is used up and revoked.
 
-Rasa's model API is the stand-in of tests/ops/test_ops_promote.py (GET /status, PUT /model).
+Rasa's model API is the stand-in of tests/ops/retrain/test_promote.py (GET /status, PUT /model).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from ops.project import Project
 from ops.retrain.store import load_manifest
 from ops.statedb import db_path
 from tests.console.conftest import PASSWORD, Console, start_console
-from tests.ops.test_ops_promote import TOKEN, FakeRasa, fake_candidate, fake_model
+from tests.ops.retrain.test_promote import TOKEN, FakeRasa, fake_candidate, fake_model
 
 
 def _tokens_shown(page: str) -> list:
