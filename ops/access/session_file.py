@@ -47,6 +47,15 @@ def _load() -> Dict[str, Any]:
 
 def _save(data: Dict[str, Any]) -> None:
     folder = directory()
+    try:
+        _write(folder, data)
+    except OSError as error:  # e.g. a container's read-only home
+        raise OpsError(f"无法保存登录：{folder} 不可写（{error.strerror}）。"
+                       "可设置 XDG_CONFIG_HOME 到一个只有自己可写的目录（容器里如 /tmp）后重新登录，"
+                       "或改用 OPS_TOKEN。") from error
+
+
+def _write(folder: Path, data: Dict[str, Any]) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(folder, 0o700)
     if not data:

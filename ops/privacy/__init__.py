@@ -5,5 +5,5 @@ Offers: ``pipl``, ``bundle`` (what an export holds), ``conversations``, ``cli`` 
 ``retention`` (``python -m ops.privacy.retention``, run by ``make purge``).
 
 May import: credit.catalogue, credit.db, credit.text, ops.access, ops.project, ops.retrain, ops.statedb, ops.text,
-  server.settings
+  server.purge, server.settings
 """

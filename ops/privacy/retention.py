@@ -1,7 +1,9 @@
-"""Delete the ops team's records of customers past their retention period (`make purge` runs this after
-`python -m server.purge`, which does the tracker store and the credit database).
+"""Delete the ops team's records of customers past their retention period; with ``--all``, first everything
+`python -m server.purge` deletes (the tracker store, the credit database, the review exports): the one daily
+purge, run by `make purge` and the Kubernetes CronJob (``server`` cannot import ``ops``, so the whole purge
+starts here).
 
-    python -m ops.privacy.retention [--dry-run] [--now 2027-01-01T00:00:00] [--project <root>]
+    python -m ops.privacy.retention [--all] [--dry-run] [--now 2027-01-01T00:00:00] [--project <root>]
 
 Periods from :class:`server.settings.Retention` (one place for them all):
 
@@ -70,12 +72,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
     parser.add_argument("--now", default=None, help="ISO time to purge as of (default: now, UTC)")
     parser.add_argument("--project", type=Path, default=None, help="project root (default: the current directory)")
+    parser.add_argument("--all", action="store_true", help="first run python -m server.purge's purge as well")
     args = parser.parse_args(argv)
     now = datetime.fromisoformat(args.now) if args.now else datetime.now(timezone.utc)
     now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
-    deleted = purge_ops_records(Project.at(args.project), Retention.from_env(), now, args.dry_run)
-    print(json.dumps({"now": now.isoformat(), "dry_run": args.dry_run, "deleted": deleted}, ensure_ascii=False,
-                     indent=2))
+    retention = Retention.from_env()
+    project = Project.at(args.project)
+    out: Dict[str, object] = {"now": now.isoformat(), "dry_run": args.dry_run}
+    if args.all:
+        from server.purge import purge
+
+        out["server"] = purge(now=now, dry_run=args.dry_run, retention=retention).as_dict()
+    out["deleted"] = purge_ops_records(project, retention, now, args.dry_run)
+    print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0
 
 
