@@ -174,3 +174,19 @@ def test_without_a_login_the_verbs_say_how_to_log_in_and_show_no_number(project:
     token = operators.token("agent")
     listed = _run(project, "callbacks", env={**env, "OPS_TOKEN": token})
     assert listed.returncode == 0 and CALL_BACK in listed.stdout
+
+
+@pytest.mark.parametrize("name, password", [
+    ("", PASSWORD), ("anno\x00", PASSWORD), ("a" * 5000, PASSWORD), ("'; DROP TABLE users;--", PASSWORD),
+    ("anno", ""), ("anno", "x" * 100_000), ("anno", "\x1b[31m" + PASSWORD),
+])
+def test_hostile_logins_are_refused_cleanly_and_change_nothing(project: Project, operators: Operators, name: str,
+                                                               password: str, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture) -> None:
+    operators.account("anno")
+    monkeypatch.setattr("builtins.input", lambda prompt="": "")  # an empty answer to the account prompt
+    assert _login(project, name, password, monkeypatch) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("错误：登录失败") and "Traceback" not in err
+    assert not session_file.path().exists() and _state(project, "SELECT count(*) FROM cli_tokens") == [(0,)]
+    assert users.get(project, "anno") is not None  # the account table is intact

@@ -156,3 +156,11 @@ def test_a_verification_code_whose_reply_was_lost_stays_valid(db, stand_in, cloc
     [message] = stand_in.sent
     assert message["SessionContext"].startswith("otp:")
     assert service.check_otp("rest:otp-late", "SQ202611180002", message["TemplateParamSet"][0]) == "ok"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "61", "ten", "nan"])
+def test_a_nonsense_timeout_stops_the_gateway_at_start(stand_in, value):
+    from credit.sms.common import SmsConfigError
+
+    with pytest.raises(SmsConfigError, match="TENCENT_SMS_TIMEOUT_S"):
+        TencentSmsSettings.from_env(env_for(stand_in, TENCENT_SMS_TIMEOUT_S=value))
