@@ -76,9 +76,10 @@ load: venv
 scaleout: venv sysdeps
 	$(PY) -m bench.scaleout
 
-# Delete conversations, tickets and exports past their retention period (server/settings.py).
+# Delete conversations, tickets, SMS outbox, exports (python -m server.purge), then the ops audit/PIPL records
+# past their retention period (server/settings.py).
 purge: venv
-	$(PY) -m server.purge
+	$(PY) -m ops.privacy.retention --all
 
 seed: venv
 	$(PY) -m credit.seed --reset

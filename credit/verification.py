@@ -355,7 +355,8 @@ class Verifier:
             sends_left = OTP_MAX_SENDS - len(recent) - 1
         try:
             # a templated SMS vendor sends its approved "otp" template (deploy/sms_templates.yml) with the code
-            self.sms.send(phone, OTP_TEXT.format(code=code), kind="otp", fields={"code": code})
+            # the code's own row names it to the vendor (Tencent: SessionContext), so an unanswered send is looked up
+            self.sms.send(phone, OTP_TEXT.format(code=code), kind="otp", fields={"code": code}, context=f"otp:{otp_id}")
         except Exception as exc:
             log.error("SMS gateway failed: %s", exc)
             with self.store.session() as session:

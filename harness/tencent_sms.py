@@ -30,7 +30,13 @@ documented wire format, so the official SDK (``tencentcloud-sdk-python-sms``) ca
   ``session_context_enabled`` is False (Tencent returns it only once enabled for the account).
 
 Errors are HTTP 200 with ``{"Response": {"Error": {"Code", "Message"}, "RequestId"}}``, as Tencent answers.
-Not modelled: per-number rate limits, billing, delivery receipts arriving late.  ``reply_payload`` builds
+
+Faults a test can switch on (what a real network and carrier do): ``reply_delay_s`` — a SendSms is
+recorded (Tencent has sent it) and its reply is held back that long, past the client's timeout: a
+success the timeout hides; ``lose_sends`` — SendSms requests are answered late and never recorded (the
+request did not reach Tencent); ``report_delay_s`` — a message shows in the status look-up only that
+long (by ``clock``) after it was sent, as Tencent shows a row once the carrier has reported.
+Not modelled: per-number rate limits, billing.  ``reply_payload`` builds
 the JSON body Tencent POSTs to a business's reply (上行短信) callback.
 
 Sources: SendSms https://cloud.tencent.com/document/api/382/55981 ; PullSmsSendStatusByPhoneNumber
@@ -114,6 +120,9 @@ class TencentSmsStandIn(LoopbackServer):
         self.sdk_app_id, self.sign_name = sdk_app_id, sign_name
         self.max_param_chars = max_param_chars
         self.session_context_enabled = session_context_enabled
+        self.reply_delay_s = 0.0  # SendSms: recorded, then answered this late (a success hidden by a timeout)
+        self.lose_sends = False  # SendSms: never recorded (with reply_delay_s: a timeout that hides nothing)
+        self.report_delay_s = 0.0  # a sent message shows in the status look-up this long after it was sent
         self.clock = clock  # when a message is recorded as sent (tests align it with the engine's clock)
         self.host, self.port = host, port
         self.sent: List[Dict[str, Any]] = []
@@ -130,8 +139,12 @@ class TencentSmsStandIn(LoopbackServer):
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 payload = json.dumps({"Response": stand_in.handle(self.path, headers, self.body())},
                                      ensure_ascii=False)
-                # exactly this content type: the SDK reads errors only then
-                self.send_body(200, payload.encode("utf-8"), "application/json")
+                if headers.get("x-tc-action") == "SendSms" and stand_in.reply_delay_s:
+                    time.sleep(stand_in.reply_delay_s)  # outside the lock: status look-ups answer meanwhile
+                try:  # exactly this content type: the SDK reads errors only then
+                    self.send_body(200, payload.encode("utf-8"), "application/json")
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+                    pass
 
         return self.serve(Handler, "tencent-sms-standin")
 
@@ -244,9 +257,10 @@ class TencentSmsStandIn(LoopbackServer):
                                  "Message": "incorrect number format", "IsoCode": "DEF"})
                 continue
             serial = f"2433:{secrets.randbelow(10**20):020d}"
-            self.sent.append({"PhoneNumber": number, "TemplateId": template, "TemplateParamSet": list(values),
-                              "SignName": params["SignName"], "SessionContext": context, "SerialNo": serial,
-                              "at": int(self.clock())})
+            if not self.lose_sends:
+                self.sent.append({"PhoneNumber": number, "TemplateId": template, "TemplateParamSet": list(values),
+                                  "SignName": params["SignName"], "SessionContext": context, "SerialNo": serial,
+                                  "at": int(self.clock())})
             statuses.append({"SerialNo": serial, "PhoneNumber": number, "Fee": 1, "SessionContext": context,
                              "Code": "Ok", "Message": "send success", "IsoCode": "CN"})
         return {"SendStatusSet": statuses}
@@ -266,7 +280,8 @@ class TencentSmsStandIn(LoopbackServer):
                           "PhoneNumber must be E.164, e.g. +8613711112222.")
         self._app(params)
         oldest = max(begin, int(self.clock()) - STATUS_WINDOW_S)
-        rows = [m for m in self.sent if m["PhoneNumber"] == number and m["at"] >= oldest
+        reported = self.clock() - self.report_delay_s
+        rows = [m for m in self.sent if m["PhoneNumber"] == number and m["at"] >= oldest and m["at"] <= reported
                 and (not isinstance(end, int) or m["at"] <= end)]
         return {"PullSmsSendStatusSet": [
             {"UserReceiveTime": m["at"], "CountryCode": "86", "SubscriberNumber": number[3:], "PhoneNumber": number,

@@ -1,6 +1,12 @@
 """`python -m ops <步骤>` — the weekly retraining workflow for the operations team.
 
-Exit codes: 0 成功; 1 失败或被拒绝（导入有错误行、评估未通过、上线被拒）; 2 命令用法错误.
+Who runs a step that changes a record or shows a customer's data is proven, never typed: the verb first
+asks :func:`ops.access.identity.require` for the logged-in account (`python -m ops login`, or
+``OPS_TOKEN``) and the permission the console's role table gives that verb.  ``--by`` is gone; given
+anyway, it is refused with the way to log in.  The identity verbs and ``user`` live in
+:mod:`ops.access.cli`, ``tickets``/``callbacks`` in :mod:`ops.tickets.cli`, ``pipl`` in :mod:`ops.privacy.cli`.
+
+Exit codes: 0 成功; 1 失败或被拒绝（未登录、无权限、导入有错误行、评估未通过、上线被拒）; 2 命令用法错误.
 """
 from __future__ import annotations
 
@@ -11,6 +17,9 @@ import warnings
 from pathlib import Path
 from typing import Callable, Dict, List, NoReturn, Optional
 
+from ops.access import cli as access_cli
+from ops.access.identity import LOGIN_HINT, record, require
+from ops.privacy import cli as pipl_cli
 from ops.project import OpsError, Project
 from ops.tickets import cli as tickets_cli
 
@@ -24,10 +33,13 @@ _ARGPARSE_ZH = {
     "choose from": "可选",
 }
 
-STEPS_HELP = """一轮完整流程（每周）：
+STEPS_HELP = """先登录：python -m ops login（控制台账号；自动化脚本用 OPS_TOKEN）
+一轮完整流程（每周）：
   export → 人工标注 → import → validate → train → evaluate → promote（出问题时 rollback）
 每个步骤的详细用法：python -m ops <步骤> --help；运营手册：README.md「运营手册」
 """
+BY_REMOVED = ("--by 已取消：操作人不再由命令行填写，而是登录的控制台账号（审计日志同时记录系统用户和主机）。"
+              + LOGIN_HINT + "登录后去掉 --by 重新运行；python -m ops whoami 查看当前账号。")
 
 
 class ZhParser(argparse.ArgumentParser):
@@ -56,10 +68,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, default=None, help="项目根目录（默认：当前目录）")
 
 
-def _by(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--by", default=None, help="操作人（默认：当前系统用户名），记录在台账/日志中")
-
-
 def build_parser() -> ZhParser:
     parser = ZhParser(prog="python -m ops", description="信贷客服助手 · 运营再训练工具（在项目根目录运行）",
                       epilog=STEPS_HELP)
@@ -78,7 +86,6 @@ def build_parser() -> ZhParser:
     p.add_argument("--all", action="store_true", help="导出范围内的全部消息（仍然脱敏、去重）")
     p.add_argument("--endpoints", type=Path, help="endpoints.yml 路径（默认：项目根目录下的）")
     p.add_argument("--db-url", help="直接指定对话记录库的 SQLAlchemy 地址（覆盖 endpoints.yml）")
-    _by(p)
 
     p = sub.add_parser("import", help="导入标注好的表格", description=(
         "读取标注好的表格（XLSX 或 CSV，需要“文本”和“正确意图”两列），逐行检查：意图必须存在；"
@@ -86,7 +93,6 @@ def build_parser() -> ZhParser:
         "超过 5000 行或表头不对的表格整表拒绝。默认只要有一行错误就什么都不写；加 --skip-invalid "
         "则导入正确的行、报告错误的行。导入的样本写入 data/nlu/ops/<意图>.yml，并记入台账。"))
     _common(p)
-    _by(p)
     p.add_argument("file", type=Path, help="标注好的 .xlsx 或 .csv 文件")
     p.add_argument("--skip-invalid", action="store_true", help="跳过有错误的行，导入其余的行")
     p.add_argument("--dry-run", action="store_true", help="只检查并报告，不写入任何文件")
@@ -102,7 +108,6 @@ def build_parser() -> ZhParser:
         "先做项目检查，再用 config.yml（固定随机种子）训练候选模型到 models/candidates/。"
         "真实项目约需 4–6 分钟。"))
     _common(p)
-    _by(p)
     p.add_argument("--name", help="候选模型名（默认 candidate-<时间>-b<批次>）")
 
     p = sub.add_parser("evaluate", help="评估候选模型并判断能否上线", description=(
@@ -116,9 +121,8 @@ def build_parser() -> ZhParser:
         "只有通过评估闸门的候选模型才能上线。先把当前生产模型存入历史，再替换 "
         "models/production/model.tar.gz，并向 RASA_URL（多个副本用逗号分隔）发送带令牌 RASA_AUTH_TOKEN "
         "的 PUT /model，服务器加载完成前旧模型继续服务，不停机。任何一台失败都会恢复原模型。"
-        "四眼原则：上线人（--by，默认当前系统用户）不能是训练这个候选模型或导入它所含批次的人。"))
+        "四眼原则：上线人（登录的账号）不能是训练这个候选模型或导入它所含批次的人。"))
     _common(p)
-    _by(p)
     p.add_argument("--candidate", type=Path, help="候选模型文件（默认：最新的候选模型）")
     p.add_argument("--url", help="Rasa 服务器地址，多个用逗号分隔（默认：环境变量 RASA_URL 或 http://localhost:5005）")
     p.add_argument("--offline", action="store_true", help="服务器没在运行：只替换模型文件，下次启动时生效")
@@ -127,7 +131,6 @@ def build_parser() -> ZhParser:
         "把上一个生产模型放回 models/production/model.tar.gz 并通知服务器加载（不停机）。"
         "被回滚掉的模型保留在 models/production/history/。"))
     _common(p)
-    _by(p)
     p.add_argument("--to", help="回滚到历史中指定的模型（模型名或 model_id；默认：上一个）")
     p.add_argument("--url", help="Rasa 服务器地址，多个用逗号分隔（默认：环境变量 RASA_URL 或 http://localhost:5005）")
     p.add_argument("--offline", action="store_true", help="服务器没在运行：只替换模型文件")
@@ -139,15 +142,7 @@ def build_parser() -> ZhParser:
     p = sub.add_parser("undo-import", help="撤销一批导入", description=(
         "从台账和 data/nlu/ops/ 中删除某一批导入的全部样本（例如评估未通过的坏批次），并记入导入日志。"))
     _common(p)
-    _by(p)
     p.add_argument("--batch", type=int, required=True, help="要撤销的批次号（见 python -m ops status）")
-
-    p = sub.add_parser("callbacks", help="列出待回电的工单（完整号码，仅限回电坐席）", description=(
-        "列出处理中、留了回电号码的工单：工单号、类型、答复时限（北京时间）和完整手机号。"
-        "号码只为兑现“我们会通过…联系您”的承诺而保存，每次查看都记入审计日志。"))
-    _common(p)
-    _by(p)
-    p.add_argument("--credit-db-url", help="业务数据库地址（默认 DATABASE_URL 或 var/credit.db）")
 
     p = sub.add_parser("serve", help="启动运营控制台（网页）", description=(
         "启动中文运营控制台：看板、未识别问题标注、训练数据、训练/评估/上线/回滚、对话查看、个人信息申请、"
@@ -158,27 +153,8 @@ def build_parser() -> ZhParser:
     p.add_argument("--db-url", help="对话记录库的 SQLAlchemy 地址（默认读 endpoints.yml）")
     p.add_argument("--credit-db-url", help="业务数据库地址（默认 DATABASE_URL 或 var/credit.db）")
 
-    p = sub.add_parser("user", help="管理控制台账号", description=(
-        "控制台账号和角色：admin（管理员）、annotator（标注员）、trainer（训练员）、approver（审批人）、"
-        "auditor（审计员）。第一个管理员用 python -m ops user add <用户名> --roles admin 创建。"))
-    usub = p.add_subparsers(dest="user_cmd", title="操作", metavar="<操作>", parser_class=ZhParser)
-    u = usub.add_parser("add", help="新增用户（密码从终端输入，或 --password-stdin 从标准输入读一行）")
-    u.add_argument("username", help="用户名（字母、数字、点、下划线、短横线）")
-    u.add_argument("--roles", required=True, help="角色，逗号分隔，如 annotator,trainer")
-    u.add_argument("--name", default="", help="显示的姓名")
-    u.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
-    _common(u)
-    _common(usub.add_parser("list", help="列出用户"))
-    u = usub.add_parser("roles", help="修改角色")
-    _common(u)
-    u.add_argument("username")
-    u.add_argument("--roles", required=True, help="新的角色，逗号分隔")
-    for name, text in (("passwd", "重设密码"), ("disable", "停用"), ("enable", "启用"), ("unlock", "解除锁定")):
-        u = usub.add_parser(name, help=text)
-        _common(u)
-        u.add_argument("username")
-        if name == "passwd":
-            u.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    access_cli.register(sub)
+    pipl_cli.register(sub)
     tickets_cli.register(sub)
     return parser
 
@@ -190,8 +166,11 @@ def _project(args: argparse.Namespace) -> Project:
 def cmd_export(args: argparse.Namespace) -> int:
     from ops.retrain.export import run_export
 
-    result = run_export(_project(args), args.since, args.until, args.out, args.min_confidence, args.all,
-                        args.max_rows, args.endpoints, args.db_url, by=args.by)
+    project = _project(args)
+    operator = require(project, "export")
+    result = run_export(project, args.since, args.until, args.out, args.min_confidence, args.all,
+                        args.max_rows, args.endpoints, args.db_url, by=operator.username)
+    record(project, operator, "export", project.rel(result.xlsx), {"rows": result.rows})
     print(f"已导出 {result.rows} 行：\n  {result.xlsx}\n  {result.csv}")
     if result.left_out:
         print(f"另有 {result.left_out} 条因超过 --max-rows 未导出（已按出现次数和置信度排序，先导出最值得看的）。")
@@ -202,7 +181,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from ops.retrain.importer import format_report, run_import
 
-    report = run_import(_project(args), args.file, args.by, args.skip_invalid, args.dry_run)
+    project = _project(args)
+    operator = require(project, "import")
+    report = run_import(project, args.file, operator.username, args.skip_invalid, args.dry_run)
+    if not args.dry_run:
+        record(project, operator, "import", f"第 {report.batch} 批" if report.written else "未写入",
+               {"file": Path(args.file).name, "rows": len(report.imported) if report.written else 0,
+                "errors": len(report.errors)})
     print(format_report(report))
     if report.written:
         print(f"已导入第 {report.batch} 批：{len(report.imported)} 条样本写入 data/nlu/ops/，"
@@ -235,7 +220,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from ops.retrain.train import run_train
 
-    candidate = run_train(_project(args), args.by, args.name)
+    project = _project(args)
+    operator = require(project, "train")
+    candidate = run_train(project, operator.username, args.name)
+    record(project, operator, "train", candidate.name, {"batch": candidate.batch})
     print(f"候选模型：{candidate.path}\n下一步：python -m ops evaluate")
     return 0
 
@@ -257,18 +245,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    from ops.access import audit
-    from ops.retrain.ledger import current_user
     from ops.retrain.promote import run_promote
 
     project = _project(args)
+    operator = require(project, "promote")
     try:
-        entry = run_promote(project, args.candidate, args.by, args.offline, args.url)
+        entry = run_promote(project, args.candidate, operator.username, args.offline, args.url,
+                            accountable=operator.accountable)
     except OpsError as e:
-        audit.record(project, current_user(args.by), "promote_refused", str(args.candidate or "最新候选模型"),
-                     str(e)[:300])
+        record(project, operator, "promote_refused", str(args.candidate or "最新候选模型"), str(e)[:300])
         raise
-    audit.record(project, current_user(args.by), "promote", str(entry["source"]), {"model_id": entry["model_id"]})
+    record(project, operator, "promote", str(entry["source"]), {"model_id": entry["model_id"]})
     where = "（仅替换文件，服务器下次启动时加载）" if args.offline else "，服务器已加载新模型"
     print(f"已上线 {entry['source']}{where}。如需撤回：python -m ops rollback")
     return 0
@@ -276,19 +263,18 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     from credit.db.engine import resolve_database_url
-    from ops.access import audit
     from ops.retrain.guard_rise import rise_after_promote
-    from ops.retrain.ledger import current_user
     from ops.retrain.promote import run_rollback
     from ops.retrain.store import label
 
     project = _project(args)
+    operator = require(project, "rollback")
     # read before the rollback changes the manifest: a rise of compliance interceptions since the promote
     rise = rise_after_promote(project, resolve_database_url(args.credit_db_url or os.environ.get("DATABASE_URL")))
     reason = rise.reason() if rise else None
-    entry = run_rollback(project, args.by, args.offline, args.url, args.to, reason=reason)
-    audit.record(project, current_user(args.by), "rollback", label(entry),
-                 {"model_id": entry.get("model_id"), **({"reason": reason} if reason else {})})
+    entry = run_rollback(project, operator.username, args.offline, args.url, args.to, reason=reason)
+    record(project, operator, "rollback", label(entry),
+           {"model_id": entry.get("model_id"), **({"reason": reason} if reason else {})})
     if reason:
         print(f"回滚原因：{reason}")
     print(f"已回滚到 {label(entry)}" + ("（仅替换文件）" if args.offline else "，服务器已加载该模型") + "。")
@@ -326,9 +312,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    from ops.retrain.ledger import current_user, undo_batch
+    from ops.retrain.ledger import undo_batch
 
-    removed = undo_batch(_project(args), args.batch, current_user(args.by))
+    project = _project(args)
+    operator = require(project, "undo-import")
+    removed = undo_batch(project, args.batch, operator.username)
+    record(project, operator, "undo_import", f"第 {args.batch} 批", {"rows": removed})
     print(f"已撤销第 {args.batch} 批：删除 {removed} 条样本。下一步：python -m ops train")
     return 0
 
@@ -340,86 +329,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    import getpass
-
-    first = getpass.getpass("密码：")
-    if getpass.getpass("再输入一次：") != first:
-        raise OpsError("两次输入的密码不一致。")
-    return first
-
-
-def cmd_user(args: argparse.Namespace) -> int:
-    from ops.access import audit, users
-    from ops.retrain.ledger import current_user
-
-    if not args.user_cmd:
-        print("用法：python -m ops user {add,list,roles,passwd,disable,enable,unlock} …（--help 查看说明）",
-              file=sys.stderr)
-        return 2
-    project = _project(args)
-    me = "cli:" + current_user()
-    name = getattr(args, "username", "")
-    if args.user_cmd == "add":
-        user = users.add(project, args.username, _password(args.password_stdin), [args.roles], args.name, me)
-        audit.record(project, me, "user_add", user.username, {"roles": user.roles})
-        print(f"已新增用户 {user.username}（{user.role_labels}）。")
-    elif args.user_cmd == "list":
-        for u in users.all_users(project):
-            state = "已停用" if not u.active else ("已锁定" if u.locked else "正常")
-            print(f"{u.username}\t{u.display}\t{u.role_labels}\t{state}")
-    elif args.user_cmd == "roles":
-        users.set_roles(project, name, [args.roles])
-        audit.record(project, me, "user_roles", name, {"roles": args.roles})
-        print(f"已修改 {name} 的角色。")
-    elif args.user_cmd == "passwd":
-        users.set_password(project, name, _password(args.password_stdin))
-        audit.record(project, me, "user_password", name)
-        print(f"已重设 {name} 的密码。")
-    elif args.user_cmd in ("disable", "enable"):
-        users.set_active(project, name, args.user_cmd == "enable")
-        audit.record(project, me, f"user_{args.user_cmd}", name)
-        print(f"已{'启用' if args.user_cmd == 'enable' else '停用'} {name}。")
-    elif args.user_cmd == "unlock":
-        users.unlock(project, name)
-        audit.record(project, me, "user_unlock", name)
-        print(f"已解除 {name} 的锁定。")
-    return 0
-
-
-def cmd_callbacks(args: argparse.Namespace) -> int:
-    from credit.catalogue.loader import load_catalogue
-    from credit.db.engine import get_engine, resolve_database_url
-    from credit.policy import CHINA_TZ
-    from credit.service import LoanService
-    from ops.access import audit
-    from ops.retrain.ledger import current_user
-
-    project = _project(args)
-    engine = get_engine(resolve_database_url(args.credit_db_url or os.environ.get("DATABASE_URL")))
-    try:
-        rows = LoanService(engine).callbacks()
-    finally:
-        engine.dispose()
-    audit.record(project, current_user(args.by), "callbacks_viewed", f"{len(rows)} 张工单")
-    if not rows:
-        print("没有待回电的工单。")
-        return 0
-    cat = load_catalogue()
-    for ticket, phone in rows:
-        due = ticket.due_at.astimezone(CHINA_TZ)
-        print(f"{ticket.number}  {cat.sla(ticket.kind).name}  {due:%m-%d %H:%M} 前  {phone}")
-    return 0
-
-
 COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
     "export": cmd_export, "import": cmd_import, "validate": cmd_validate, "train": cmd_train,
     "evaluate": cmd_evaluate, "promote": cmd_promote, "rollback": cmd_rollback, "status": cmd_status,
-    "undo-import": cmd_undo, "serve": cmd_serve, "user": cmd_user, "callbacks": cmd_callbacks,
-    "tickets": tickets_cli.run,
+    "undo-import": cmd_undo, "serve": cmd_serve, "user": access_cli.run_user, "callbacks": tickets_cli.run_callbacks,
+    "tickets": tickets_cli.run, "login": access_cli.run_login, "logout": access_cli.run_logout,
+    "whoami": access_cli.run_whoami, "pipl": pipl_cli.run,
 }
+
+
+def _typed_name(argv: List[str]) -> bool:
+    """`--by <name>` (or `--by=<name>`) anywhere: the old way of naming oneself, refused before parsing."""
+    return any(arg == "--by" or arg.startswith("--by=") for arg in argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -428,6 +349,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         warnings.simplefilter("ignore")
         warnings.showwarning = lambda *args, **kwargs: None  # Rasa/TF reset the filters on import
         os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _typed_name(argv):
+        print(f"错误：{BY_REMOVED}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.step:

@@ -1,4 +1,4 @@
-"""The console's own small database: users, sessions, audit log, inbox decisions, jobs, PIPL requests.
+"""The console's own small database: users, sessions, CLI tokens, audit log, inbox decisions, jobs, PIPL requests.
 
 SQLite (WAL, busy timeout) at `var/ops/console.db` under the project root, or the file named by
 `OPS_CONSOLE_DB`. The CLI (`python -m ops user …`) and the console open the same file, so a user
@@ -23,6 +23,12 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL,
     created_at REAL NOT NULL, last_seen REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS cli_tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, token_hash TEXT NOT NULL UNIQUE, username TEXT NOT NULL,
+    kind TEXT NOT NULL, label TEXT NOT NULL DEFAULT '', os_user TEXT NOT NULL DEFAULT '',
+    host TEXT NOT NULL DEFAULT '', created_by TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL,
+    expires_at REAL NOT NULL, last_used REAL, uses_left INTEGER, revoked_at REAL,
+    revoked_by TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
     target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', ip TEXT NOT NULL DEFAULT '');
@@ -42,7 +48,10 @@ CREATE TABLE IF NOT EXISTS pipl_requests (
 """
 # Columns added after a table was first created: (table, column, definition).  CREATE TABLE IF NOT EXISTS
 # leaves an existing table as it was, so each is added on first use of an older file.
-ADDED_COLUMNS = (("pipl_requests", "customers", "TEXT NOT NULL DEFAULT '[]'"),)
+ADDED_COLUMNS = (("pipl_requests", "customers", "TEXT NOT NULL DEFAULT '[]'"),
+                 # where a command-line entry came from: the OS user and host, and how the account was proven
+                 ("audit", "os_user", "TEXT NOT NULL DEFAULT ''"), ("audit", "host", "TEXT NOT NULL DEFAULT ''"),
+                 ("audit", "via", "TEXT NOT NULL DEFAULT ''"))
 
 _LOCK = threading.Lock()
 

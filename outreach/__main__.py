@@ -72,7 +72,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     def sweep() -> None:
         report = runner.sweep()
         print(f"新计划 {report.planned}，发送 {len(report.sent)}，暂缓 {len(report.held)}，"
-              f"不发 {len(report.suppressed)}，失败 {len(report.failed)}，核对 {len(report.reconciled)}", flush=True)
+              f"不发 {len(report.suppressed)}，失败 {len(report.failed)}，核对 {len(report.reconciled)}，"
+              f"待核实 {len(report.unconfirmed)}", flush=True)
 
     if args.once:
         sweep()

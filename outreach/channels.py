@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from credit.db.engine import session_scope
 from credit.db.sms import SmsOutbox
+from credit.sms.common import SmsSendUnconfirmed
 from credit.sms.gateway import ReconcilingSmsGateway, SmsGateway, SmsSendError, SmsStatusUnknown, get_sms_gateway
 
 
@@ -26,6 +27,12 @@ class DeliveryFailed(Exception):
 class DeliveryUnknown(Exception):
     """The channel cannot tell whether an interrupted message arrived: the engine gives it up rather
     than risk sending it twice."""
+
+
+class DeliveryUnconfirmed(Exception):
+    """The vendor did not answer the send and does not show the message yet: it may have arrived.  The
+    engine keeps its claim and asks the channel again (:meth:`Channel.find`) once the lease runs out —
+    found, it is sent; not found, it is retried; never resent before that."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,11 @@ class SmsChannel:
         try:
             return self.gateway.send(address, delivery.text, kind=delivery.kind, fields=delivery.fields,
                                      context=delivery.key) or f"sms:{delivery.notice_id}"
-        except Exception as error:  # noqa: BLE001 - any vendor failure is retried
+        except SmsSendUnconfirmed as error:  # no answer, not in the vendor's status yet: look again, never resend
+            raise DeliveryUnconfirmed(f"短信发送未获应答：{error}"[:200]) from error
+        except SmsStatusUnknown as error:  # no answer, and the vendor cannot say: give it up rather than repeat it
+            raise DeliveryUnknown(str(error)) from error
+        except Exception as error:  # noqa: BLE001 - any other vendor failure (a refusal) is retried
             code = f" {error.code}" if isinstance(error, SmsSendError) else ""
             raise DeliveryFailed(f"短信发送失败：{type(error).__name__}{code}"[:200]) from error
 
@@ -98,4 +109,4 @@ class SmsChannel:
         return next((f"outbox:{row_id}" for (row_id,) in rows if f"outbox:{row_id}" not in refs), None)
 
 
-__all__ = ["Channel", "Delivery", "DeliveryFailed", "DeliveryUnknown", "SmsChannel"]
+__all__ = ["Channel", "Delivery", "DeliveryFailed", "DeliveryUnconfirmed", "DeliveryUnknown", "SmsChannel"]

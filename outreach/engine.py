@@ -7,6 +7,9 @@ All state is in the database, so any number of engines (servers, cron runs) may 
 * **claim** is a compare-and-set (``pending`` -> ``sending``) on one row; only one engine wins;
 * a claimed row whose engine died is **reconciled** after the lease: the channel is asked whether it
   already has the message (then it is ``sent``, never sent twice), otherwise it is retried;
+* a send the vendor did not answer (a timeout that may hide a success, :class:`DeliveryUnconfirmed`) is
+  recorded ``unconfirmed`` and keeps its claim: it is reconciled the same way after the lease, never
+  simply resent;
 * every text passes the compliance checker before it leaves (the output guard's review: customer data is
   masked in place, anything else withheld; each interception recorded, ``credit.guard``).
 """
@@ -33,7 +36,7 @@ from credit.db.outreach import ContactPoint, OutreachAttempt, OutreachNotice
 from credit.guard.records import Intercepted, record
 from credit.guard.review import MASKED, review
 from credit.text.masking import mask_pii
-from outreach.channels import Channel, Delivery, DeliveryFailed, DeliveryUnknown
+from outreach.channels import Channel, Delivery, DeliveryFailed, DeliveryUnconfirmed, DeliveryUnknown
 from outreach.conversation import RasaConversations
 from outreach.facts import Planned, plan
 from outreach.rules import Decision, decide
@@ -57,6 +60,7 @@ class SweepReport:
     suppressed: List[str] = field(default_factory=list)
     failed: List[str] = field(default_factory=list)
     reconciled: List[str] = field(default_factory=list)
+    unconfirmed: List[str] = field(default_factory=list)  # sent without an answer: reconciled after the lease
 
 
 class OutreachEngine:
@@ -163,6 +167,10 @@ class OutreachEngine:
             self._failed(notice_id, now, channel.name, str(error), final=True)
             report.failed.append(key)
             return
+        except DeliveryUnconfirmed as error:  # it may have arrived: keep the claim, reconcile after the lease
+            self._unconfirmed(notice_id, now, channel.name, str(error))
+            report.unconfirmed.append(key)
+            return
         except DeliveryFailed as error:
             self._failed(notice_id, now, channel.name, str(error), final=bool(problems))
             report.failed.append(key)
@@ -211,6 +219,14 @@ class OutreachEngine:
             OutreachNotice.claimed_by == self.worker, OutreachNotice.claimed_at == claimed_at)
             .with_for_update()).scalar_one_or_none()
         return notice
+
+    def _unconfirmed(self, notice_id: int, now: datetime, channel: str, why: str) -> None:
+        with session_scope(self.engine) as session:
+            notice = self._still_mine(session, notice_id, now)
+            if notice is not None:
+                notice.attempts += 1
+                notice.reason = why
+                self._audit(session, notice, now, channel, "unconfirmed", why)
 
     def _failed(self, notice_id: int, now: datetime, channel: str, why: str, final: bool) -> None:
         rules = self.cat.outreach

@@ -30,7 +30,7 @@ RASA_URL="${RASA_URL:-http://localhost:${RASA_PORT:-5005}}" \
   .venv/bin/python -m outreach run --interval "${OUTREACH_INTERVAL:-60}" >> logs/outreach.log 2>&1 &
 outreach_pid=$!
 trap 'kill $actions_pid $console_pid $outreach_pid 2>/dev/null || true' EXIT INT TERM
-echo ">> 运营控制台: http://${OPS_CONSOLE_HOST:-127.0.0.1}:${OPS_CONSOLE_PORT:-5010}/（首个管理员：.venv/bin/python -m ops user add <用户名> --roles admin）"
+echo ">> 运营控制台: http://${OPS_CONSOLE_HOST:-127.0.0.1}:${OPS_CONSOLE_PORT:-5010}/（首个管理员：.venv/bin/python -m ops user add <用户名> --roles admin；命令行操作前先 .venv/bin/python -m ops login <用户名>）"
 echo ">> 主动联系（还款提醒等）: 日志 logs/outreach.log；预览: .venv/bin/python -m outreach preview --at <时间>"
 echo ">> 动作服务器: http://${ACTION_HOST:-127.0.0.1}:${ACTION_PORT:-5055}  Rasa: http://localhost:${RASA_PORT:-5005}"
 .venv/bin/python -m server run --model "$model" --enable-api \

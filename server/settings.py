@@ -12,6 +12,8 @@ Each variable, its default, and what it is for:
 * ``RETENTION_TICKETS_DAYS`` (1095): tickets and risk events (3 years);
 * ``RETENTION_EXPORTS_DAYS`` (30): export files under ``EXPORT_DIR``;
 * ``RETENTION_CREDENTIALS_DAYS`` (1): expired one-time codes and verifications (kept a day after expiry);
+* ``RETENTION_AUDIT_DAYS`` (1095): the ops audit log and handled PIPL requests (who saw or did what to
+  whose data), purged by ``python -m ops.privacy.retention`` (``make purge`` runs both);
 * ``EXPORT_DIR`` (``var/ops``): where ops exports are written (``python -m ops export``;
   relative to the project root);
 * ``EXPORT_PATTERNS`` (``review_*.xlsx,review_*.csv``): which files there are exports
@@ -47,6 +49,7 @@ DEFAULT_RETENTION_DAYS = {
     "tickets": 3 * 365,
     "exports": 30,
     "credentials": 1,
+    "audit": 3 * 365,
 }
 
 
@@ -73,6 +76,7 @@ class Retention:
     credentials_days: int
     export_dir: Path
     export_patterns: Tuple[str, ...] = ("review_*.xlsx", "review_*.csv")
+    audit_days: int = DEFAULT_RETENTION_DAYS["audit"]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Retention":
@@ -85,7 +89,7 @@ class Retention:
             export_dir = PROJECT_ROOT / export_dir
         patterns = tuple(p.strip() for p in (env.get("EXPORT_PATTERNS") or "").split(",") if p.strip())
         return cls(days("conversations"), days("tickets"), days("exports"), days("credentials"), export_dir,
-                   patterns or ("review_*.xlsx", "review_*.csv"))
+                   patterns or ("review_*.xlsx", "review_*.csv"), days("audit"))
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,16 @@ class SmsStatusUnknown(Exception):
     """The vendor cannot say whether a message went out (reconciliation): never guess, never resend."""
 
 
+class SmsSendUnconfirmed(SmsSendError):
+    """The vendor did not answer a send (a timeout, a dropped connection) and its status look-up does not
+    show the message yet: it may have gone out.  Not to be resent as it is: look it up again later (the
+    outreach engine leaves the notice claimed until its lease runs out, then reconciles it)."""
+
+    def __init__(self, message: str, context: str) -> None:
+        super().__init__("Unconfirmed", message)
+        self.context = context
+
+
 def mainland_mobile(phone: str) -> str:
     """The 11-digit mainland mobile number in ``phone`` (``+86``, ``0086`` or ``86`` prefixes, spaces and
     dashes allowed); ``ValueError`` for anything else — only mainland numbers are sent to."""
@@ -48,4 +58,5 @@ def e164(phone: str) -> str:
     return f"+{MAINLAND}{mainland_mobile(phone)}"
 
 
-__all__ = ["SmsConfigError", "SmsSendError", "SmsStatusUnknown", "e164", "mainland_mobile", "MAINLAND"]
+__all__ = ["SmsConfigError", "SmsSendError", "SmsSendUnconfirmed", "SmsStatusUnknown", "e164", "mainland_mobile",
+           "MAINLAND"]

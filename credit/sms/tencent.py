@@ -17,6 +17,15 @@ Why it looks the way it does:
   with one were sent by someone else sharing the app).  A row exists once the carrier has reported on
   the message (usually seconds; the engine looks after its 5-minute lease), so a message accepted but
   not yet reported on reads as not sent: the one window in which a retry could repeat it.
+* **A send with no answer is looked up before anything is retried.** A timeout (or a dropped connection)
+  may hide a success: Tencent can have sent the message and the reply never arrived.  The SDK does not
+  retry (no ``retryer`` is configured, on purpose), and :meth:`TencentSmsGateway.send` asks
+  ``PullSmsSendStatusByPhoneNumber`` for the message's SessionContext at once (``reconcile_tries`` times,
+  ``reconcile_wait_s`` apart): found, it is the send's result; not found yet, the send raises
+  :class:`SmsSendUnconfirmed` and is *not* resent — the outreach engine keeps the notice claimed and
+  reconciles it again after its lease (``outreach/engine.py``), by which time the carrier has reported.
+  Every send therefore carries a SessionContext unique to that message (the notice's key, an OTP's row;
+  a caller without one gets a random one).
 * **Settings from the environment** (``TENCENT_SMS_*``), checked when the gateway is made, so a missing
   secret stops the process at start with a message naming the variable, not at the first reminder.
 
@@ -28,8 +37,10 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Mapping, Optional
 
 from tencentcloud.common.credential import Credential
@@ -40,7 +51,7 @@ from tencentcloud.sms.v20210111 import models
 from tencentcloud.sms.v20210111.sms_client import SmsClient
 
 from credit.catalogue.loader import load_catalogue
-from credit.sms.common import SmsConfigError, SmsSendError, SmsStatusUnknown, e164
+from credit.sms.common import SmsConfigError, SmsSendError, SmsSendUnconfirmed, SmsStatusUnknown, e164
 from credit.sms.templates import OTP_KIND, SmsTemplate, load_sms_templates, missing_kinds
 
 DEFAULT_REGION = "ap-guangzhou"
@@ -64,7 +75,9 @@ class TencentSmsSettings:
     region: str = DEFAULT_REGION
     endpoint: str = DEFAULT_ENDPOINT  # host[:port] (TENCENT_SMS_ENDPOINT may also give the scheme)
     scheme: str = "https"
-    timeout_s: int = 10
+    timeout_s: float = 10  # TENCENT_SMS_TIMEOUT_S: no answer within it, the send is looked up, not resent
+    reconcile_tries: int = 3
+    reconcile_wait_s: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> TencentSmsSettings:
@@ -83,8 +96,15 @@ class TencentSmsSettings:
         if match is None:
             raise SmsConfigError(f"TENCENT_SMS_ENDPOINT={raw_endpoint!r} 应为域名（可带 http(s):// 和端口） / "
                                  "must be a host name, optionally with http(s):// and a port")
+        raw_timeout = (env.get("TENCENT_SMS_TIMEOUT_S") or "").strip() or "10"
+        try:
+            timeout = float(raw_timeout)
+        except ValueError:
+            timeout = 0
+        if not 0 < timeout <= 60:
+            raise SmsConfigError(f"TENCENT_SMS_TIMEOUT_S={raw_timeout!r} 应为 1–60 秒 / must be 1-60 seconds")
         return cls(**values, region=(env.get("TENCENT_SMS_REGION") or "").strip() or DEFAULT_REGION,
-                   endpoint=match.group("host"), scheme=match.group("scheme") or "https")
+                   endpoint=match.group("host"), scheme=match.group("scheme") or "https", timeout_s=timeout)
 
 
 class TencentSmsGateway:
@@ -92,9 +112,11 @@ class TencentSmsGateway:
 
     name = "tencent"
 
-    def __init__(self, settings: TencentSmsSettings, templates: Mapping[str, SmsTemplate]) -> None:
+    def __init__(self, settings: TencentSmsSettings, templates: Mapping[str, SmsTemplate],
+                 clock: Optional[Callable[[], datetime]] = None) -> None:
         self.settings = settings
         self.templates: Dict[str, SmsTemplate] = dict(templates)
+        self.clock = clock or (lambda: datetime.now(timezone.utc))  # the time status look-ups ask about
         http = HttpProfile(protocol=settings.scheme, endpoint=settings.endpoint, reqTimeout=settings.timeout_s)
         self.client = SmsClient(Credential(settings.secret_id, settings.secret_key), settings.region,
                                 ClientProfile(httpProfile=http))
@@ -117,14 +139,34 @@ class TencentSmsGateway:
         request.SignName = self.settings.sign_name
         request.TemplateId = spec.template_id
         request.TemplateParamSet = values
-        request.SessionContext = context or kind
-        statuses = self._call(self.client.SendSms, request).SendStatusSet or []
+        request.SessionContext = context = context or f"{kind}:{secrets.token_hex(8)}"  # unique: it is looked up
+        started = self.clock()
+        try:
+            statuses = self._call(self.client.SendSms, request).SendStatusSet or []
+        except SmsSendError as error:
+            if error.code != "ClientNetworkError":  # Tencent answered: a refusal, nothing went out
+                raise
+            return self._look_up_unanswered(phone, context, started, error)
         if not statuses:
             raise SmsSendError("EmptyResponse", "腾讯云没有返回发送状态")
         status = statuses[0]
         if status.Code != "Ok":
             raise SmsSendError(status.Code or "Unknown", status.Message or "")
         return f"tencent:{status.SerialNo}"
+
+    def _look_up_unanswered(self, phone: str, context: str, started: datetime, error: SmsSendError) -> str:
+        """A send Tencent did not answer: its reference if Tencent has the message, else
+        :class:`SmsSendUnconfirmed` (never a second send from here)."""
+        for attempt in range(max(1, self.settings.reconcile_tries)):
+            if attempt:
+                time.sleep(self.settings.reconcile_wait_s)
+            try:
+                found = self.find_sent(phone, context, started, self.clock())
+            except SmsSendError:  # the look-up is unreachable too: still unknown
+                found = None
+            if found:
+                return found
+        raise SmsSendUnconfirmed(f"腾讯云没有应答（{error}），下发状态里暂时没有这条短信；不重发，稍后再核实", context)
 
     def find_sent(self, phone: str, context: str, since: datetime, now: datetime) -> Optional[str]:
         """``tencent:<SerialNo>`` of the message sent to ``phone`` with ``context`` since ``since``; None when

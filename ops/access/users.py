@@ -3,13 +3,18 @@
 Roles (a user may hold several):
 * admin — users and roles;     * annotator — labels messages, adds/retires training examples;
 * trainer — trains, evaluates; * approver — promotes, rolls back, approves PIPL requests;
-* auditor — read-only: dashboard, conversations, audit log.
+* auditor — read-only: dashboard, conversations, audit log;
+* agent — customer service: closes tickets, reads the call-back numbers (command line).
+Which role may do what is one table, :mod:`ops.access.roles`.
+The first account (an admin) is made on the machine itself while there is none (:func:`add_first_admin`);
+after that only an admin adds accounts.
 Five wrong passwords in a row lock the account for 15 minutes (an admin can unlock it).
 """
 from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
@@ -19,7 +24,8 @@ import bcrypt
 from ops.project import OpsError, Project
 from ops.statedb import connect
 
-ROLES = {"admin": "管理员", "annotator": "标注员", "trainer": "训练员", "approver": "审批人", "auditor": "审计员"}
+ROLES = {"admin": "管理员", "annotator": "标注员", "trainer": "训练员", "approver": "审批人", "auditor": "审计员",
+         "agent": "客服坐席"}
 MAX_FAILED = 5
 LOCK_SECONDS = 15 * 60
 MIN_PASSWORD = 10
@@ -104,22 +110,72 @@ def all_users(project: Project) -> List[User]:
         conn.close()
 
 
-def add(project: Project, username: str, password: str, roles: Sequence[str], display: str = "",
-        by: str = "") -> User:
+def count(project: Project) -> int:
+    conn = connect(project)
+    try:
+        return int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _checked(username: str, password: str, roles: Sequence[str]) -> List[str]:
     if not _NAME.fullmatch(username or ""):
         raise OpsError("用户名只能包含 2–32 个字母、数字、点、下划线或短横线。")
     role_list = parse_roles(roles)
     check_password(password)
-    if get(project, username):
+    return role_list
+
+
+def _insert(conn: sqlite3.Connection, username: str, password: str, roles: List[str], display: str, by: str) -> None:
+    if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
         raise OpsError(f"用户 {username} 已存在。")
+    conn.execute("INSERT INTO users (username, display, password_hash, roles, created_at, created_by) "
+                 "VALUES (?, ?, ?, ?, ?, ?)", (username, display.strip()[:40] or username,
+                                               hash_password(password), ",".join(roles), time.time(), by))
+
+
+def add(project: Project, username: str, password: str, roles: Sequence[str], display: str = "",
+        by: str = "") -> User:
+    role_list = _checked(username, password, roles)
     conn = connect(project)
     try:
-        conn.execute("INSERT INTO users (username, display, password_hash, roles, created_at, created_by) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", (username, display.strip()[:40] or username,
-                                                   hash_password(password), ",".join(role_list), time.time(), by))
+        _insert(conn, username, password, role_list, display, by)
     finally:
         conn.close()
     return get(project, username)  # type: ignore[return-value]
+
+
+def add_first_admin(project: Project, username: str, password: str, roles: Sequence[str], display: str = "",
+                    by: str = "") -> User:
+    """The first account, made on the machine while there is none: it must be an admin (else no one could
+    ever add another).  The check and the insert are one transaction, so two at once cannot both win."""
+    role_list = _checked(username, password, roles)
+    if "admin" not in role_list:
+        raise OpsError("还没有任何账号：第一个账号必须是管理员（--roles admin），之后由管理员开通其他账号。")
+    conn = connect(project)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT count(*) FROM users").fetchone()[0]:
+                raise OpsError("已经有账号了：新增账号需要管理员先登录（python -m ops login）。")
+            _insert(conn, username, password, role_list, display, by)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return get(project, username)  # type: ignore[return-value]
+
+
+def check_own_change(me: str, username: str, op: str, roles: Sequence[str] = ()) -> None:
+    """An admin cannot take away their own admin role or disable themselves (someone must manage accounts)."""
+    if username != me:
+        return
+    if op == "roles" and "admin" not in parse_roles(roles):
+        raise OpsError("不能去掉自己的管理员角色（请由另一位管理员操作），以免没有人能管理账号。")
+    if op == "disable":
+        raise OpsError("不能停用自己的账号。")
 
 
 def _update(project: Project, username: str, sql: str, args: Tuple) -> None:

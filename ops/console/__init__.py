@@ -1,6 +1,6 @@
 """The ops web console (``python -m ops serve``): aiohttp + Jinja2 over the ``ops`` packages.
 
-Offers: ``server`` (the app), ``sessions``/``security``/``roles``/``context`` (login, guards, the one role table),
+Offers: ``server`` (the app), ``security``/``context`` (login, guards; role table and sessions: ``ops.access``),
 ``render`` (autoescaped templates), ``jobs`` (train/evaluate/promote/rollback in the background), ``metrics``
 (dashboard figures and CSV), ``views`` (one module a page family).
 

@@ -10,9 +10,8 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
-from ops.access import users
-from ops.console import sessions
-from ops.console.roles import allowed
+from ops.access import sessions, users
+from ops.access.roles import allowed
 from ops.project import Project
 
 SESSION_COOKIE = "ops_session"

@@ -1,8 +1,13 @@
 """Background jobs for the console: train (+ evaluate), evaluate, promote, rollback.
 
-Each job runs the CLI step itself (`python -m ops <step> --project <root> --by <user>`) in a child
-process, so the console and the CLI run the same code; its output goes to var/ops/jobs/<id>.log,
+Each job runs the CLI step itself (`python -m ops <step> --project <root>`) in a child process, so the
+console and the CLI run the same code and the same checks; its output goes to var/ops/jobs/<id>.log,
 which the page polls for live progress. One job at a time per project.
+
+Who a step runs as is never a typed name: a step that needs a login (train, promote, rollback) gets a
+one-time token, issued to the console account that started the job just before the step starts and
+handed over in ``OPS_TOKEN`` (:func:`ops.access.tokens.issue_job`); the child proves itself with it,
+so the CLI checks the account's role and four-eyes again.  An unused token is revoked when its step ends.
 """
 from __future__ import annotations
 
@@ -13,8 +18,9 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
+from ops.access import tokens
 from ops.project import CODE_ROOT, OpsError, Project
 from ops.statedb import connect
 
@@ -54,18 +60,19 @@ class Job:
         return "\n".join(line for line in lines[-tail:] if line.strip())
 
 
-def _steps(project: Project, kind: str, by: str, candidate: Optional[str]) -> List[List[str]]:
+def _steps(project: Project, kind: str, candidate: Optional[str]) -> List[Tuple[List[str], bool]]:
+    """The job's commands, each with whether it needs the account's login (a one-time token)."""
     base = [sys.executable, "-m", "ops"]
+    root = ["--project", str(project.root)]
     extra = ["--candidate", candidate] if candidate else []
     if kind == "train":
-        return [base + ["train", "--project", str(project.root), "--by", by],
-                base + ["evaluate", "--project", str(project.root)]]
+        return [(base + ["train"] + root, True), (base + ["evaluate"] + root, False)]
     if kind == "evaluate":
-        return [base + ["evaluate", "--project", str(project.root)] + extra]
+        return [(base + ["evaluate"] + root + extra, False)]
     if kind == "promote":
-        return [base + ["promote", "--project", str(project.root), "--by", by] + extra]
+        return [(base + ["promote"] + root + extra, True)]
     if kind == "rollback":
-        return [base + ["rollback", "--project", str(project.root), "--by", by]]
+        return [(base + ["rollback"] + root, True)]
     raise OpsError(f"未知的任务类型 {kind}。")
 
 
@@ -110,7 +117,7 @@ def _finish(project: Project, job_id: int, state: str, code: int) -> None:
 
 def start(project: Project, kind: str, by: str, candidate: Optional[str] = None,
           env: Optional[Dict[str, str]] = None, on_end: Optional[object] = None) -> Job:
-    steps = _steps(project, kind, by, candidate)
+    steps = _steps(project, kind, candidate)
     with _GUARD:
         busy = running(project)
         if busy:
@@ -128,30 +135,30 @@ def start(project: Project, kind: str, by: str, candidate: Optional[str] = None,
             conn.close()
         child_env = {**os.environ, **(env or {}), "PYTHONPATH": str(CODE_ROOT), "PYTHONUNBUFFERED": "1",
                      "PYTHONIOENCODING": "utf-8"}
-        thread = threading.Thread(target=_run, args=(project, job_id, steps, child_env, on_end), daemon=True)
+        child_env.pop("OPS_TOKEN", None)  # never the console process's own token: each step gets its own
+        thread = threading.Thread(target=_run, args=(project, job_id, by, steps, child_env, on_end), daemon=True)
         _RUNNING[str(project.root)] = thread
         thread.start()
     return get(project, job_id)  # type: ignore[return-value]
 
 
-def _run(project: Project, job_id: int, steps: List[List[str]], env: Dict[str, str], on_end: object) -> None:
+def _run(project: Project, job_id: int, by: str, steps: List[Tuple[List[str], bool]], env: Dict[str, str],
+         on_end: object) -> None:
     code = -1
     path = project.root / "var" / "ops" / "jobs" / f"{job_id}.log"
     try:
         with open(path, "ab") as log:
-            for cmd in steps:
+            for cmd, needs_login in steps:
                 log.write(("$ python -m ops " + " ".join(cmd[3:4]) + "\n").encode())
                 log.flush()
-                # same process group as the console: stopping the console stops its job too
-                proc = subprocess.Popen(cmd, cwd=CODE_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-                _CHILDREN[job_id] = proc
+                step_env, token_id = dict(env), 0
+                if needs_login:
+                    step_env["OPS_TOKEN"], token_id = tokens.issue_job(project, by, job_id)
                 try:
-                    code = proc.wait(timeout=TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    code = proc.wait()
+                    code = _step(job_id, cmd, step_env, log)
                 finally:
-                    _CHILDREN.pop(job_id, None)
+                    if token_id:
+                        tokens.revoke(project, token_id, by)  # used up already, unless the step never got to it
                 if code != 0:
                     break
     finally:
@@ -159,6 +166,19 @@ def _run(project: Project, job_id: int, steps: List[List[str]], env: Dict[str, s
         _RUNNING.pop(str(project.root), None)
         if callable(on_end):
             on_end(job_id, code)
+
+
+def _step(job_id: int, cmd: List[str], env: Dict[str, str], log: object) -> int:
+    # same process group as the console: stopping the console stops its job too
+    proc = subprocess.Popen(cmd, cwd=CODE_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # type: ignore[arg-type]
+    _CHILDREN[job_id] = proc
+    try:
+        return proc.wait(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+    finally:
+        _CHILDREN.pop(job_id, None)
 
 
 def wait(project: Project, job_id: int, timeout: float) -> Job:

@@ -7,8 +7,8 @@ from typing import Any, Dict, Optional
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ops.access.roles import NAV
 from ops.console.context import current
-from ops.console.roles import NAV
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ENV = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,

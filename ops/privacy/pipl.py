@@ -5,18 +5,19 @@
    tickets, OTP codes) and to the customer records outreach keys its rows by.
 2. A request (export or delete, with the reason) is filed by one account and carried out only
    when a *different* approver approves it. Every step is in the audit log.
-3. Export writes var/ops/pipl/<id>.json: the applications (customer name masked), tickets (with how
-   they were closed and the customer's rating), handoffs, risk events, masked transcripts of those
-   conversations, and what outreach holds: contact points (addresses masked) with their consent
-   (subscribed or 退订), emergency contacts (masked), notices (kind, subject, status, channel, sent
-   time) and every delivery attempt.
+3. Export writes var/ops/pipl/request-<id>.json (:mod:`ops.privacy.bundle`, all masked): masked transcripts
+   of those conversations, the customer's profile, tickets (with how they were closed and the customer's
+   rating), handoffs, risk events, identity checks, every SMS in the outbox to the customer's numbers, and
+   what outreach holds: contact points with their consent (subscribed or 退订), emergency contacts,
+   notices and every delivery attempt.
 4. Delete removes the conversations from the tracker store and the per-conversation rows of the
-   credit database (handoffs, risk events, verifications, attempts, OTP codes); tickets are kept
-   for the complaint record but their detail, contact, call-back number and the customer's comment are
-   cleared. Outreach rows of the customer go: contact points, emergency contacts, notices and their
-   attempts (outreach then has no way to reach them; a fact still true, e.g. an instalment due, plans a
-   notice again that is suppressed for want of a contact). Loan contracts and repayment records stay
-   (legal retention duty), as the privacy notice says.
+   credit database (handoffs, risk events, verifications, attempts, failure counters, OTP codes) and
+   the SMS outbox's texts to the customer's numbers; tickets are kept for the complaint record but their
+   detail, contact, call-back number and the customer's comment are cleared. Outreach rows of the customer
+   go: contact points, emergency contacts, notices and their attempts (outreach then has no way to reach
+   them; a fact still true, e.g. an instalment due, plans a notice again that is suppressed for want of a
+   contact). The customer record, loan contracts and repayment records stay (legal retention duty), as the
+   privacy notice says; docs/privacy.md lists each exception with its reason and period.
 """
 from __future__ import annotations
 
@@ -191,103 +192,40 @@ def export_path(project: Project, request_id: int) -> Path:
 
 def export(project: Project, request: Request, tracker_url: str, credit_url: str) -> str:
     from credit.db.engine import get_engine, init_db, session_scope
-    from credit.db.outreach import OutreachNotice  # noqa: F401 - registers the outreach tables for init_db
-    from credit.db.tickets import Handoff, RiskEvent, Ticket, TicketContact, TicketOutcome
+    from ops.privacy import bundle
     from ops.privacy.conversations import transcript
 
-    senders = request.sender_list
-    bundle: Dict[str, Any] = {"request": request.id, "lookup": request.lookup, "conversations": {}, "tickets": [],
-                              "handoffs": [], "risk_events": []}
+    senders, customers = request.sender_list, request.customer_list
+    out: Dict[str, Any] = {"request": request.id, "lookup": request.lookup, "conversations": {}}
     for sender in senders:
-        bundle["conversations"][sender] = [line.__dict__ for line in transcript(tracker_url, sender)]
+        out["conversations"][sender] = [line.__dict__ for line in transcript(tracker_url, sender)]
     engine = get_engine(credit_url)
     try:
         init_db(engine)  # a database from before outreach and ticket closing: their tables, empty
         with session_scope(engine) as session:
-            call_back = dict(session.query(TicketContact.ticket_id, TicketContact.phone))
-            closed = session.query(TicketOutcome).join(Ticket, Ticket.id == TicketOutcome.ticket_id)
-            outcomes = {o.ticket_id: o for o in closed.filter(Ticket.sender_id.in_(senders))}
-            for t in session.query(Ticket).filter(Ticket.sender_id.in_(senders)):
-                bundle["tickets"].append({"number": t.number, "kind": t.kind, "status": t.status,
-                                          "detail": mask_text(t.detail or ""), "created_at": str(t.created_at),
-                                          "call_back_number": mask_text(call_back.get(t.id, "")),
-                                          **_outcome(outcomes.get(t.id))})
-            for h in session.query(Handoff).filter(Handoff.sender_id.in_(senders)):
-                bundle["handoffs"].append({"queue": h.queue, "summary": mask_text(h.summary or ""),
-                                           "created_at": str(h.created_at)})
-            for r in session.query(RiskEvent).filter(RiskEvent.sender_id.in_(senders)):
-                bundle["risk_events"].append({"kind": r.kind, "text": mask_text(r.text or ""),
-                                              "created_at": str(r.created_at)})
-            bundle["outreach"] = _outreach_export(session, request.customer_list)
+            out["customer"] = bundle.profile(session, customers)
+            out.update(bundle.tickets(session, senders))
+            out["identity_checks"] = bundle.identity_checks(session, senders)
+            out["sms"] = bundle.sms(session, bundle.customer_phones(session, customers, senders))
+            out["outreach"] = bundle.outreach(session, customers)
     finally:
         engine.dispose()
     path = export_path(project, request.id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(bundle, ensure_ascii=False, indent=2), encoding="utf-8")
-    return (f"已导出 {len(senders)} 段对话、{len(bundle['tickets'])} 张工单、"
-            f"{len(bundle['outreach']['notices'])} 条通知（已脱敏）。")
-
-
-def _outcome(outcome: Any) -> Dict[str, Any]:
-    """How a ticket was closed and what the customer answered the follow-up (nothing while it is open)."""
-    if outcome is None:
-        return {}
-    return {"closed_at": str(outcome.closed_at), "resolution": mask_text(outcome.resolution or ""),
-            "satisfaction": outcome.satisfaction, "satisfaction_comment": mask_text(outcome.satisfaction_comment or "")}
-
-
-def _masked_address(channel: str, address: str) -> str:
-    """A contact address as the customer may see it in an export file: a number like 138****5678, an
-    OpenID or web session id by its ends only (credit.text.masking finds no number in them)."""
-    from credit.text.masking import mask_phone, mask_pii
-
-    if channel in ("sms", "phone"):
-        return mask_phone(address)
-    shown = mask_pii(address or "")
-    return f"{shown[:4]}****{shown[-4:]}" if len(shown) > 12 else "****"
-
-
-def _outreach_export(session: Any, customers: List[int]) -> Dict[str, List[Dict[str, Any]]]:
-    """What outreach holds about the customers: where and whether they may be reached, whom they named, and
-    every notice with its attempts (audit details are stored masked and masked again here)."""
-    from credit.catalogue.loader import load_catalogue
-    from credit.db.outreach import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
-    from credit.text.masking import mask_phone
-
-    names = {rule.kind: rule.name for rule in load_catalogue().outreach.notices}
-    points = (session.query(ContactPoint).filter(ContactPoint.customer_id.in_(customers))
-              .order_by(ContactPoint.id).all())
-    notices = {n.id: n for n in session.query(OutreachNotice).filter(OutreachNotice.customer_id.in_(customers))
-               .order_by(OutreachNotice.id)}
-    attempts = (session.query(OutreachAttempt).filter(OutreachAttempt.notice_id.in_(list(notices)))
-                .order_by(OutreachAttempt.id).all())
-    when = (lambda moment: str(moment) if moment is not None else None)  # noqa: E731
-    return {
-        "contact_points": [{"channel": p.channel, "address": _masked_address(p.channel, p.address),
-                            "verified": bool(p.verified)} for p in points],
-        "consents": [{"channel": p.channel, "address": _masked_address(p.channel, p.address),
-                      "subscribed": bool(p.subscribed), "state": "接收通知" if p.subscribed else "已退订",
-                      "changed_at": when(p.changed_at)} for p in points],
-        "emergency_contacts": [{"name": (e.name or "")[:1] + "某", "relation": e.relation,
-                                "phone": mask_phone(e.phone)}
-                               for e in session.query(EmergencyContact)
-                               .filter(EmergencyContact.customer_id.in_(customers)).order_by(EmergencyContact.id)],
-        "notices": [{"kind": n.kind, "name": names.get(n.kind, n.kind), "subject": n.subject, "status": n.status,
-                     "channel": n.channel, "due_at": when(n.due_at), "sent_at": when(n.sent_at)}
-                    for n in notices.values()],
-        "notice_attempts": [{"kind": notices[a.notice_id].kind, "subject": notices[a.notice_id].subject,
-                             "at": when(a.at), "channel": a.channel, "outcome": a.outcome,
-                             "detail": mask_text(a.detail or "")} for a in attempts],
-    }
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    return (f"已导出 {len(senders)} 段对话、{len(out['tickets'])} 张工单、"
+            f"{len(out['outreach']['notices'])} 条通知、{len(out['sms'])} 条短信（已脱敏）。")
 
 
 def delete(request: Request, tracker_url: str, credit_url: str) -> str:
     import sqlalchemy as sa
 
     from credit.db.engine import get_engine, init_db, session_scope
-    from credit.db.identity import OtpCode, Verification, VerificationAttempt
+    from credit.db.identity import OtpCode, Verification, VerificationAttempt, VerificationCounter
     from credit.db.outreach import ContactPoint, EmergencyContact, OutreachAttempt, OutreachNotice
+    from credit.db.sms import SmsOutbox
     from credit.db.tickets import Handoff, RiskEvent, Ticket, TicketContact, TicketOutcome
+    from ops.privacy.bundle import customer_phones
     from ops.retrain.export import _engine, _events_table
 
     senders, customers = request.sender_list, request.customer_list
@@ -300,8 +238,14 @@ def delete(request: Request, tracker_url: str, credit_url: str) -> str:
     try:
         init_db(engine)
         with session_scope(engine) as session:
+            phones = customer_phones(session, customers, senders)  # before the contacts that name them go
+            texts = session.query(SmsOutbox).filter(SmsOutbox.phone.in_(sorted(phones))).delete(
+                synchronize_session=False)
             for model in (Handoff, RiskEvent, Verification, VerificationAttempt, OtpCode):
                 session.query(model).filter(model.sender_id.in_(senders)).delete(synchronize_session=False)
+            session.query(VerificationCounter).filter(VerificationCounter.scope == "sender",
+                                                      VerificationCounter.key.in_(senders)).delete(
+                synchronize_session=False)
             session.query(Ticket).filter(Ticket.sender_id.in_(senders)).update(
                 {Ticket.detail: "（已按个人信息删除申请清除）", Ticket.contact: None}, synchronize_session=False)
             their_tickets = session.query(Ticket.id).filter(Ticket.sender_id.in_(senders))
@@ -321,4 +265,4 @@ def delete(request: Request, tracker_url: str, credit_url: str) -> str:
         engine.dispose()
     return (f"已删除 {len(senders)} 段对话（{removed} 条记录）及相关核验、转人工、风险记录；工单内容已清除；"
             f"联系方式 {gone['contact_points']} 个、紧急联系人 {gone['emergency_contacts']} 个、"
-            f"通知 {gone['notices']} 条（发送记录 {gone['attempts']} 条）已删除。")
+            f"通知 {gone['notices']} 条（发送记录 {gone['attempts']} 条）已删除；短信 {texts} 条已删除。")

@@ -9,8 +9,10 @@ Promote:
    authenticated `PUT /model?token=...` with `{"model_file": "<abs path>"}`; Rasa 3.6 loads
    the new agent first and swaps it in afterwards, so the old model answers until then (no
    downtime); GET /status must then report the new model_id.
-Four-eyes: the approver (`--by`, or the console's logged-in account) must be another account
-than whoever trained the candidate or imported a batch it brings into production.
+Four-eyes: the approver (the account logged in on the command line, behind ``OPS_TOKEN`` or in the
+console) must be another account than whoever trained the candidate or imported a batch it brings into
+production; so must the admin who issued an ``OPS_TOKEN`` (``accountable``), or an admin who also trains
+could promote their own candidate through a token they issued to an approver's account.
 If a server refuses or cannot be reached, the old file is put back, servers that already
 switched are switched back, and nothing is recorded as promoted. `--offline` only swaps the
 file (for a server that is stopped; it loads the stable path when started).
@@ -28,7 +30,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ops.project import OpsError, Project, sha256_file
 from ops.retrain.gate import load_gate
@@ -132,18 +134,22 @@ def authors(project: Project, candidate: Candidate, live_batch: int) -> Dict[str
     return out
 
 
-def check_four_eyes(project: Project, candidate: Candidate, live_batch: int, approver: str) -> None:
-    """Four-eyes: the approver must be another account than the trainer and the importers."""
+def check_four_eyes(project: Project, candidate: Candidate, live_batch: int, approver: str,
+                    accountable: Sequence[str] = ()) -> None:
+    """Four-eyes: the approver (and whoever else answers for the act: a token's issuer) must be another
+    account than the trainer and the importers."""
     made = authors(project, candidate, live_batch)
-    if approver in made:
-        raise OpsError(f"四眼原则：{approver} {made[approver]}，不能自己批准上线，拒绝上线。"
-                       "请由另一位有审批权限的同事上线（命令行：--by 其账号）。")
+    for who in dict.fromkeys([approver, *accountable]):
+        if who in made:
+            role = "" if who == approver else "（签发这个 OPS_TOKEN 的管理员）"
+            raise OpsError(f"四眼原则：{who}{role} {made[who]}，不能自己批准上线，拒绝上线。"
+                           "请由另一位有审批权限的同事用自己的账号登录后上线。")
 
 
 def run_promote(project: Project, candidate_path: Optional[Path] = None, by: Optional[str] = None,
-                offline: bool = False, urls: Optional[str] = None) -> Dict[str, Any]:
+                offline: bool = False, urls: Optional[str] = None, accountable: Sequence[str] = ()) -> Dict[str, Any]:
     with locked(project, "promote"):
-        return _promote(project, candidate_path, by, offline, urls)
+        return _promote(project, candidate_path, by, offline, urls, accountable)
 
 
 def run_rollback(project: Project, by: Optional[str] = None, offline: bool = False, urls: Optional[str] = None,
@@ -154,7 +160,8 @@ def run_rollback(project: Project, by: Optional[str] = None, offline: bool = Fal
         return _rollback(project, by, offline, urls, to, reason)
 
 
-def check_promotable(project: Project, candidate: Candidate, user: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+def check_promotable(project: Project, candidate: Candidate, user: str, accountable: Sequence[str] = ()
+                     ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """Every refusal of promote, without touching anything: (gate record, live production entry)."""
     gate = load_gate(candidate.path)
     if gate is None:
@@ -168,15 +175,15 @@ def check_promotable(project: Project, candidate: Candidate, user: str) -> Tuple
     live = current_production(project)
     if gate.get("production_sha256") != live["sha256"]:
         raise OpsError("评估之后生产模型已经变了（别人上线或回滚过），请重新运行 python -m ops evaluate。")
-    check_four_eyes(project, candidate, int(live.get("batch") or 0), user)
+    check_four_eyes(project, candidate, int(live.get("batch") or 0), user, accountable)
     return gate, live
 
 
 def _promote(project: Project, candidate_path: Optional[Path], by: Optional[str], offline: bool,
-             urls: Optional[str]) -> Dict[str, Any]:
+             urls: Optional[str], accountable: Sequence[str]) -> Dict[str, Any]:
     candidate = load_candidate(project, candidate_path)
     user = current_user(by)
-    gate, live = check_promotable(project, candidate, user)
+    gate, live = check_promotable(project, candidate, user, accountable)
     servers = [] if offline else servers_from_env(urls)
     manifest = load_manifest(project)
     outgoing = archive_current(project, live, "promoted-over")

@@ -24,7 +24,7 @@ os.environ.setdefault("OPS_BCRYPT_ROUNDS", "4")  # cheap hashes for the test acc
 # account -> roles
 ACCOUNTS: Dict[str, str] = {
     "admin": "admin", "anno": "annotator", "trainer": "trainer", "approver": "approver", "auditor": "auditor",
-    "both": "trainer,approver", "approver2": "approver",
+    "both": "trainer,approver", "approver2": "approver", "agent": "agent",
 }
 XSS = ["<script>window.__xss=1</script>利息多少", "<img src=x onerror=\"window.__xss=1\">进度呢",
        "<a href=\"javascript:window.__xss=1\">点我</a>转人工"]
@@ -145,10 +145,23 @@ class Console:
             assert reply.status in (200, 303) and client.cookie("ops_session"), reply.text[:500]
         return client
 
-    def ops(self, *args: str, stdin: str = "", expect: int = 0, timeout: float = 600) -> subprocess.CompletedProcess:
-        """`python -m ops <args> --project <root>` (the project option goes last, after any sub-command)."""
+    def token(self, account: str) -> str:
+        """An OPS_TOKEN for ``account``, as an admin would issue it in the console."""
+        from ops.access import tokens
+        from ops.project import Project
+
+        return tokens.issue_automation(Project.at(self.root), account, "测试", 1, "admin")[0]
+
+    def ops(self, *args: str, stdin: str = "", expect: int = 0, timeout: float = 600, as_user: str = "",
+            token: str = "") -> subprocess.CompletedProcess:
+        """`python -m ops <args> --project <root>` (the project option goes last, after any sub-command), as
+        ``as_user`` (an OPS_TOKEN issued to it) or with ``token``, else as whoever is logged in (the login file
+        under this console's own XDG_CONFIG_HOME), else as no one."""
+        env = dict(self.env)
+        if as_user or token:
+            env["OPS_TOKEN"] = token or self.token(as_user)
         result = subprocess.run([sys.executable, "-m", "ops", *args, "--project", str(self.root)], cwd=ROOT,
-                                env=self.env, input=stdin, capture_output=True, text=True, timeout=timeout)
+                                env=env, input=stdin, capture_output=True, text=True, timeout=timeout)
         assert result.returncode == expect, f"{args}: {result.returncode}\n{result.stdout}\n{result.stderr[-3000:]}"
         return result
 
@@ -162,8 +175,10 @@ def make_project(tmp: Path) -> Console:
     (root / "var").mkdir()
     tracker = root / "var" / "tracker.db"
     credit_url = f"sqlite:///{root / 'var' / 'credit.db'}"
-    env = {**os.environ, "DATABASE_URL": credit_url, "PYTHONHASHSEED": "0"}  # the project is installed (editable)
+    env = {**os.environ, "DATABASE_URL": credit_url, "PYTHONHASHSEED": "0",  # the project is installed (editable)
+           "XDG_CONFIG_HOME": str(tmp / "xdg")}  # the command line's login file: this test's own
     env.pop("OPS_CONSOLE_DB", None)
+    env.pop("OPS_TOKEN", None)
     return Console("", root, tracker, credit_url, env)
 
 

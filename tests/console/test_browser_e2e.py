@@ -148,7 +148,9 @@ def test_label_train_refuse_promote_rollback_in_a_real_browser(stack: Console, t
             page.goto(f"{base}/models")
             page.click("#btn-train")
             # live progress: the page shows the job's output while it runs
-            page.wait_for_function("() => document.getElementById('job-log').textContent.includes('开始训练候选模型')",
+            # (the models page before the redirect has no job log yet: wait for the one after it)
+            page.wait_for_function("() => (document.getElementById('job-log') || {textContent: ''})"
+                                   ".textContent.includes('开始训练候选模型')",
                                    timeout=120_000)
             assert page.get_attribute("#job-log", "data-state") == "running"
             assert _wait_job(page) == "done", page.inner_text("#job-log")
@@ -165,7 +167,7 @@ def test_label_train_refuse_promote_rollback_in_a_real_browser(stack: Console, t
             page.screenshot(path=str(img / "console-four-eyes.png"))
             assert _rasa(rasa_url, f"/status?token={TOKEN}")["model_id"] == first_id
             # ... nor on the command line
-            refused = stack.ops("promote", "--by", "both", expect=1)
+            refused = stack.ops("promote", as_user="both", expect=1)
             assert "四眼原则" in refused.stderr
             assert _rasa(rasa_url, f"/status?token={TOKEN}")["model_id"] == first_id
 

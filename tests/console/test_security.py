@@ -7,7 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from ops.console.roles import PERMISSIONS
+from ops.access.roles import PERMISSIONS
 from tests.console.conftest import (
     ACCOUNTS,
     FORMULA,
@@ -106,7 +106,7 @@ def test_session_cookie_flags_idle_timeout_and_lockout(console: Console, tmp_pat
     bad.get("/login")
     locked = bad.post("/login", {"username": "anno", "password": PASSWORD})
     assert locked.status == 401 and "锁定" in locked.text
-    console.ops("user", "unlock", "anno")
+    console.ops("user", "unlock", "anno", as_user="admin")
     assert console.client("anno").get("/inbox").status == 200
 
     # behind HTTPS the cookies are marked Secure

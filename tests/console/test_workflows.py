@@ -9,7 +9,7 @@ import sqlite3
 from ops.project import Project
 from ops.retrain.inbox import Item, group
 from ops.retrain.ledger import read_ledger, read_log
-from tests.console.conftest import APPLICATION, KIN_PHONE, OPENID, PHONE, PII_RAW, Console
+from tests.console.conftest import APPLICATION, KIN_PHONE, OPENID, PASSWORD, PHONE, PII_RAW, Console
 
 SINCE = (dt.date.today() - dt.timedelta(days=5)).isoformat()
 
@@ -142,7 +142,18 @@ def test_pipl_request_needs_a_second_approver(console: Console) -> None:
     assert APPLICATION not in audit or "SQ" in audit
 
 
-def test_user_cli_first_admin_roles_and_clear_errors(console: Console) -> None:
+def test_user_cli_needs_an_admin_once_accounts_exist_and_errors_are_clear(console: Console) -> None:
+    # accounts exist: adding one without a login, or as a non-admin, is refused and adds nothing
+    anonymous = console.ops("user", "add", "boss", "--roles", "admin", "--password-stdin", stdin="Boss-password-1\n",
+                            expect=1)
+    assert "请先登录：python -m ops login" in anonymous.stderr
+    trainer = console.ops("user", "add", "boss", "--roles", "admin", "--password-stdin", stdin="Boss-password-1\n",
+                          expect=1, as_user="trainer")
+    assert "无权执行 python -m ops user add：需要管理员角色" in trainer.stderr
+    assert "boss" not in console.ops("user", "list", as_user="admin").stdout
+    # a real login as the admin, then the verbs
+    logged_in = console.ops("login", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    assert "已登录：admin" in logged_in.stdout and "管理员" in logged_in.stdout
     added = console.ops("user", "add", "boss", "--roles", "admin", "--name", "老板", "--password-stdin",
                         stdin="Boss-password-1\n")
     assert "已新增用户 boss（管理员）" in added.stdout
@@ -157,12 +168,19 @@ def test_user_cli_first_admin_roles_and_clear_errors(console: Console) -> None:
     short = console.ops("user", "add", "eve", "--roles", "auditor", "--password-stdin", stdin="short\n", expect=1)
     assert "密码太短" in short.stderr
     console.ops("user", "roles", "eve2", "--roles", "auditor", expect=1)
+    assert "不能去掉自己的管理员角色" in console.ops("user", "roles", "admin", "--roles", "auditor", expect=1).stderr
+    assert "不能停用自己" in console.ops("user", "disable", "admin", expect=1).stderr
+    both_token = console.token("both")
+    console.ops("whoami", token=both_token)
     console.ops("user", "disable", "both")
     fresh = console.client(follow=False)
     fresh.get("/login")
     assert "已停用" in fresh.post("/login", {"username": "both", "password": "Console-pass-2026"}).text
+    assert "已被吊销" in console.ops("whoami", token=both_token, expect=1).stderr  # its OPS_TOKEN stopped too
     audit = console.client("auditor").get("/audit").text
-    assert "cli:" in audit and "新增用户" in audit and "停用用户" in audit
+    assert "新增用户" in audit and "停用用户" in audit and "命令行登录" in audit and "OPS_TOKEN 令牌" in audit
+    console.ops("logout")
+    assert "请先登录" in console.ops("user", "list", expect=1).stderr
 
 
 def test_inbox_shows_the_same_selection_as_ops_export(console: Console) -> None:
@@ -171,7 +189,8 @@ def test_inbox_shows_the_same_selection_as_ops_export(console: Console) -> None:
     from openpyxl import load_workbook
 
     until = dt.date.today().isoformat()
-    console.ops("export", "--since", SINCE, "--until", until, "--out", str(console.root / "var" / "ops" / "week"))
+    console.ops("export", "--since", SINCE, "--until", until, "--out", str(console.root / "var" / "ops" / "week"),
+                as_user="anno")
     sheet = load_workbook(console.root / "var" / "ops" / "week.xlsx")["待标注"]
     exported = {row[1].lstrip("'") if row[1].startswith("'") and row[1][1:2] in "=+-@" else row[1]
                 for row in sheet.iter_rows(min_row=2, values_only=True)}

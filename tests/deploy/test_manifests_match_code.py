@@ -32,7 +32,8 @@ SITE = Path(subprocess.check_output([str(ROOT / ".venv" / "bin" / "python"), "-c
 LIBRARY_READS = {"SANIC_WORKERS": "rasa/constants.py"}
 # `python -m <module> <verb>` entry points the workloads may run (README, docs/deployment.md)
 ENTRY_POINTS = {("server", "run"), ("server", "actions"), ("ops", "serve"), ("outreach", "run"),
-                ("credit.migrate", None), ("credit.seed", None), ("server.purge", None)}
+                ("credit.migrate", None), ("credit.seed", None), ("server.purge", None),
+                ("ops.privacy.retention", None)}
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,4 +1,6 @@
-"""Fixtures for the ops workflow tests: a throw-away copy of the small fixture project."""
+"""Fixtures for the ops workflow tests: a throw-away copy of the small fixture project, a login file of the
+test's own, and console accounts the command line proves itself as (``OPS_TOKEN`` issued to them, or a real
+``python -m ops login``)."""
 from __future__ import annotations
 
 import csv
@@ -14,6 +16,24 @@ from harness.paths import ROOT as ROOT  # re-exported: the ops tests run the rea
 from ops.project import Project, tree_digest
 
 FIXTURE = Path(__file__).resolve().parent / "fixture"
+PASSWORD = "Ops-test-pass-2026"
+ISSUER = "issuer"  # the admin who issues the tests' OPS_TOKENs (four-eyes counts an issuer too)
+# account -> roles, one per role and the two-role accounts four-eyes is about
+ACCOUNTS: Dict[str, str] = {
+    "admin": "admin", "anno": "annotator", "trainer": "trainer", "approver": "approver", "auditor": "auditor",
+    "agent": "agent", "both": "trainer,approver", "annoapp": "annotator,approver",
+}
+
+
+@pytest.fixture(autouse=True)
+def own_login_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test logs in on its own: a fresh XDG_CONFIG_HOME (never the real ~/.config), no OPS_TOKEN."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.delenv("OPS_TOKEN", raising=False)
+    monkeypatch.delenv("OPS_CONSOLE_DB", raising=False)
+    monkeypatch.setenv("OPS_BCRYPT_ROUNDS", "4")  # cheap hashes for test accounts (production: 12)
+    return home
 
 
 @pytest.fixture
@@ -21,6 +41,40 @@ def project(tmp_path: Path) -> Project:
     target = tmp_path / "proj"
     shutil.copytree(FIXTURE, target)
     return Project.at(target)
+
+
+class Operators:
+    """Console accounts of a project and the tokens the command line proves itself with."""
+
+    def __init__(self, project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.project, self.monkeypatch = project, monkeypatch
+
+    def account(self, name: str, roles: Optional[str] = None) -> str:
+        from ops.access import users
+
+        if users.get(self.project, name) is None:
+            users.add(self.project, name, PASSWORD, [roles or ACCOUNTS[name]], by="test")
+        return name
+
+    def token(self, name: str, roles: Optional[str] = None, issuer: str = ISSUER) -> str:
+        from ops.access import tokens
+
+        self.account(name, roles)
+        return tokens.issue_automation(self.project, name, "测试", 1, issuer)[0]
+
+    def act_as(self, name: str, roles: Optional[str] = None, issuer: str = ISSUER) -> str:
+        """Every following command runs as ``name`` (its OPS_TOKEN in the environment)."""
+        token = self.token(name, roles, issuer)
+        self.monkeypatch.setenv("OPS_TOKEN", token)
+        return token
+
+    def nobody(self) -> None:
+        self.monkeypatch.delenv("OPS_TOKEN", raising=False)
+
+
+@pytest.fixture
+def operators(project: Project, monkeypatch: pytest.MonkeyPatch) -> Operators:
+    return Operators(project, monkeypatch)
 
 
 def data_digest(project: Project) -> str:

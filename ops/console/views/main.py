@@ -1,4 +1,5 @@
-"""Login/logout, the dashboard (with CSV export of every figure), the audit log and user management."""
+"""Login/logout, the dashboard (with CSV export of every figure), the audit log, user management and the
+command line's tokens (an admin issues an account its ``OPS_TOKEN`` and revokes any CLI login or token)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,11 +9,11 @@ from typing import Tuple
 
 from aiohttp import web
 
-from ops.access import audit, users
-from ops.console import metrics, sessions
+from ops.access import audit, sessions, tokens, users
+from ops.access.roles import NAV
+from ops.console import metrics
 from ops.console.context import SESSION_COOKIE, current, settings
 from ops.console.render import render
-from ops.console.roles import NAV
 from ops.console.security import LOGIN_CSRF_COOKIE, client_ip, cookie_args, csrf_ok, guard
 from ops.project import OpsError
 from ops.retrain.export import CHANNELS
@@ -159,10 +160,44 @@ async def users_page(request: web.Request) -> web.StreamResponse:
     return _users(request)
 
 
-def _users(request: web.Request, error: str = "", notice: str = "", status: int = 200) -> web.Response:
+def _users(request: web.Request, error: str = "", notice: str = "", status: int = 200,
+           issued: str = "") -> web.Response:
     s = settings(request)
     return render(request, "users.html", {"users": users.all_users(s.project), "roles": users.ROLES,
-                                          "error": error, "notice": notice}, status)
+                                          "tokens": tokens.active(s.project), "issued": issued,
+                                          "default_days": tokens.AUTOMATION_DEFAULT_DAYS,
+                                          "max_days": tokens.AUTOMATION_MAX_DAYS, "error": error, "notice": notice},
+                  status)
+
+
+def _token_op(request: web.Request, op: str, form: object, me: str) -> Tuple[str, str]:
+    """Issue an OPS_TOKEN to a named account, or revoke any command-line token: (notice, the new token)."""
+    s = settings(request)
+    get = form.get  # type: ignore[attr-defined]
+    if op == "token_issue":
+        name = str(get("username", "")).strip()
+        user = users.get(s.project, name)
+        if user is None or not user.active:
+            raise OpsError(f"没有可用的账号 {name}。")
+        try:
+            days = int(str(get("days", tokens.AUTOMATION_DEFAULT_DAYS)))
+        except ValueError as e:
+            raise OpsError("有效期应为整数天。") from e
+        label = str(get("label", ""))[:200]
+        token, token_id = tokens.issue_automation(s.project, name, label, days, me)
+        audit.record(s.project, me, "token_issue", f"#{token_id} {name}", {"days": days, "label": label[:60]},
+                     client_ip(request))
+        return (f"已为 {name} 签发第 {token_id} 号令牌（{days} 天）。"
+                "令牌只显示这一次，请立即存入自动化系统的密钥管理。"), token
+    try:
+        token_id = int(str(get("id", "")))
+    except ValueError as e:
+        raise OpsError("令牌编号不对。") from e
+    gone = tokens.revoke(s.project, token_id, me)
+    if gone is None:
+        raise OpsError(f"没有生效中的第 {token_id} 号令牌。")
+    audit.record(s.project, me, "token_revoke", f"#{token_id} {gone.username}", {"kind": gone.kind}, client_ip(request))
+    return f"已吊销第 {token_id} 号令牌（{gone.username}，{gone.kind_label}）。", ""
 
 
 @routes.post("/users")
@@ -174,23 +209,26 @@ async def users_post(request: web.Request) -> web.StreamResponse:
     op, name = str(form.get("op", "")), str(form.get("username", "")).strip()
     roles = [str(r) for r in form.getall("roles", [])]
     try:
+        if op in ("token_issue", "token_revoke"):
+            notice, issued = _token_op(request, op, form, me)
+            return _users(request, notice=notice, issued=issued)
         if op == "add":
             await asyncio.to_thread(users.add, s.project, name, str(form.get("password", "")), roles,
                                     str(form.get("display", "")), me)
             audit.record(s.project, me, "user_add", name, {"roles": roles}, client_ip(request))
             notice = f"已新增用户 {name}。"
         elif op == "roles":
-            if name == me and "admin" not in roles:
-                raise OpsError("不能去掉自己的管理员角色（请由另一位管理员操作），以免没有人能管理账号。")
+            users.check_own_change(me, name, op, roles)
             users.set_roles(s.project, name, roles)
             sessions.destroy_user(s.project, name)
             audit.record(s.project, me, "user_roles", name, {"roles": roles}, client_ip(request))
             notice = f"已修改 {name} 的角色。"
         elif op in ("disable", "enable"):
-            if name == me and op == "disable":
-                raise OpsError("不能停用自己的账号。")
+            users.check_own_change(me, name, op)
             users.set_active(s.project, name, op == "enable")
             sessions.destroy_user(s.project, name)
+            if op == "disable":
+                tokens.revoke_user(s.project, name, me)  # its command-line logins and OPS_TOKENs too
             audit.record(s.project, me, f"user_{op}", name, ip=client_ip(request))
             notice = f"已{'启用' if op == 'enable' else '停用'} {name}。"
         elif op == "unlock":
@@ -200,6 +238,7 @@ async def users_post(request: web.Request) -> web.StreamResponse:
         elif op == "password":
             await asyncio.to_thread(users.set_password, s.project, name, str(form.get("password", "")))
             sessions.destroy_user(s.project, name)
+            tokens.revoke_user(s.project, name, me, ("login",))
             audit.record(s.project, me, "user_password", name, ip=client_ip(request))
             notice = f"已重设 {name} 的密码。"
         else:

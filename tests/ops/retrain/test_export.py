@@ -10,11 +10,12 @@ from typing import Dict, List
 import pytest
 from openpyxl import load_workbook
 
+from ops.access import audit
 from ops.cli import main
 from ops.project import OpsError, Project
 from ops.retrain.export import run_export, tracker_db_url
 from ops.retrain.importer import run_import
-from tests.ops.conftest import Conversation, make_tracker_db
+from tests.ops.conftest import Conversation, Operators, make_tracker_db
 
 TODAY = dt.date.today()
 NOON = dt.datetime.combine(TODAY, dt.time(12)).timestamp()
@@ -104,7 +105,8 @@ def test_exported_sheet_imports_after_annotation(project: Project, tracker: Path
     assert report.predicted and "nlu_fallback" in report.predicted.values()
 
 
-def test_export_options_and_errors(project: Project, tracker: Path, tmp_path: Path) -> None:
+def test_export_options_and_errors(project: Project, tracker: Path, tmp_path: Path, operators: Operators,
+                                   capsys: pytest.CaptureFixture) -> None:
     everything = run_export(project, None, None, tmp_path / "all", everything=True, progress=False)
     texts = {r["文本"] for r in _rows(everything.xlsx)}
     assert {"你好", "转人工", "垃圾平台"} <= texts
@@ -119,6 +121,16 @@ def test_export_options_and_errors(project: Project, tracker: Path, tmp_path: Pa
     with pytest.raises(OpsError, match="不是 SQL"):
         tracker_db_url(project)
     assert main(["export", "--project", str(project.root), "--db-url", "sqlite:////nonexistent/t.db"]) == 1
+    assert "请先登录" in capsys.readouterr().err  # customers' messages, even masked: annotators only
+    operators.act_as("trainer")
+    assert main(["export", "--project", str(project.root)]) == 1 and "需要标注员角色" in capsys.readouterr().err
+    operators.act_as("anno")
+    assert main(["export", "--project", str(project.root), "--db-url", "sqlite:////nonexistent/t.db"]) == 1
+    assert "找不到对话记录数据库" in capsys.readouterr().err
+    assert main(["export", "--project", str(project.root), "--db-url", f"sqlite:///{tracker}", "--out",
+                 str(tmp_path / "cli")]) == 0
+    [entry] = audit.entries(project, action="export")
+    assert entry.who == "anno" and entry.os_user and entry.host and "cli.xlsx" in entry.target
 
 
 def test_export_of_many_messages_is_streamed_and_fast(project: Project, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from ops.project import Project
 from ops.retrain.guard_rise import MIN_AFTER, rise_after_promote
 from ops.retrain.promote import run_promote
 from ops.retrain.store import load_manifest
+from tests.ops.conftest import Operators
 from tests.ops.retrain.test_promote import TOKEN, FakeRasa, fake_candidate, fake_model
 
 
@@ -46,7 +47,8 @@ def _intercept(url: str, model_id: str, when: dt.datetime, rule: str = "promise"
 
 
 def test_a_rise_after_the_promote_is_the_reason_of_the_rollback(promoted: Project, tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture) -> None:
+                                                                capsys: pytest.CaptureFixture,
+                                                                operators: Operators) -> None:
     url = f"sqlite:///{tmp_path / 'credit.db'}"
     now = dt.datetime.now(dt.timezone.utc)
     _intercept(url, "original", now - dt.timedelta(days=3))  # the model before: 1 in the days before
@@ -56,7 +58,8 @@ def test_a_rise_after_the_promote_is_the_reason_of_the_rollback(promoted: Projec
     assert rise is not None and rise.after == MIN_AFTER + 2 and rise.model == "cand1"
     assert "合规拦截激增" in rise.reason() and "承诺审批结果或最低利率 4 次" in rise.reason()
 
-    assert main(["rollback", "--project", str(promoted.root), "--by", "carol", "--credit-db-url", url]) == 0
+    operators.act_as("approver")
+    assert main(["rollback", "--project", str(promoted.root), "--credit-db-url", url]) == 0
     out = capsys.readouterr().out
     assert "回滚原因：上线 cand1" in out and "合规拦截激增" in out
     assert "合规拦截激增" in load_manifest(promoted)["log"][-1]["reason"]
@@ -65,7 +68,8 @@ def test_a_rise_after_the_promote_is_the_reason_of_the_rollback(promoted: Projec
     assert rise_after_promote(promoted, url) is None  # rolled back: nothing to flag any more
 
 
-def test_no_rise_no_reason(promoted: Project, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_no_rise_no_reason(promoted: Project, tmp_path: Path, capsys: pytest.CaptureFixture,
+                           operators: Operators) -> None:
     url = f"sqlite:///{tmp_path / 'credit.db'}"
     now = dt.datetime.now(dt.timezone.utc)
     _intercept(url, "new-one", now, n=MIN_AFTER - 1)  # too few
@@ -75,5 +79,6 @@ def test_no_rise_no_reason(promoted: Project, tmp_path: Path, capsys: pytest.Cap
     assert rise_after_promote(promoted, url) is None
     assert rise_after_promote(promoted, f"sqlite:///{tmp_path / 'missing.db'}") is None
     assert not (tmp_path / "missing.db").exists()
-    assert main(["rollback", "--project", str(promoted.root), "--by", "carol", "--credit-db-url", url]) == 0
+    operators.act_as("approver")
+    assert main(["rollback", "--project", str(promoted.root), "--credit-db-url", url]) == 0
     assert "回滚原因" not in capsys.readouterr().out and "reason" not in load_manifest(promoted)["log"][-1]

@@ -13,7 +13,7 @@ from ops.project import Project, read_nlu_file
 from ops.retrain.importer import run_import
 from ops.retrain.ledger import read_ledger, read_log, undo_batch
 from ops.retrain.sheet import MAX_ROWS, SheetError
-from tests.ops.conftest import data_digest, write_csv_sheet, write_xlsx_sheet
+from tests.ops.conftest import Operators, data_digest, write_csv_sheet, write_xlsx_sheet
 
 GOOD = [("单子过了没有", "check_progress"), ("能不能跟活人聊", "request_human"), ("这钱要几个点", "ask_interest_rate")]
 
@@ -58,7 +58,7 @@ def test_yaml_special_characters_round_trip(project: Project, tmp_path: Path) ->
 
 
 def test_unknown_intent_and_contradictions_are_reported_per_row_and_change_nothing(
-        project: Project, tmp_path: Path) -> None:
+        project: Project, tmp_path: Path, operators: Operators) -> None:
     before = data_digest(project)
     sheet = write_xlsx_sheet(tmp_path / "bad.xlsx", [
         ("单子过了没有", "check_progress"),  # fine
@@ -76,6 +76,7 @@ def test_unknown_intent_and_contradictions_are_reported_per_row_and_change_nothi
     assert "留出集" in messages[5]
     assert "不同意图" in messages[6] and "不同意图" in messages[7]
     assert data_digest(project) == before
+    operators.act_as("anno")
     assert main(["import", str(sheet), "--project", str(project.root)]) == 1
     assert data_digest(project) == before
 
@@ -193,3 +194,23 @@ def test_undo_import_restores_the_previous_state(project: Project, tmp_path: Pat
     # batch numbers are never reused
     assert run_import(project, write_csv_sheet(tmp_path / "c.csv", GOOD[1:2])).batch == 3
     assert json.loads(project.import_log.read_text(encoding="utf-8").splitlines()[-1])["batch"] == 3
+
+
+def test_the_command_line_records_the_logged_in_account_never_a_typed_one(project: Project, tmp_path: Path,
+                                                                         operators: Operators,
+                                                                         capsys: pytest.CaptureFixture) -> None:
+    from ops.access import audit
+
+    sheet = write_csv_sheet(tmp_path / "ok.csv", GOOD)
+    before = data_digest(project)
+    assert main(["import", str(sheet), "--project", str(project.root)]) == 1  # no login: nothing written
+    assert "请先登录" in capsys.readouterr().err
+    assert main(["import", str(sheet), "--by", "alice", "--project", str(project.root)]) == 2
+    assert "--by 已取消" in capsys.readouterr().err and data_digest(project) == before
+    operators.act_as("anno")
+    assert main(["import", str(sheet), "--project", str(project.root)]) == 0
+    assert {c.by for c in read_ledger(project)} == {"anno"} and read_log(project)[-1]["by"] == "anno"
+    assert main(["undo-import", "--batch", "1", "--project", str(project.root)]) == 0
+    assert read_ledger(project) == [] and read_log(project)[-1]["by"] == "anno"
+    assert [(e.who, e.action) for e in reversed(audit.entries(project))] == [("anno", "import"),
+                                                                              ("anno", "undo_import")]

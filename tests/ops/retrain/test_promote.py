@@ -1,4 +1,5 @@
-"""Promote / rollback against a stand-in of Rasa's HTTP API (GET /status, PUT /model)."""
+"""Promote / rollback against a stand-in of Rasa's HTTP API (GET /status, PUT /model), and four-eyes on every
+command-line path: a real `python -m ops login`, an OPS_TOKEN, and a token whose issuer made the candidate."""
 from __future__ import annotations
 
 import io
@@ -12,11 +13,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from ops.access import audit
 from ops.cli import main
 from ops.project import OpsError, Project, sha256_file
 from ops.retrain.promote import run_promote, run_rollback
 from ops.retrain.store import load_manifest
 from ops.retrain.train import model_id
+from tests.ops.conftest import PASSWORD, Operators
 
 TOKEN = "test-token"
 
@@ -108,7 +111,7 @@ def live(project: Project, rasa: FakeRasa) -> Project:
     return project
 
 
-def test_promote_and_rollback(live: Project, rasa: FakeRasa) -> None:
+def test_promote_and_rollback(live: Project, rasa: FakeRasa, operators: Operators) -> None:
     original = live.production_model.read_bytes()
     candidate = fake_candidate(live, "cand1", "new-one", batch=1)
     entry = run_promote(live, candidate, by="bob")
@@ -120,13 +123,14 @@ def test_promote_and_rollback(live: Project, rasa: FakeRasa) -> None:
     [previous] = manifest["history"]
     assert (live.root / previous["file"]).read_bytes() == original and previous["batch"] == 0
 
-    assert main(["rollback", "--project", str(live.root), "--by", "carol"]) == 0
+    operators.act_as("approver")
+    assert main(["rollback", "--project", str(live.root)]) == 0
     assert rasa.model_id == "original"
     assert live.production_model.read_bytes() == original
     manifest = load_manifest(live)
     assert manifest["history"] == [] and manifest["current"]["model_id"] == "original"
     assert (live.root / manifest["retired"][0]["file"]).read_bytes() == candidate.read_bytes()
-    assert [e["action"] for e in manifest["log"]] == ["promote", "rollback"]
+    assert [e["action"] for e in manifest["log"]] == ["promote", "rollback"] and manifest["log"][1]["by"] == "approver"
     with pytest.raises(OpsError, match="没有可回滚"):
         run_rollback(live)
 
@@ -204,17 +208,45 @@ def _importer_of_batch(project: Project, batch: int, who: str) -> None:
                      {"action": "import", "batch": batch, "by": who, "at": "2026-11-30T10:00:00+08:00", "rows": 1})
 
 
-def test_four_eyes_trainer_and_importer_cannot_approve(live: Project, rasa: FakeRasa,
+def _login(project: Project, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real `python -m ops login <name> --password-stdin`."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["login", name, "--password-stdin", "--project", str(project.root)]) == 0
+
+
+def test_four_eyes_trainer_and_importer_cannot_approve(live: Project, rasa: FakeRasa, operators: Operators,
+                                                       monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture) -> None:
     candidate = fake_candidate(live, "cand1", "new-one", batch=1)
     meta = json.loads((live.candidates_dir / "cand1.json").read_text())
-    (live.candidates_dir / "cand1.json").write_text(json.dumps({**meta, "by": "tina"}))
-    _importer_of_batch(live, 1, "ian")
-    for who, why in (("tina", "训练了这个候选模型"), ("ian", "导入了它包含的第 1 批数据")):
+    (live.candidates_dir / "cand1.json").write_text(json.dumps({**meta, "by": "both"}))
+    _importer_of_batch(live, 1, "annoapp")
+    for who, why in (("both", "训练了这个候选模型"), ("annoapp", "导入了它包含的第 1 批数据")):
         with pytest.raises(OpsError, match=f"四眼原则：{who} {why}"):
             run_promote(live, candidate, by=who)
-        assert main(["promote", "--project", str(live.root), "--by", who]) == 1
-        assert "四眼原则" in capsys.readouterr().err
+        # the command line, logged in with the account's password ...
+        operators.account(who)
+        _login(live, who, monkeypatch)
+        assert main(["promote", "--project", str(live.root)]) == 1
+        assert f"四眼原则：{who} {why}" in capsys.readouterr().err
+        assert main(["logout", "--project", str(live.root)]) == 0
+        # ... and behind an OPS_TOKEN issued to it
+        operators.act_as(who)
+        assert main(["promote", "--project", str(live.root)]) == 1
+        assert f"四眼原则：{who} {why}" in capsys.readouterr().err
+        operators.nobody()
+    # an admin who trained it cannot promote it through a token issued to an approver's account either
+    operators.act_as("approver", issuer="both")
+    assert main(["promote", "--project", str(live.root)]) == 1
+    assert "四眼原则：both（签发这个 OPS_TOKEN 的管理员） 训练了这个候选模型" in capsys.readouterr().err
     assert rasa.puts == [] and not live.manifest.exists()
-    run_promote(live, candidate, by="alice")
-    assert rasa.model_id == "new-one"
+    refused = audit.entries(live, action="promote_refused")
+    assert {(e.who, e.via.split("#")[0]) for e in refused} == {("both", "login"), ("both", "automation"),
+                                                             ("annoapp", "login"), ("annoapp", "automation"),
+                                                             ("approver", "automation")}
+    # another approver, with a token from an uninvolved admin, may
+    operators.act_as("approver")
+    assert main(["promote", "--project", str(live.root)]) == 0
+    assert rasa.model_id == "new-one" and load_manifest(live)["current"]["promoted_by"] == "approver"
+    [done] = audit.entries(live, action="promote")
+    assert (done.who, done.target) == ("approver", "cand1") and done.os_user and done.host

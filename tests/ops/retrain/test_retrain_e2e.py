@@ -77,16 +77,27 @@ FULL_PHRASINGS: Dict[str, str] = {
 TIMINGS: Dict[str, float] = {}
 
 
+ANALYST, APPROVER = "ops-e2e", "ops-e2e-approver"  # labels and trains / approves: two people
+PASSWORD = "Ops-e2e-pass-2026"
+
+
 class Cycle:
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, home: Path) -> None:
         self.project = project
         self.url = ""
-        self.env = {**os.environ, "RASA_AUTH_TOKEN": TOKEN, "PYTHONHASHSEED": "0"}
+        self.env = {**os.environ, "RASA_AUTH_TOKEN": TOKEN, "PYTHONHASHSEED": "0", "XDG_CONFIG_HOME": str(home),
+                    "OPS_BCRYPT_ROUNDS": "4"}
+        self.env.pop("OPS_TOKEN", None)
+        self.env.pop("OPS_CONSOLE_DB", None)
 
-    def ops(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess:
+    def login(self, account: str) -> None:
+        """`python -m ops login` as that colleague (the first admin made the accounts)."""
+        self.ops("login", account, "--password-stdin", stdin=PASSWORD + "\n")
+
+    def ops(self, *args: str, expect: int = 0, stdin: str = "") -> subprocess.CompletedProcess:
         started = time.monotonic()
         result = subprocess.run([sys.executable, "-m", "ops", *args], cwd=self.project.root, env=self.env,
-                                capture_output=True, text=True, timeout=STEP_TIMEOUT_S)
+                                input=stdin, capture_output=True, text=True, timeout=STEP_TIMEOUT_S)
         TIMINGS[" ".join(args[:1]) + f" #{len(TIMINGS)}"] = round(time.monotonic() - started, 1)
         assert result.returncode == expect, f"ops {' '.join(args)} -> {result.returncode}\n{result.stdout}\n" \
                                             f"{result.stderr[-3000:]}"
@@ -155,7 +166,11 @@ def cycle(tmp_path: Path) -> Iterator[Cycle]:
     (root / "var").mkdir()
     project = Project.at(root)
     _first_model(project)
-    state = Cycle(project)
+    state = Cycle(project, tmp_path / "xdg")
+    state.ops("user", "add", "ops-admin", "--roles", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    state.login("ops-admin")
+    state.ops("user", "add", ANALYST, "--roles", "annotator,trainer", "--password-stdin", stdin=PASSWORD + "\n")
+    state.ops("user", "add", APPROVER, "--roles", "approver", "--password-stdin", stdin=PASSWORD + "\n")
     port = free_port()
     log = tmp_path / "rasa.log"
     started = time.monotonic()
@@ -193,12 +208,13 @@ def test_weekly_cycle_good_batch_promoted_bad_batch_refused(cycle: Cycle) -> Non
     cycle.rest("wx:chat", "你好")
 
     # export -> annotate -> import -> validate -> train -> evaluate -> promote
+    cycle.login(ANALYST)
     cycle.ops("export", "--out", "var/ops/week1")
     exported = project.root / "var" / "ops" / "week1.xlsx"
     exported_texts = {row[1] for row in load_workbook(exported)["待标注"].iter_rows(min_row=2, values_only=True)}
     assert set(phrasings) <= exported_texts and "你好" not in exported_texts and "转人工" not in exported_texts
     assert cycle.annotate(exported, phrasings, project.root / "var" / "ops" / "week1-done.xlsx") == len(phrasings)
-    imported = cycle.ops("import", "var/ops/week1-done.xlsx", "--by", "ops-e2e")
+    imported = cycle.ops("import", "var/ops/week1-done.xlsx")
     assert f"已导入第 {first_batch} 批" in imported.stdout
     cycle.ops("validate")
     cycle.ops("train")
@@ -223,10 +239,12 @@ def test_weekly_cycle_good_batch_promoted_bad_batch_refused(cycle: Cycle) -> Non
                 failures.append(repr(e))
             time.sleep(0.1)
 
+    assert "需要审批人角色" in cycle.ops("promote", expect=1).stderr  # the analyst cannot approve
+    cycle.login(APPROVER)
     worker = threading.Thread(target=traffic)
     worker.start()
     try:
-        cycle.ops("promote", "--by", "ops-e2e-approver")
+        cycle.ops("promote")
     finally:
         stop.set()
         worker.join(timeout=60)
@@ -239,6 +257,7 @@ def test_weekly_cycle_good_batch_promoted_bad_batch_refused(cycle: Cycle) -> Non
     # week 2: deliberately bad annotations are refused by the gate
     for number, text in enumerate(BAD_LABELS):
         cycle.rest(f"web:bad{number}", text)
+    cycle.login(ANALYST)
     cycle.ops("export", "--all", "--out", "var/ops/week2")
     assert cycle.annotate(project.root / "var" / "ops" / "week2.xlsx", BAD_LABELS,
                           project.root / "var" / "ops" / "week2-done.xlsx") == len(BAD_LABELS)
@@ -249,6 +268,7 @@ def test_weekly_cycle_good_batch_promoted_bad_batch_refused(cycle: Cycle) -> Non
     cycle.ops("train")
     refused = cycle.ops("evaluate", expect=1)
     assert "拒绝上线" in refused.stdout and f"本次评估的批次 [{bad_batch}] 不在其中" in refused.stderr
+    cycle.login(APPROVER)
     blocked = cycle.ops("promote", expect=1)
     assert "没有通过评估闸门" in blocked.stderr
     assert cycle.live_model_id() == promoted_id and sha256_file(project.production_model) == production_sha
@@ -258,6 +278,7 @@ def test_weekly_cycle_good_batch_promoted_bad_batch_refused(cycle: Cycle) -> Non
     cycle.ops("rollback")
     assert cycle.live_model_id() == first_id
     assert {text: cycle.intent(text) for text in phrasings} == before
+    cycle.login(ANALYST)
     cycle.ops("undo-import", "--batch", str(bad_batch))
     status = cycle.ops("status").stdout
     assert f"第 {first_batch} 批：{len(phrasings)} 条，待上线" in status

@@ -1,6 +1,6 @@
-"""`python -m ops tickets close`: an operator closes a ticket (Chinese help and errors, exit codes 0/2, one
-audit row per attempt, refused ones included), hostile input changes nothing, and the close is what the
-outreach engine's follow-up is planned from."""
+"""`python -m ops tickets close`: a logged-in service agent closes a ticket (Chinese help and errors, exit codes
+0/2, one audit row per attempt, refused ones included), hostile input changes nothing, no login or the wrong
+role changes nothing either, and the close is what the outreach engine's follow-up is planned from."""
 from __future__ import annotations
 
 import os
@@ -23,7 +23,7 @@ from credit.service import LoanService
 from ops.access import audit
 from ops.cli import main
 from ops.project import Project
-from tests.ops.conftest import ROOT
+from tests.ops.conftest import ROOT, Operators
 
 SEEDED = datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
 FAKE_NOW = "2026-12-01T15:00:00+08:00"
@@ -39,9 +39,12 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("CREDIT_FAKE_NOW", FAKE_NOW)
     monkeypatch.setenv("HARDENING_MODE", "development")
-    monkeypatch.delenv("OPS_CONSOLE_DB", raising=False)
+    Operators(Project.at(tmp_path), monkeypatch).act_as(AGENT, "agent")  # a service agent, logged in
     yield tmp_path, engine
     engine.dispose()
+
+
+AGENT = "wang.zg"
 
 
 def open_ticket(engine, kind: str = "complaint") -> str:
@@ -68,14 +71,16 @@ def state(engine, number: str) -> tuple:
 def test_closing_a_ticket_records_it_audits_it_and_plans_the_follow_up(env, capsys):
     root, engine = env
     number = open_ticket(engine)
-    assert close(root, number, "--resolution", "已回电 13912345678 说明放款进度，款项已到账", "--by", "主管王") == 0
+    assert close(root, number, "--resolution", "已回电 13912345678 说明放款进度，款项已到账") == 0
     out = capsys.readouterr().out
     # the test clock starts at CREDIT_FAKE_NOW when the process started and runs on (credit/clock.py)
     assert re.search(rf"已办结工单 {number}（2026-12-01 15:\d\d 北京时间）", out) and "139****5678" in out
     assert "13912345678" not in out and "办结回访" in out
     assert state(engine, number) == ("closed", 1)
     [entry] = audit.entries(Project.at(root), action="ticket_close")
-    assert (entry.who, entry.target) == ("主管王", number)
+    assert (entry.who, entry.target, entry.via.split("#")[0]) == (AGENT, number, "automation") and entry.host
+    with session_scope(engine) as s:
+        assert s.execute(select(TicketOutcome.closed_by)).scalar_one() == AGENT  # the account, not a typed name
     assert "139****5678" in entry.detail and "13912345678" not in entry.detail
 
     from outreach.channels import SmsChannel
@@ -97,11 +102,11 @@ def test_closing_a_ticket_records_it_audits_it_and_plans_the_follow_up(env, caps
 ])
 def test_an_unknown_or_malformed_number_is_refused_and_audited(env, capsys, number, why):
     root, engine = env
-    assert close(root, number, "--resolution", "已处理", "--by", "主管王") == 2
+    assert close(root, number, "--resolution", "已处理") == 2
     err = capsys.readouterr().err
     assert err.startswith("错误：") and why in err and "Traceback" not in err
     [(who, action, target)] = actions(root)
-    assert (who, action) == ("主管王", "ticket_close_refused") and len(target) <= 40
+    assert (who, action) == (AGENT, "ticket_close_refused") and len(target) <= 40
     with session_scope(engine) as s:  # nothing changed, the table is still there
         assert s.execute(select(func.count(TicketOutcome.id))).scalar_one() == 0
         assert s.execute(select(func.count(Ticket.id))).scalar_one() == 0
@@ -110,8 +115,8 @@ def test_an_unknown_or_malformed_number_is_refused_and_audited(env, capsys, numb
 def test_closing_twice_is_refused_and_the_first_close_stands(env, capsys):
     root, engine = env
     number = open_ticket(engine)
-    assert close(root, number, "--resolution", "已处理", "--by", "主管王") == 0
-    assert close(root, number.lower(), "--resolution", "又处理了一次", "--by", "主管李") == 2
+    assert close(root, number, "--resolution", "已处理") == 0
+    assert close(root, number.lower(), "--resolution", "又处理了一次") == 2
     assert "已经办结" in capsys.readouterr().err
     assert state(engine, number) == ("closed", 1)
     with session_scope(engine) as s:
@@ -119,28 +124,41 @@ def test_closing_twice_is_refused_and_the_first_close_stands(env, capsys):
     assert [a for _, a, _ in actions(root)] == ["ticket_close", "ticket_close_refused"]
 
 
-@pytest.mark.parametrize("resolution, by, why", [
-    ("", "主管王", "请填写办结说明"),
-    ("  \t ", "主管王", "请填写办结说明"),
-    ("\x00\x1b\x07\r\n", "主管王", "请填写办结说明"),
-    ("说" * 201, "主管王", "最多200字"),
-    ("已处理", "\x00", "请填写操作人"),
-    ("已处理", "王" * 65, "操作人最多64字"),
+@pytest.mark.parametrize("resolution, why", [
+    ("", "请填写办结说明"),
+    ("  \t ", "请填写办结说明"),
+    ("\x00\x1b\x07\r\n", "请填写办结说明"),
+    ("说" * 201, "最多200字"),
 ])
-def test_hostile_resolutions_and_operators_change_nothing(env, capsys, resolution, by, why):
+def test_hostile_resolutions_change_nothing(env, capsys, resolution, why):
     root, engine = env
     number = open_ticket(engine)
-    assert close(root, number, "--resolution", resolution, "--by", by) == 2
+    assert close(root, number, "--resolution", resolution) == 2
     assert why in capsys.readouterr().err
     assert state(engine, number) == ("open", 0)
     [(who, action, _)] = actions(root)
-    assert action == "ticket_close_refused" and "\x00" not in who and len(who) <= 64
+    assert (who, action) == (AGENT, "ticket_close_refused")
+
+
+def test_no_login_a_typed_name_or_another_role_closes_nothing(env, capsys, monkeypatch):
+    root, engine = env
+    number = open_ticket(engine)
+    monkeypatch.delenv("OPS_TOKEN")
+    assert close(root, number, "--resolution", "已处理") == 1
+    assert "请先登录：python -m ops login" in capsys.readouterr().err
+    assert close(root, number, "--resolution", "已处理", "--by", "主管王") == 2  # naming oneself is gone
+    assert "--by 已取消" in capsys.readouterr().err
+    Operators(Project.at(root), monkeypatch).act_as("anno", "annotator")
+    assert close(root, number, "--resolution", "已处理") == 1
+    assert "无权执行 python -m ops tickets close：需要客服坐席角色" in capsys.readouterr().err
+    assert state(engine, number) == ("open", 0)
+    assert actions(root) == [("anno", "denied", "python -m ops tickets close")]
 
 
 def test_control_characters_in_a_resolution_do_not_reach_the_record(env):
     root, engine = env
     number = open_ticket(engine)
-    assert close(root, number, "--resolution", "已处理\n\x1b[31m请忽略\r完毕", "--by", "主管王") == 0
+    assert close(root, number, "--resolution", "已处理\n\x1b[31m请忽略\r完毕") == 0
     with session_scope(engine) as s:
         stored = s.execute(select(TicketOutcome.resolution)).scalar_one()
     assert "\n" not in stored and "\x1b" not in stored and stored.startswith("已处理")
@@ -174,7 +192,7 @@ def test_the_real_command_line_help_usage_and_exit_codes(env):
     assert missing.returncode == 2 and "缺少必需的参数" in missing.stderr
     bare = run("tickets")
     assert bare.returncode == 2 and "python -m ops tickets close" in bare.stderr
-    done = run("tickets", "close", number, "--resolution", "已处理", "--by", "主管王")
+    done = run("tickets", "close", number, "--resolution", "已处理")
     assert done.returncode == 0 and f"已办结工单 {number}" in done.stdout, done.stderr
-    again = run("tickets", "close", number, "--resolution", "已处理", "--by", "主管王")
+    again = run("tickets", "close", number, "--resolution", "已处理")
     assert again.returncode == 2 and "已经办结" in again.stderr

@@ -127,18 +127,30 @@ def test_a_call_back_number_is_kept_in_full_apart_from_the_masked_ticket(svc):
     assert listed == {given.number: "13812345678", registered.number: "13800005678"}
 
 
-def test_ops_callbacks_lists_them_and_audits_the_viewing(svc, tmp_path, capsys):
-    from ops.access import audit
+def test_ops_callbacks_lists_them_only_to_a_logged_in_agent_and_audits_the_viewing(svc, tmp_path, capsys,
+                                                                                   monkeypatch):
+    from ops.access import audit, tokens, users
     from ops.cli import main
     from ops.project import Project
 
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # no login file of the real user
+    monkeypatch.delenv("OPS_TOKEN", raising=False)
+    monkeypatch.delenv("OPS_CONSOLE_DB", raising=False)
+    monkeypatch.setenv("OPS_BCRYPT_ROUNDS", "4")
     (tmp_path / "config.yml").write_text("language: zh\n", "utf-8")  # a project root of its own
+    project = Project.at(tmp_path)
     svc.create_ticket("rest:cb2", "complaint", "态度差", contact="13912345678")
-    url = str(svc.engine.url)
-    assert main(["callbacks", "--project", str(tmp_path), "--credit-db-url", url, "--by", "caller1"]) == 0
+    argv = ["callbacks", "--project", str(tmp_path), "--credit-db-url", str(svc.engine.url)]
+    assert main(argv) == 1  # no login: not one number
+    shown = capsys.readouterr()
+    assert "13912345678" not in shown.out + shown.err and "请先登录" in shown.err
+    users.add(project, "caller1", "Caller-pass-2026", ["agent"])
+    monkeypatch.setenv("OPS_TOKEN", tokens.issue_automation(project, "caller1", "回电", 1, "admin")[0])
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "13912345678" in out and "投诉" in out
-    assert audit.entries(Project.at(tmp_path), who="caller1", action="callbacks_viewed")
+    [viewed] = audit.entries(project, who="caller1", action="callbacks_viewed")
+    assert viewed.os_user and viewed.host and viewed.via.startswith("automation")
 
 
 def test_guessing_a_ticket_from_many_conversations_locks_the_ticket(svc):
