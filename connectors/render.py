@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Sequence
 
-from connectors.speech import to_speech
+from credit.text.speech import to_speech
 
 __all__ = [
     "MAIN_MENU",

@@ -35,7 +35,7 @@ from connectors import ids
 from connectors.ivr import signature as ivr_signature
 from connectors.ivr.config import IvrSettings
 from connectors.ivr.schema import ssml
-from connectors.speech import to_speech
+from credit.text.speech import to_speech
 from connectors.twilio_zh.config import TwilioSettings
 from credit.catalogue.loader import Catalogue, load_catalogue
 from credit.clock import now as clock_now

@@ -22,7 +22,7 @@ from typing import Dict, Iterator, List, Tuple
 import pytest
 from sqlalchemy import select
 
-from connectors.speech import to_speech
+from credit.text.speech import to_speech
 from credit.catalogue.loader import load_catalogue
 from credit.db.engine import get_engine, session_scope
 from credit.db.loans import Application, Customer, Loan, LoanInstallment
