@@ -28,6 +28,7 @@ _CORNER = re.compile(r"[「」『』〔〕]")
 _SIMPLE_INTEREST = re.compile(r"\s*[（(]\s*单利\s*[）)]\s*")
 _BRACKETED = re.compile(r"[（(]([^（）()]*)[）)]")
 _STRAY_BRACKET = re.compile(r"[（）()]")
+_LIST_SLASH = re.compile(r"(?<=[0-9])\s*[/／]\s*(?=[0-9])")
 # public service numbers, read as digits (not 一百一十) when they are a number to call
 _SERVICE_NUMBER = re.compile(r"(?<![0-9.,])(96110|12315|12378|12363|110|119|120|122)"
                              r"(?![0-9.,%％]|\s*(?:元|万|期|天|个|笔|次|人|分|岁|月|年|号|日|倍|项|条|家|位|周|小时))")
@@ -67,6 +68,7 @@ def for_the_ear(text: str) -> str:
         if not count:
             break
     text = _STRAY_BRACKET.sub("", text)
+    text = _LIST_SLASH.sub("、", text)  # 3/6/12个月 -> 3、6、12个月
     text = text.replace("÷", "除以").replace("×", "乘以").replace("／", "或")
     text = _SERVICE_NUMBER.sub(lambda m: "".join(_DIGITS_YAO[int(d)] for d in m.group(1)), text)
     return text
