@@ -61,11 +61,13 @@ def _previous_turn_menu(tracker: Tracker) -> Optional[Dict[str, Any]]:
     return None
 
 
-def serve_pending(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+def serve_pending(dispatcher: CollectingDispatcher, tracker: Tracker, product_only: bool = False
+                  ) -> Optional[List[EventType]]:
     """"按1" / "好的" / a product chosen, answering the spoken turn just heard: its next point (or the answer
-    for the chosen product).  None when the latest turn offered nothing of the kind."""
+    for the chosen product).  None when the latest turn offered nothing of the kind (``product_only``: unless
+    it asked which product)."""
     state = _previous_turn_menu(tracker)
-    if not pending(state):
+    if not pending(state) or (product_only and state.get("ask") != "product"):
         return None
     assert state is not None
     turn: Optional[Turn] = None

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Mapping, Optional
 
 from sqlalchemy import func, select
 
@@ -32,6 +32,7 @@ from credit.db.outreach import ContactPoint
 from credit.db.sms import RulesSms
 from credit.errors import NotFound, RateLimited, ServiceUnavailable
 from credit.replies import Reply
+from credit.sms.common import SmsConfigError
 from credit.sms.gateway import SmsGateway
 from credit.store import Store
 from credit.text.masking import mask_phone
@@ -88,6 +89,12 @@ class RulesSmsSender:
 
     def __init__(self, store: Store, verifier: Verifier, sms: SmsGateway) -> None:
         self.store, self.verifier, self.sms = store, verifier, sms
+        templates = getattr(sms, "templates", None)  # a template-only vendor: every rules kind registered
+        if isinstance(templates, Mapping):
+            missing = [sms_kind(k) for k in RULE_KINDS if sms_kind(k) not in templates]
+            if missing:
+                raise SmsConfigError(f"短信模板文件缺少规则短信的模板：{', '.join(missing)} / "
+                                     f"SMS templates missing for: {', '.join(missing)}")
 
     def registered_mobile(self, sender_id: str, application_id: str) -> str:
         """The verified registered mobile (full number) of the application this sender is verified for;

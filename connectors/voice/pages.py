@@ -66,6 +66,11 @@ def wants_more(text: str) -> bool:
     return bool(_CONTINUE.match(unicodedata.normalize("NFKC", text or "").strip()))
 
 
+def _names(bare: str, words: str) -> bool:
+    """A short answer that is about these words: it says them with little else, or is a part of them."""
+    return bool(words) and ((words in bare and len(bare) <= len(words) + 4) or (len(bare) >= 2 and bare in words))
+
+
 def spoken_choice(text: str, menu: Dict[str, str], cues: Dict[str, List[str]]) -> Optional[str]:
     """The key of the menu option a short spoken answer names (a digit or one option's words), else None."""
     text = unicodedata.normalize("NFKC", text or "").strip()
@@ -78,8 +83,7 @@ def spoken_choice(text: str, menu: Dict[str, str], cues: Dict[str, List[str]]) -
     bare = _FILLER.sub("", text)
     if not bare:
         return None
-    named = [d for d, words in cues.items() if d in menu and any(w and (w in text or (len(bare) >= 2 and bare in w))
-                                                                  for w in words)]
+    named = [d for d, words in cues.items() if d in menu and any(_names(bare, w) for w in words)]
     return named[0] if len(named) == 1 else None
 
 
