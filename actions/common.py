@@ -80,7 +80,8 @@ def reads_aloud(tracker: Tracker) -> bool:
     most likely listens to the reply too: issue 28).  These get the voice forms (credit/voice)."""
     if is_voice(tracker):
         return True
-    metadata = tracker.latest_message.get("metadata") or {}
+    # the message's metadata; at a session's start (before the message is in the tracker) the session's
+    metadata = (tracker.latest_message or {}).get("metadata") or tracker.get_slot("session_started_metadata") or {}
     wechat = metadata.get("wechat") if isinstance(metadata, dict) else None
     return channel_of(tracker) == "wx" and isinstance(wechat, dict) and wechat.get("kind") == "voice"
 

@@ -13,17 +13,30 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import as_int, catalogue, latest_entity, voice_menus
+from actions.common import as_int, catalogue, latest_entity, service, voice_menus
 from credit.answers import explain, lender_replies
+from credit.errors import ServiceError
 from credit.voice import generic, kinds, money
 from credit.voice.turns import Ask, Turn, VoiceForm, next_turn, pending
 
 
 def ask_of(tracker: Tracker, lenders: Optional[List[str]] = None, amount: Any = None, term: Any = None) -> Ask:
-    """The caller's words, the product in context (named now, or earlier in this conversation) and figures."""
-    product = latest_entity(tracker, "product") or tracker.get_slot("product")
+    """The caller's words, the product in context (named now or earlier in this conversation, else that of the
+    application the caller was verified for) and figures."""
+    product = latest_entity(tracker, "product") or tracker.get_slot("product") or own_product(tracker)
     lead = lender_replies.not_us_note(catalogue(), lenders or [], voice=True)
     return Ask(tracker.latest_message.get("text") or "", product, as_int(amount), as_int(term), lead)
+
+
+def own_product(tracker: Tracker) -> Optional[str]:
+    """The product of the application this caller was verified for (still verified), if any."""
+    app_id = tracker.get_slot("verified_application")
+    if not app_id:
+        return None
+    try:
+        return service().get_progress(tracker.sender_id, app_id).product
+    except ServiceError:  # the verification expired, or the database is away: ask which product instead
+        return None
 
 
 def rate_form(tracker: Tracker, ask: Ask) -> VoiceForm:

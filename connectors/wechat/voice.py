@@ -38,7 +38,8 @@ def render_wechat_voice(messages: Iterable[Dict[str, Any]]) -> tuple[WeChatRende
         if text:
             texts.append(text)
     rendering.handoff = handoff_of(messages)
-    rendering.texts = pack_texts(texts)
+    # one message each (a notice, then the answer): each within a turn's budget, never packed together
+    rendering.texts = [piece for text in texts for piece in pack_texts([text])]
     return rendering, cues
 
 

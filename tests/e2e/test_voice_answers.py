@@ -154,9 +154,11 @@ def test_a_wechat_voice_message_gets_the_spoken_form_with_keys_to_reply(stack) -
         return w.open_reply(post(request.url(stack.rasa_url), request.body, {"Content-Type": "text/xml"}).text
                             )["Content"]
 
+    text = w.plain_request(w.text_xml(openid, "你好"))  # the conversation (and its privacy notice) first
+    post(text.url(stack.rasa_url), text.body, {"Content-Type": "text/xml"})
     first = voice("随心借提前还款要手续费吗")
     assert first.startswith("随心借提前还款") and "请回复1或直接说" in first
     assert len(first) <= SPOKEN_LIMIT and not TTS_HOSTILE.search(first)
     detail = voice("一")  # the key said
     assert detail.startswith("提前还款时，利息只计算到提前还款当日")
-    assert user_texts(stack, f"wx:{openid}") == ["随心借提前还款要手续费吗", "/affirm"]
+    assert user_texts(stack, f"wx:{openid}") == ["你好", "随心借提前还款要手续费吗", "/affirm"]

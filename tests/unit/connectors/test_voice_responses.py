@@ -134,3 +134,9 @@ def test_a_wechat_voice_message_is_answered_in_spoken_words_with_keys_to_reply()
     assert not TTS_HOSTILE.search(reply) and len(reply) <= SPOKEN_LIMIT
     assert rendering.menu["1"] == "/affirm" and voice_choice("一。", rendering.menu, cues) == "/affirm"
     assert voice_choice("想听利息怎么算", rendering.menu, cues) == "/affirm"
+
+
+def test_a_notice_and_the_answer_to_a_voice_message_go_as_two_messages() -> None:
+    turn = first_turn(kinds.build(CAT, "overdue", Ask("逾期了会怎么样")), "逾期了会怎么样")
+    rendering, _ = render_wechat_voice([{"text": PRIVACY_NOTICE_VOICE}, {"text": turn.text, "buttons": turn.buttons}])
+    assert len(rendering.texts) == 2 and all(len(t) <= SPOKEN_LIMIT for t in rendering.texts)
