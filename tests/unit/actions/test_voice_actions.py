@@ -129,7 +129,8 @@ def test_rules_by_sms_check_the_caller_then_ask_then_send_to_the_registered_mobi
     messages, events = run(ActionSmsDetails(), tracker("/request_sms_details", "request_sms_details",
                                                        before=history))
     slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-    assert slots["next_step"] == "loan_form" and slots["loan_operation"] == "sms_details" and "核实" in messages[0]["text"]
+    assert slots["next_step"] == "loan_form" and slots["loan_operation"] == "sms_details"
+    assert "核实" in messages[0]["text"]
     required = asyncio.run(ValidateLoanForm().required_slots(
         ["application_id", "id_last4", "otp_code"], CollectingDispatcher(),
         tracker("5678", "inform", slots={"loan_operation": "sms_details"}), DOMAIN))
