@@ -17,6 +17,8 @@ from credit.catalogue.loader import Catalogue, load_catalogue
 from credit.db.engine import get_engine, init_db
 from credit.errors import ServiceUnavailable
 from credit.service import LoanService
+from credit.voice import generic as voice_generic
+from credit.voice.turns import MENU_TYPE, VoiceForm, first_turn
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,36 @@ def is_voice(tracker: Tracker) -> bool:
     return channel_of(tracker) in VOICE_CHANNELS
 
 
+def reads_aloud(tracker: Tracker) -> bool:
+    """The answer is heard rather than read: a phone call, or a WeChat voice message (its sender speaks, and
+    most likely listens to the reply too: issue 28).  These get the voice forms (credit/voice)."""
+    if is_voice(tracker):
+        return True
+    # the message's metadata; at a session's start (before the message is in the tracker) the session's
+    metadata = (tracker.latest_message or {}).get("metadata") or tracker.get_slot("session_started_metadata") or {}
+    wechat = metadata.get("wechat") if isinstance(metadata, dict) else None
+    return channel_of(tracker) == "wx" and isinstance(wechat, dict) and wechat.get("kind") == "voice"
+
+
+def voice_menus(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The voice-menu states of this conversation's bot messages, newest first (credit/voice/turns.py)."""
+    menus = []
+    for event in reversed(tracker.events):
+        custom = (event.get("data") or {}).get("custom") if event.get("event") == "bot" else None
+        if isinstance(custom, dict) and custom.get("type") == MENU_TYPE:
+            menus.append(custom)
+    return menus
+
+
+def speak(dispatcher: CollectingDispatcher, form: VoiceForm, tracker: Tracker, focus: Optional[str] = None) -> None:
+    """The first turn of ``form``: the point the caller's words ask for (points heard in the latest answer of
+    the same kind are not said again), then the next point offered; the state rides on the message."""
+    latest = next(iter(voice_menus(tracker)), None)
+    heard = list(latest.get("heard") or []) if latest and latest.get("kind") == form.kind else []
+    turn = first_turn(form, tracker.latest_message.get("text") or "", heard, focus)
+    dispatcher.utter_message(text=turn.text, buttons=turn.buttons or None, json_message=turn.state)
+
+
 def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
     return next(tracker.get_latest_entity_values(name), None)
 
@@ -110,6 +142,9 @@ def polite_on_failure(func: Handler) -> Handler:
 def say(dispatcher: CollectingDispatcher, reply: Any, tracker: Optional[Tracker] = None) -> None:
     """Send a `credit.answers.texts.Reply` (text plus optional buttons).  With ``tracker``, an answer block
     never repeats what this conversation already got word for word (credit/answers/repeats.py)."""
+    if tracker is not None and reads_aloud(tracker):  # heard, not read: the reply in spoken points
+        speak(dispatcher, voice_generic.from_text("answer", reply.text, reply.buttons), tracker)
+        return
     text = reply.text
     if tracker is not None:
         earlier = [e.get("text") or "" for e in tracker.events if e.get("event") == "bot"]
@@ -128,6 +163,8 @@ def as_int(value: Any) -> Optional[int]:
 
 def follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """One gentle follow-up after a resolved question, not again while the last one is recent."""
+    if reads_aloud(tracker):  # a spoken answer already ends with what can come next
+        return
     recent = [e for e in tracker.events if e.get("event") == "bot"][-4:]
     if not any((e.get("metadata") or {}).get("utter_action") == "utter_follow_up" for e in recent):
         dispatcher.utter_message(response="utter_follow_up")

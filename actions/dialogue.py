@@ -13,6 +13,9 @@ from actions.handoff import hand_off
 from actions.loan_ops import prepare_loan_form
 from actions.needs import start_need_discovery
 from actions.outreach import reply_to_followup
+from actions.sms import OPERATION as SMS_OPERATION
+from actions.sms import send_rules
+from actions.voice import serve_pending
 from credit.answers import texts as answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
@@ -61,8 +64,13 @@ class ActionAcceptOffer(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        served = serve_pending(dispatcher, tracker)  # "按1": the next point of the spoken answer just heard
+        if served is not None:
+            return [*served, NEXT_NONE]  # the answer's own offer stays for after its last point
         offer = tracker.get_slot("offer")
         events: List[EventType] = [SlotSet("offer", None)]
+        if offer == SMS_OPERATION:
+            return events + send_rules(dispatcher, tracker) + [NEXT_NONE]
         if offer == "progress_check":
             return events + [SlotSet("application_id", None), SlotSet("id_last4", None),
                              SlotSet("verify_status", None), SlotSet("next_step", "progress_form")]
@@ -113,6 +121,10 @@ class ActionHandleInform(Action):
         followup = reply_to_followup(dispatcher, tracker)  # "4分" answering a closed ticket's follow-up
         if followup is not None:
             return followup + [NEXT_NONE]
+        if latest_entity(tracker, "product"):  # "安家分期" answering "which product?" of a spoken answer
+            served = serve_pending(dispatcher, tracker, product_only=True)
+            if served is not None:
+                return [*served, NEXT_NONE]
         if latest_entity(tracker, "application_id") or latest_entity(tracker, "ticket_number"):
             return [SlotSet("id_last4", None), SlotSet("verify_status", None), SlotSet("ticket_check", None),
                     SlotSet("next_step", "progress_form")]

@@ -8,9 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import INTENT_LABELS, catalogue, channel_of, polite_on_failure, service
+from actions.common import INTENT_LABELS, catalogue, channel_of, is_voice, polite_on_failure, service
 from credit.answers import texts as answers
 from credit.text.masking import mask_pii
+from credit.voice import service as voice_service
 
 QUEUE_BY_INTENT = {"complain": "complaint", "report_fraud": "fraud", "ask_overdue": "collections"}
 
@@ -49,7 +50,11 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
     now = svc.now()
     open_now = catalogue().hotline.is_open(now)
     can_call_back = not open_now and bool(tracker.get_slot("verified_application"))
-    dispatcher.utter_message(text=answers.handoff_message(catalogue(), now, can_call_back))
+    if is_voice(tracker):  # said before the call is put through: short, nothing to key (credit/voice)
+        can_call_back = False
+        dispatcher.utter_message(text=voice_service.handoff(catalogue(), now).points[0].text)
+    else:
+        dispatcher.utter_message(text=answers.handoff_message(catalogue(), now, can_call_back))
     dispatcher.utter_message(json_message={"type": "handoff", "queue": queue, "summary": summary,
                                            "agents_available": open_now})
     return [SlotSet("offer", "callback" if can_call_back else None)]

@@ -11,12 +11,24 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import catalogue, channel_of, other_lenders_named, polite_on_failure, say, service
+from actions.common import (
+    catalogue,
+    channel_of,
+    other_lenders_named,
+    polite_on_failure,
+    reads_aloud,
+    say,
+    service,
+    speak,
+)
+from actions.sms import OPERATION as SMS_OPERATION
+from actions.sms import ask_consent
 from actions.validation_base import CreditFormValidation
 from credit.answers import lender_replies
 from credit.answers import texts as answers
 from credit.errors import RateLimited, ServiceUnavailable
 from credit.text.numbers import extract_otp
+from credit.voice import service as voice_service
 
 OPERATION_BY_INTENT = {
     "cancel_loan": "cancel",
@@ -47,6 +59,8 @@ class ValidateLoanForm(CreditFormValidation):
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
         if tracker.get_slot("verify_status") in ("locked", "unavailable", "otp_locked"):
             return []
+        if tracker.get_slot("loan_operation") == SMS_OPERATION:  # rules to the number on file: no SMS code
+            return [s for s in domain_slots if s != "otp_code"]
         app_id = tracker.get_slot("application_id")
         if tracker.get_slot("verify_status") == "ok" and app_id and tracker.get_slot("otp_code") != "verified":
             try:
@@ -151,10 +165,20 @@ class ActionLoanOperation(Action):
         elif operation == "settlement":
             say(dispatcher, answers.settlement_answer(
                 catalogue(), svc.request_settlement_certificate(tracker.sender_id, app_id)))
+        elif operation == SMS_OPERATION:  # verified: which rules to which number, and a yes first
+            return RESET_LOAN_FORM + [SlotSet("verified_application", app_id),
+                                      *ask_consent(dispatcher, tracker, app_id)]
         elif operation == "prepay_calc":
             loan = svc.get_loan_details(tracker.sender_id, app_id)
-            say(dispatcher, answers.loan_prepayment_answer(catalogue(), loan))
+            if reads_aloud(tracker):
+                speak(dispatcher, voice_service.loan_prepayment(catalogue(), loan), tracker)
+            else:
+                say(dispatcher, answers.loan_prepayment_answer(catalogue(), loan))
         else:
-            say(dispatcher, answers.loan_details_answer(catalogue(), svc.get_loan_details(tracker.sender_id, app_id)))
+            loan = svc.get_loan_details(tracker.sender_id, app_id)
+            if reads_aloud(tracker):
+                speak(dispatcher, voice_service.loan_details(catalogue(), loan), tracker)
+            else:
+                say(dispatcher, answers.loan_details_answer(catalogue(), loan))
         keep = [SlotSet("verified_application", app_id)] if status == "ok" else []
         return RESET_LOAN_FORM + keep

@@ -11,13 +11,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import as_int, catalogue, is_voice, latest_entity, polite_on_failure, say
+from actions.common import as_int, catalogue, is_voice, latest_entity, polite_on_failure, reads_aloud, say, speak
 from credit.catalogue.needs import SKIPPED, asks_conditions, wants_to_borrow
 from credit.compliance import PRIVACY_NOTICE
 from credit.needs.answers import recommendation
 from credit.needs.figures import parse_income, parse_monthly_debt
 from credit.needs.matching import Need
 from credit.text.numbers import parse_amount, parse_term
+from credit.voice import money as voice_money
 
 NEED_SLOTS = ("purpose", "amount", "term", "income", "monthly_debt")
 NO_DEBT = re.compile(r"^(?:没有|没|无|零|0|不欠|没欠|都没有|没有了|没有贷款|没有负债|没有别的|一分都没有)"
@@ -201,5 +202,8 @@ class ActionRecommendProducts(Action):
             dispatcher.utter_message(response="utter_anything_else")
             # nothing of a need they took back is kept: a later one is asked afresh
             return [SlotSet("requested_slot", None), *[SlotSet(slot, None) for slot in NEED_SLOTS]]
-        say(dispatcher, recommendation(catalogue(), need_of(tracker), voice=is_voice(tracker)), tracker)
+        if reads_aloud(tracker):  # heard: the product and its rate first, the example and materials offered
+            speak(dispatcher, voice_money.recommendation(catalogue(), need_of(tracker)), tracker)
+        else:
+            say(dispatcher, recommendation(catalogue(), need_of(tracker), voice=is_voice(tracker)), tracker)
         return [SlotSet("requested_slot", None)]

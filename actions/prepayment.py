@@ -7,11 +7,24 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import as_int, catalogue, latest_entity, other_lenders_named, polite_on_failure, say, service
+from actions.common import (
+    as_int,
+    catalogue,
+    latest_entity,
+    other_lenders_named,
+    polite_on_failure,
+    reads_aloud,
+    say,
+    service,
+    speak,
+)
 from actions.loan_ops import strong_already
 from actions.outreach import reply_to_notice
+from actions.voice import ask_of
 from credit.answers import lender_replies
 from credit.answers import texts as answers
+from credit.voice import rules as voice_rules
+from credit.voice import service as voice_service
 
 
 class ActionPrepaymentInfo(Action):
@@ -28,11 +41,18 @@ class ActionPrepaymentInfo(Action):
         if app_id and strong_already(tracker, app_id):
             # verified (with the SMS code) in this conversation: the payoff of THEIR loan, not the rules
             loan = service().get_loan_details(tracker.sender_id, app_id)
-            say(dispatcher, answers.loan_prepayment_answer(catalogue(), loan), tracker)
+            if reads_aloud(tracker):
+                speak(dispatcher, voice_service.loan_prepayment(catalogue(), loan), tracker)
+            else:
+                say(dispatcher, answers.loan_prepayment_answer(catalogue(), loan), tracker)
             return [SlotSet("offer", None)]
         product = latest_entity(tracker, "product") or tracker.get_slot("product")
         amount = as_int(latest_entity(tracker, "amount"))
         term = as_int(latest_entity(tracker, "term"))
+        if reads_aloud(tracker):  # heard: the point asked for first, the product in context only
+            speak(dispatcher, voice_rules.prepayment(catalogue(), ask_of(tracker, other_lenders_named(tracker),
+                                                                          amount, term)), tracker)
+            return [SlotSet("offer", "prepay_calc")]
         reply = answers.prepayment_answer(catalogue(), product, amount, term)
         say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker)), tracker)
         # offer to compute on the customer's own loan (needs the stronger check)

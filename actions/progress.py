@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import catalogue, channel_of, follow_up, polite_on_failure, say, service
+from actions.common import catalogue, channel_of, follow_up, polite_on_failure, reads_aloud, say, service, speak
 from actions.handoff import QUEUE_BY_INTENT
 from actions.validation_base import CreditFormValidation
 from credit.answers import texts as answers
@@ -20,6 +20,7 @@ from credit.errors import ServiceUnavailable
 from credit.text.numbers import extract_id_last4, extract_phone_last4
 from credit.tickets.answers import asks_about_ticket, is_overdue, ticket_line, tickets_answer
 from credit.views import TicketView
+from credit.voice import service as voice_service
 
 RESET_IDENTITY = [SlotSet("application_id", None), SlotSet("id_last4", None), SlotSet("verify_status", None),
                   SlotSet("ticket_number", None), SlotSet("ticket_check", None)]
@@ -89,7 +90,10 @@ class ActionCheckProgress(Action):
             self._tickets(dispatcher, tracker, number)
         elif status == "ok" and app_id:
             view = service().get_progress(tracker.sender_id, app_id)
-            say(dispatcher, answers.progress_answer(view))
+            if reads_aloud(tracker):
+                speak(dispatcher, voice_service.progress(catalogue(), view), tracker)
+            else:
+                say(dispatcher, answers.progress_answer(view))
             follow_up(dispatcher, tracker)
         else:
             dispatcher.utter_message(response="utter_service_unavailable")

@@ -7,7 +7,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import as_int, catalogue, is_voice, latest_entity, other_lenders_named, polite_on_failure, say
+from actions.common import (
+    as_int,
+    catalogue,
+    is_voice,
+    latest_entity,
+    other_lenders_named,
+    polite_on_failure,
+    reads_aloud,
+    say,
+    speak,
+)
+from actions.voice import ask_of, rate_form
 from credit.answers import explain, lender_replies
 from credit.answers import texts as answers
 
@@ -23,6 +34,9 @@ class ActionQuoteRate(Action):
         amount = latest_entity(tracker, "amount") or tracker.get_slot("amount")
         term = latest_entity(tracker, "term") or tracker.get_slot("term")
         product = latest_entity(tracker, "product") or tracker.get_slot("product")
+        if reads_aloud(tracker):  # heard: the voice form (credit/voice)
+            speak(dispatcher, rate_form(tracker, ask_of(tracker, other_lenders_named(tracker), amount, term)), tracker)
+            return [SlotSet("offer", None)]
         voice = is_voice(tracker)
         text = tracker.latest_message.get("text") or ""
         explained = explain.explanation_answer(catalogue(), text, as_int(amount), as_int(term))

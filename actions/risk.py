@@ -11,9 +11,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, polite_on_failure, say, service
+from actions.common import catalogue, polite_on_failure, reads_aloud, say, service, speak
 from credit.answers import texts as answers
 from credit.catalogue.risk_signals import Finding
+from credit.voice import service as voice_service
 
 # the customer raised something that sounds like a scam: then (only then) the warning goes with it
 FRAUD_HINTS = re.compile(r"包装|内部|渠道|中介|先交|保证金|手续费|解冻|刷流水|代办|加急费|好处费")
@@ -37,6 +38,10 @@ class ActionUrgentNeed(Action):
             dispatcher.utter_message(text=f"{pressing.reply}{scam}\n{pressing.question}")
             return [SlotSet("offer", None), SlotSet("risk_noted", noted + [pressing.code])]
         service().record_risk_event(tracker.sender_id, "urgent_need", text)
+        if reads_aloud(tracker):
+            speak(dispatcher, voice_service.urgent_need(catalogue(), bool(FRAUD_HINTS.search(text)),
+                                                        answers.FAST_LANE_SCAM), tracker)
+            return [SlotSet("offer", None)]
         say(dispatcher, answers.urgent_need_answer(catalogue(), fraud_mentioned=bool(FRAUD_HINTS.search(text))),
             tracker)
         return [SlotSet("offer", None)]
@@ -56,7 +61,10 @@ class ActionReportFraud(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         service().record_risk_event(tracker.sender_id, "fraud_report", tracker.latest_message.get("text") or "")
-        say(dispatcher, answers.fraud_answer(catalogue()), tracker)
+        if reads_aloud(tracker):
+            speak(dispatcher, voice_service.fraud(catalogue()), tracker)
+        else:
+            say(dispatcher, answers.fraud_answer(catalogue()), tracker)
         return [SlotSet("offer", "handoff")]
 
 

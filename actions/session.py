@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import is_voice
+from actions.common import reads_aloud
 from credit.compliance import PRIVACY_NOTICE_SHORT, PRIVACY_NOTICE_VOICE
 from credit.session_carry import SESSION_METADATA_SLOT, carry_over, reason_of, started_by_customer
 
@@ -32,7 +32,7 @@ class ActionSessionStart(Action):
             carry_all=bool((domain.get("session_config") or {}).get("carry_over_slots_to_new_session")),
             by_customer=started_by_customer(metadata))
         if carry.privacy_notice:
-            dispatcher.utter_message(text=PRIVACY_NOTICE_VOICE if is_voice(tracker) else PRIVACY_NOTICE_SHORT)
+            dispatcher.utter_message(text=PRIVACY_NOTICE_VOICE if reads_aloud(tracker) else PRIVACY_NOTICE_SHORT)
         events: List[EventType] = [SessionStarted()]
         events += [SlotSet(name, value) for name, value in carry.slots.items()]
         if carry.active_loop:

@@ -7,13 +7,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
+from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, reads_aloud, say, speak
 from actions.needs import privacy_before_personal_data, start_need_discovery, starts_need_discovery
 from actions.outreach import reply_to_notice
 from actions.risk import note_risk_signals
+from actions.voice import ask_of, topic_form
 from credit.answers import explain, lender_replies
 from credit.answers import texts as answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
+from credit.voice import service as voice_service
 
 # topics where a risk signal IS the question ("负债高能申请吗"): its answer replaces the generic one
 RISK_ANSWERS_INSTEAD = ("ask_eligibility", "ask_loan_limit")
@@ -47,9 +49,18 @@ def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
         noted = [*noted, *privacy_before_personal_data(dispatcher, tracker)]
     if findings and intent in RISK_ANSWERS_INSTEAD:
         # "刚换工作能借吗": the honest answer about that, not the generic conditions list
-        say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
+        if reads_aloud(tracker):
+            speak(dispatcher, voice_service.risk_signals(catalogue(), findings), tracker)
+        else:
+            say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
         return [SlotSet("offer", None), *noted]
     text = tracker.latest_message.get("text") or ""
+    form = topic_form(intent, ask_of(tracker, other_lenders_named(tracker))) if reads_aloud(tracker) else None
+    if form is not None:  # heard: the point asked for first (credit/voice)
+        speak(dispatcher, form, tracker)
+        if findings:
+            speak(dispatcher, voice_service.risk_signals(catalogue(), findings), tracker)
+        return [SlotSet("offer", OFFERS.get(intent)), *noted]
     reply = explain.explanation_answer(catalogue(), text) or answers.topic_answer(catalogue(), intent, text)
     say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker),
                                                voice=is_voice(tracker)), tracker)

@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Sequence
 
-from connectors.speech import to_speech
+from credit.text.speech import to_speech
+from credit.voice.menu import PRESS, menu_prompt
 
 __all__ = [
     "MAIN_MENU",
@@ -51,6 +52,8 @@ class MenuOption:
     digit: str
     label: str
     payload: str
+    say_it: bool = False  # "想听…，请按1或直接说" (credit/voice/menu.py)
+    cues: tuple[str, ...] = ()  # short speech that names this option
 
 
 # The one DTMF / numbered main menu shared by all channels.
@@ -82,6 +85,7 @@ class VoiceRendering:
     prompts: List[str] = field(default_factory=list)  # spoken text, one per bot message
     menu: Dict[str, str] = field(default_factory=dict)  # digit -> payload of the latest buttons
     menu_prompt: str = ""  # "查询进度请按2，..." (already part of prompts)
+    cues: Dict[str, List[str]] = field(default_factory=dict)  # digit -> short speech naming that option
     handoff: Handoff | None = None
     end_call: bool = False
 
@@ -112,9 +116,15 @@ def assign_digits(buttons: Iterable[Dict[str, Any]]) -> List[MenuOption]:
     used = set()
     fixed: Dict[int, MenuOption] = {}
 
+    def option(index: int, digit: str, label: str) -> MenuOption:
+        button = buttons[index]
+        cues = button.get("cues")
+        cues = tuple(str(c) for c in cues if isinstance(c, str) and c) if isinstance(cues, list) else ()
+        return MenuOption(digit, label, button_payload(button), button.get("say_it") is True, cues)
+
     def take(index: int, digit: str, label: str) -> None:
         used.add(digit)
-        fixed[index] = MenuOption(digit, label, button_payload(buttons[index]))
+        fixed[index] = option(index, digit, label)
 
     for index, button in enumerate(buttons):
         key = _explicit_key(button)
@@ -130,7 +140,7 @@ def assign_digits(buttons: Iterable[Dict[str, Any]]) -> List[MenuOption]:
         if index in fixed:
             options.append(fixed[index])
         elif free:
-            options.append(MenuOption(free.pop(0), str(button.get("title") or ""), button_payload(button)))
+            options.append(option(index, free.pop(0), str(button.get("title") or "")))
     return options
 
 
@@ -147,9 +157,9 @@ def numbered_options_text(options: Iterable[MenuOption]) -> str:
     return "回复数字即可选择：\n" + "\n".join(lines) if lines else ""
 
 
-def dtmf_menu_prompt(options: Iterable[MenuOption]) -> str:
-    parts = [f"{o.label}请按{o.digit}" for o in _sorted(options)]
-    return ("，".join(parts) + "。") if parts else ""
+def dtmf_menu_prompt(options: Iterable[MenuOption], verb: str = PRESS) -> str:
+    """The spoken key menu, in the one wording the voice forms measure (credit/voice/menu.py)."""
+    return menu_prompt(((o.digit, o.label, o.say_it) for o in options), verb)
 
 
 # --- splitting ----------------------------------------------------------------------
@@ -268,6 +278,7 @@ def render_voice(messages: Iterable[Dict[str, Any]]) -> VoiceRendering:
         if buttons:
             options = assign_digits(buttons)
             rendering.menu = {o.digit: o.payload for o in options}
+            rendering.cues = {o.digit: [*o.cues, o.label] for o in options if o.cues or len(o.label) <= 6}
             rendering.menu_prompt = to_speech(dtmf_menu_prompt(options))
             spoken = "".join(p for p in (spoken, rendering.menu_prompt) if p)
         if spoken:

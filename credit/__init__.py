@@ -10,6 +10,7 @@ Rasa, the channels, ``ops``, the harness or the tests.  The packages are domains
 - ``credit.tickets``, ``credit.needs``, ``credit.sms``: tickets and complaints, need discovery, the SMS gateway.
 - ``credit.answers``: the reply texts built from the catalogue and the service views.
 - ``credit.outreach``: what a conversation that answers an outreach notice is about, and its replies.
+- ``credit.voice``: the answers written for the ear (phone calls, WeChat voice messages), from the same facts.
 
 The core stays here at the package root, because it is what every domain package shares and because ``python -m
 credit.seed`` and ``python -m credit.migrate`` are contracts; a ``core/`` folder would lengthen every import
@@ -25,8 +26,10 @@ Core modules:
   credit.views
 - loans: credit.calculators, credit.catalogue, credit.db, credit.errors, credit.policy, credit.store, credit.text,
   credit.tickets, credit.verification, credit.views
-- service: credit.db, credit.loans, credit.sms, credit.store, credit.tickets, credit.verification, credit.views,
-  credit.wechat_identity
+- rules_sms: credit.answers, credit.catalogue, credit.compliance, credit.db, credit.errors, credit.replies,
+  credit.sms, credit.store, credit.text, credit.verification
+- service: credit.db, credit.loans, credit.rules_sms, credit.sms, credit.store, credit.tickets, credit.verification,
+  credit.views, credit.wechat_identity
 - wechat_identity: credit.db, credit.text
 - entities: credit.catalogue, credit.needs, credit.text, credit.tickets
 - seed: credit.catalogue, credit.db, credit.loans, credit.outreach, credit.text, credit.wechat_identity

@@ -83,6 +83,8 @@ FRAUD_WARNING = (
 # Short forms for the phone, where long notices are read aloud: same content, fewer words.
 RATE_DISCLAIMER_VOICE = "以上都是年化利率，包含全部费用，最终以审批和合同为准；放款前我们不收任何费用，请量力借款。"
 PRIVACY_NOTICE_VOICE = "温馨提示：核实身份只需要身份证或手机号后四位，请不要说出完整证件号、卡号、密码或验证码。"
+FRAUD_WARNING_VOICE = ("请您当心：我们放款前不会以保证金、解冻费、刷流水、验资等任何名义收费，"
+                       "要您先交钱或转账到个人账户的都是诈骗，也请不要说出验证码和密码。")
 
 # The full notice: shown on request ("隐私", "你们怎么用我的信息") and on the web chat page.
 PRIVACY_NOTICE = (

@@ -6,7 +6,8 @@ It is a thin facade over the parts that do the work, each in its own module:
 * :mod:`credit.verification` — ID checks with lockouts, SMS one-time codes, WeChat OpenID;
 * :mod:`credit.wechat_identity` — the 微信客服 customer as the WeChat user (verified unionid binding);
 * :mod:`credit.loans` — progress, loan details, cancellation, settlement certificate;
-* :mod:`credit.tickets.records` — tickets, handoffs to a human queue, risk events.
+* :mod:`credit.tickets.records` — tickets, handoffs to a human queue, risk events;
+* :mod:`credit.rules_sms` — the full rules of an answer by SMS, on request, to the verified registered mobile.
 
 Every call is one transaction (:class:`credit.store.Store`).  Errors are in
 :mod:`credit.errors`: :class:`InvalidInput`, :class:`NotVerified`, :class:`Locked` (and
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Engine
 
 from credit.db.base import utcnow
 from credit.loans import Loans
+from credit.rules_sms import RulesSmsSender, RulesSmsSent
 from credit.sms.gateway import SmsGateway, get_sms_gateway
 from credit.store import Store
 from credit.tickets.records import Tickets
@@ -58,6 +60,7 @@ class LoanService:
         self.verifier = Verifier(self.store, sms if sms is not None else get_sms_gateway(engine))
         self.loans = Loans(self.store, self.verifier)
         self.tickets = Tickets(self.store)
+        self.rules_sms = RulesSmsSender(self.store, self.verifier, self.verifier.sms)
 
     @property
     def engine(self) -> Engine:
@@ -111,6 +114,14 @@ class LoanService:
 
     def request_settlement_certificate(self, sender_id: Any, application_id: Any) -> SettlementResult:
         return self.loans.request_settlement_certificate(sender_id, application_id)
+
+    # ------------------------------------------------------------- rules by SMS
+
+    def registered_mobile(self, sender_id: Any, application_id: Any) -> str:
+        return self.rules_sms.registered_mobile(sender_id, application_id)
+
+    def send_rules_sms(self, sender_id: Any, application_id: Any, kind: str) -> RulesSmsSent:
+        return self.rules_sms.send(sender_id, application_id, kind)
 
     # ----------------------------------------------------------------- tickets
 

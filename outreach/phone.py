@@ -35,13 +35,13 @@ from connectors import ids
 from connectors.ivr import signature as ivr_signature
 from connectors.ivr.config import IvrSettings
 from connectors.ivr.schema import ssml
-from connectors.speech import to_speech
 from connectors.twilio_zh.config import TwilioSettings
 from credit.catalogue.loader import Catalogue, load_catalogue
 from credit.clock import now as clock_now
 from credit.db.base import as_utc
 from credit.db.engine import session_scope
 from credit.db.outreach import OutreachNotice
+from credit.text.speech import to_speech
 from outreach.channels import Delivery, DeliveryFailed, DeliveryUnknown
 
 logger = logging.getLogger(__name__)

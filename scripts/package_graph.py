@@ -25,7 +25,7 @@ BEGIN, END = "<!-- package-graph:begin -->", "<!-- package-graph:end -->"
 CORE_TIERS: Dict[str, Tuple[str, ...]] = {
     "credit core: foundation": ("clock", "errors", "policy", "replies", "session_carry", "views", "store"),
     "credit core: rules": ("calculators", "compliance"),
-    "credit core: service": ("verification", "loans", "service", "entities", "wechat_identity"),
+    "credit core: service": ("verification", "loans", "rules_sms", "service", "entities", "wechat_identity"),
     "credit.seed": ("seed", "migrate"),
     "ops root": ("model_cache", "progress", "project", "statedb", "text"),
     "ops.cli": ("cli", "__main__"),

@@ -41,7 +41,7 @@ from credit.db.engine import get_engine, init_db
 from credit.db.identity import OtpCode, Verification, VerificationAttempt
 from credit.db.interceptions import Interception
 from credit.db.outreach import OutreachAttempt, OutreachNotice
-from credit.db.sms import SmsOutbox
+from credit.db.sms import RulesSms, SmsOutbox
 from credit.db.tickets import Handoff, RiskEvent, Ticket, TicketContact
 from server.settings import PROJECT_ROOT, Retention
 
@@ -138,6 +138,7 @@ def purge_loan_database(engine: Engine, retention: Retention, now: datetime, dry
         ("handoffs", Handoff, Handoff.created_at, conversations),
         ("verification_attempts", VerificationAttempt, VerificationAttempt.created_at, conversations),
         ("sms_outbox", SmsOutbox, SmsOutbox.created_at, conversations),
+        ("rules_sms", RulesSms, RulesSms.created_at, conversations),
         ("otp_codes", OtpCode, OtpCode.expires_at, credentials),
         ("verifications", Verification, Verification.expires_at, credentials),
         # the outreach audit trail first; then the notices left without attempts (below)

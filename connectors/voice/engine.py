@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Tuple
 
 from connectors.render import MAIN_MENU, VoiceRendering, dtmf_menu_prompt, to_speech
+from connectors.voice.pages import CONTINUE_DIGIT, paginate, spoken_choice, wants_more
 from credit.text.masking import mask_pii
 
 # slots the dialogue fills from keyed digits, with their length
@@ -109,7 +110,10 @@ class CallState:
     last_prompts: List[str] = field(default_factory=list)
     last_input: Dict[str, Any] = field(default_factory=dict)
     menu: Dict[str, str] = field(default_factory=dict)
+    cues: Dict[str, List[str]] = field(default_factory=dict)  # digit -> short speech naming that option
     expect: str | None = None  # digit slot the dialogue asks for
+    pages: List[str] = field(default_factory=list)  # the rest of a turn longer than the budget (pages.py)
+    after_pages: Dict[str, Any] = field(default_factory=dict)  # menu, cues, expect, input once they are said
     pending: str | None = None  # low-confidence speech awaiting confirmation
     started: bool = False
     ended: bool = False
@@ -193,6 +197,12 @@ class VoiceEngine:
             prompt = CONFIRM_TEMPLATE.format(text=mask_pii(text))
             spec = InputSpec(max_digits=1, purpose="confirm", hints=["对", "是的", "不对", "不是"])
             return Step(turn=VoiceTurn([to_speech(prompt)], spec, VoiceAction()))
+        if state.pages and wants_more(text):
+            return self._next_page(state)
+        choice = None if state.pages else spoken_choice(text, state.menu, state.cues)
+        if choice is not None:  # "二" / "安家分期" / "发短信": the option just offered
+            return Step(text=state.menu[choice])
+        state.pages = []
         if text.startswith("/"):
             text = "／" + text[1:]
         return Step(text=text)
@@ -206,6 +216,10 @@ class VoiceEngine:
                 return self._repeat(state, REPEAT_REQUEST)
         if digits in ("#", "*"):
             return self._repeat(state, "")
+        if state.pages:
+            if digits == CONTINUE_DIGIT:
+                return self._next_page(state)
+            self._end_pages(state)
         if state.expect in DIGIT_SLOTS and not (len(digits) == 1 and digits == "0"):
             return Step(text=normalize_digits(digits, state.expect))
         if len(digits) == 1:
@@ -215,6 +229,25 @@ class VoiceEngine:
                 if option.digit == digits:
                     return Step(text=option.payload)
         return Step(text=normalize_digits(digits, state.expect))
+
+    def _next_page(self, state: CallState) -> Step:
+        page = state.pages.pop(0)
+        if state.pages:
+            spec = InputSpec(max_digits=1, purpose="menu")
+        else:
+            spec = self._end_pages(state)
+        state.last_prompts = [page]
+        state.last_input = spec.to_dict()
+        return Step(turn=VoiceTurn([page], spec, VoiceAction()))
+
+    @staticmethod
+    def _end_pages(state: CallState) -> InputSpec:
+        """The last page is said (or the caller moved on): the turn's own menu and input apply again."""
+        after, state.pages, state.after_pages = state.after_pages, [], {}
+        state.menu = dict(after.get("menu") or {})
+        state.cues = dict(after.get("cues") or {})
+        state.expect = after.get("expect")
+        return InputSpec.from_dict(after.get("input"))
 
     def _repeat(self, state: CallState, prefix: str) -> Step:
         prompts = ([prefix] if prefix else []) + (state.last_prompts or [main_menu_prompt()])
@@ -243,7 +276,9 @@ class VoiceEngine:
     ) -> VoiceTurn:
         prompts = list(rendering.prompts)
         state.menu = dict(rendering.menu)
+        state.cues = {d: list(w) for d, w in rendering.cues.items()}
         state.expect = requested_slot if requested_slot in DIGIT_SLOTS else None
+        state.pages, state.after_pages = [], {}
 
         if rendering.handoff:
             if not prompts:
@@ -278,6 +313,13 @@ class VoiceEngine:
             spec = InputSpec(max_digits=1, purpose="menu")
         else:
             spec = InputSpec(max_digits=1, purpose="free")
+        prompts, pages = paginate(prompts)
+        if pages:  # longer than the budget: page by page, the turn's menu and input with the last page
+            state.pages = pages
+            state.after_pages = {"menu": state.menu, "cues": state.cues, "expect": state.expect,
+                                 "input": spec.to_dict()}
+            state.menu, state.cues, state.expect = {}, {}, None
+            spec = InputSpec(max_digits=1, purpose="menu")
         state.last_prompts = prompts
         state.last_input = spec.to_dict()
         return VoiceTurn(prompts, spec, VoiceAction())

@@ -23,6 +23,7 @@ from connectors.wechat.crypto import WeChatSecurity
 from connectors.wechat.dedup import DeliveryLedger
 from connectors.wechat.parse import Inbound, parse_inbound
 from connectors.wechat.reply import SUCCESS, text_reply, transfer_reply
+from connectors.wechat.voice import render_wechat_voice, voice_choice
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +155,9 @@ class WeChatService:
     def _menu_key(self, openid: str) -> str:
         return f"wechat-menu:{openid}"
 
+    def _cues_key(self, openid: str) -> str:
+        return f"wechat-menu-cues:{openid}"
+
     def _dialogue_text(self, inbound: Inbound) -> str:
         if inbound.kind == "subscribe":
             return "/greet"
@@ -163,6 +167,10 @@ class WeChatService:
         menu = self.store.get(self._menu_key(inbound.openid)) or {}
         if text in menu:
             return str(menu[text])
+        if inbound.kind == "voice":  # "一。" / "安家分期" answering the menu just offered
+            chosen = voice_choice(text, menu, self.store.get(self._cues_key(inbound.openid)) or {})
+            if chosen is not None:
+                return chosen
         if text.startswith("/"):
             # customers type text; only menus send intents
             text = "／" + text[1:]
@@ -183,13 +191,21 @@ class WeChatService:
         except Exception:  # noqa: BLE001 - the customer gets an apology, the log the details
             logger.exception("WeChat dialogue turn failed for %s", inbound.dedup_key)
             output.messages.append({"text": TURN_FAILED})
-        rendering = render_wechat(
-            output.messages, fallback_menu=MAIN_MENU if inbound.kind == "subscribe" else None
-        )
+        cues: Dict[str, List[str]] = {}
+        if inbound.kind == "voice":  # heard rather than read: the spoken wording (connectors/wechat/voice.py)
+            rendering, cues = render_wechat_voice(output.messages)
+        else:
+            rendering = render_wechat(
+                output.messages, fallback_menu=MAIN_MENU if inbound.kind == "subscribe" else None
+            )
         if rendering.menu:
             self.store.set(self._menu_key(inbound.openid), rendering.menu, MENU_TTL_S)
         else:
             self.store.delete(self._menu_key(inbound.openid))
+        if cues:
+            self.store.set(self._cues_key(inbound.openid), cues, MENU_TTL_S)
+        else:
+            self.store.delete(self._cues_key(inbound.openid))
         return rendering
 
     # --- customer-service API -------------------------------------------------------

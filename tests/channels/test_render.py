@@ -21,7 +21,7 @@ from connectors.render import (
     split_utf8,
     to_speech,
 )
-from connectors.speech import cardinal, money
+from credit.text.speech import cardinal, money
 
 ASCII_DIGIT = re.compile(r"[0-9]")
 
@@ -30,7 +30,7 @@ ASCII_DIGIT = re.compile(r"[0-9]")
     ("text", "expected"),
     [
         ("年化利率12%", "年化利率百分之十二"),
-        ("年化利率7.2%~18%（单利）", "年化利率百分之七点二至百分之十八（单利）"),
+        ("年化利率7.2%~18%（单利）", "年化利率百分之七点二至百分之十八，按单利计算"),
         ("本期应还¥1,776.98", "本期应还一千七百七十六元九角八分"),
         ("每期约888.49元", "每期约八百八十八元四角九分"),
         ("额度最高200,000元", "额度最高二十万元"),

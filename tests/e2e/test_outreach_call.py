@@ -22,13 +22,13 @@ from typing import Dict, Iterator, List, Tuple
 import pytest
 from sqlalchemy import select
 
-from connectors.speech import to_speech
 from credit.catalogue.loader import load_catalogue
 from credit.db.engine import get_engine, session_scope
 from credit.db.loans import Application, Customer, Loan, LoanInstallment
 from credit.db.outreach import EmergencyContact, OutreachNotice
 from credit.policy import CHINA_TZ
 from credit.seed import seed
+from credit.text.speech import to_speech
 from harness.http import http_json
 from harness.rasa import tracker_path
 from harness.stacks import Assistant, AssistantStack

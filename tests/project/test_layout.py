@@ -20,7 +20,7 @@ MAX_FAMILY = 2  # three files sharing a prefix should be a package
 def python_files() -> List[Path]:
     out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "*.py"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout.split()
-    return [ROOT / f for f in out if (ROOT / f).is_file()]
+    return [ROOT / f for f in sorted(set(out)) if (ROOT / f).is_file()]  # a conflicted file is listed per stage
 
 
 def by_folder() -> Dict[Path, List[str]]:

@@ -241,9 +241,8 @@ def test_purge_deletes_only_what_is_past_retention(tmp_path: Path) -> None:
     report = purge(now=now, retention=retention, database_url=db_url, tracker_url=tracker_url)
     assert report.deleted == {
         "ticket_contacts": 1, "tickets": 1, "risk_events": 1, "compliance_interceptions": 1, "handoffs": 1,
-        "verification_attempts": 1,
-        "sms_outbox": 1, "otp_codes": 1, "verifications": 1, "outreach_attempts": 1, "outreach_notices": 1,
-        "tracker_events": 5, "export_files": 1,
+        "verification_attempts": 1, "sms_outbox": 1, "rules_sms": 0, "otp_codes": 1, "verifications": 1,
+        "outreach_attempts": 1, "outreach_notices": 1, "tracker_events": 5, "export_files": 1,
     }
     check = create_engine(tracker_url)
     with check.connect() as conn:

@@ -75,8 +75,9 @@ def test_every_business_intent_has_at_least_60_training_examples():
 def test_heldout_covers_every_intent_with_300_or_more_utterances():
     counts = collections.Counter(e.get("intent") for e in HELDOUT)
     assert len(HELDOUT) >= 300
-    # give_suggestion came with issue 9 after heldout.yml was frozen; the wild sets cover it.
-    assert set(counts) == set(_domain_intents()) - {"give_suggestion"}
+    # give_suggestion came with issue 9 after heldout.yml was frozen; the wild sets cover it.  request_sms_details
+    # (issue 28, "发短信给我") came later still: a frozen set is never extended.
+    assert set(counts) == set(_domain_intents()) - {"give_suggestion", "request_sms_details"}
 
 
 def test_training_intents_match_the_domain():

@@ -4,7 +4,8 @@ Voice has no emoji, links, markdown or tables, and a person reads figures the wa
 are meant: ``12%`` as 百分之十二, ``¥1,776.98`` as 一千七百七十六元九角八分,
 ``SQ202611200001`` and ``400-820-8820`` digit by digit (1 as 幺, as Chinese call
 centres do), dates as 二零二六年十一月二十日, ``9:00-21:00`` as 九点至二十一点.
-Numbers go through cn2an.  The result contains no ASCII digits.
+Numbers go through cn2an.  The result contains no ASCII digits.  What a TTS engine reads badly
+(brackets, 「」, ÷ ×, APP menu paths, "年化利率(单利)") is rewritten by :mod:`credit.text.ear` first.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import re
 from typing import List, Match
 
 import cn2an
+
+from credit.text.ear import for_the_ear
 
 _DIGITS = "零一二三四五六七八九"
 _DIGITS_YAO = "零幺二三四五六七八九"
@@ -208,7 +211,7 @@ def _plain_number(m: Match[str]) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = text.replace("&", "和").replace("+", "加").replace("=", "等于").replace("×", "乘")
+    text = text.replace("&", "和").replace("+", "加").replace("=", "等于")
     text = re.sub(r"元\s*/\s*", "元每", text)
     text = text.replace("/", "或")
     text = re.sub(r"[#|<>{}\[\]\\^~`*_]", "", text)
@@ -241,4 +244,4 @@ def to_speech(text: str) -> str:
         return ""
     text = re.sub(r"(?<=[０-９])[．，](?=[０-９])", lambda m: m.group(0).translate(_FULLWIDTH), str(text))
     text = re.sub(r"[０-９％]", lambda m: m.group(0).translate(_FULLWIDTH), text)
-    return _tidy(_read_figures(_strip_markup(text)))
+    return _tidy(_read_figures(for_the_ear(_strip_markup(text))))
