@@ -7,7 +7,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import as_int, catalogue, is_voice, latest_entity, other_lenders_named, polite_on_failure, say
+from actions.common import (
+    as_int,
+    catalogue,
+    is_voice,
+    latest_entity,
+    other_lenders_named,
+    polite_on_failure,
+    question_text,
+    say,
+)
 from credit.answers import explain, lender_replies
 from credit.answers import texts as answers
 
@@ -24,7 +33,7 @@ class ActionQuoteRate(Action):
         term = latest_entity(tracker, "term") or tracker.get_slot("term")
         product = latest_entity(tracker, "product") or tracker.get_slot("product")
         voice = is_voice(tracker)
-        text = tracker.latest_message.get("text") or ""
+        text = question_text(tracker)  # a clarification button: the question it clarified
         explained = explain.explanation_answer(catalogue(), text, as_int(amount), as_int(term))
         if explained is not None:
             reply = explained

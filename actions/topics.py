@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
+from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, question_text, say
 from actions.needs import privacy_before_personal_data, start_need_discovery, starts_need_discovery
 from actions.outreach import reply_to_notice
 from actions.risk import note_risk_signals
@@ -49,7 +49,7 @@ def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
         # "刚换工作能借吗": the honest answer about that, not the generic conditions list
         say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
         return [SlotSet("offer", None), *noted]
-    text = tracker.latest_message.get("text") or ""
+    text = question_text(tracker)  # a clarification button: the question it clarified
     reply = explain.explanation_answer(catalogue(), text) or answers.topic_answer(catalogue(), intent, text)
     say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker),
                                                voice=is_voice(tracker)), tracker)
