@@ -50,8 +50,8 @@ def ambiguous(stack) -> tuple[str, tuple[str, str]]:
 @pytest.mark.parametrize("choice", [0, 1])
 def test_two_close_topics_are_offered_and_each_button_answers_its_topic(stack, sender, ambiguous, choice):
     text, pair = ambiguous
-    messages = stack.rest(sender, text)
-    asked = messages[0]
+    messages = stack.rest(sender, text)  # a first turn may open with the privacy notice
+    asked = next((m for m in messages if "您是想问" in (m.get("text") or "")), messages[-1])
     assert asked["text"].startswith(f"您是想问「{INTENT_LABELS[pair[0]]}」还是「{INTENT_LABELS[pair[1]]}」？")
     payloads = [b["payload"] for b in asked.get("buttons") or []]
     assert payloads == [f"/{pair[0]}", f"/{pair[1]}", "/request_human"]
