@@ -2,9 +2,9 @@
 the TF-IDF peer (seed 42), lenient accuracy on every set, parse p95, and a fallback-threshold sweep on
 wild_dev only (the development split; the frozen sets are scored in aggregate, never inspected).
 
-    .venv/bin/python -m bench.nlu_quick                 # train + score (about 2-3 min on the shared machine)
-    .venv/bin/python -m bench.nlu_quick --model M.tar.gz  # score an existing model
-    .venv/bin/python -m bench.nlu_quick --sweep         # also: fallback / ambiguity thresholds on wild_dev
+    .venv/bin/python -m bench.quick_nlu                 # train + score (about 2-3 min on the shared machine)
+    .venv/bin/python -m bench.quick_nlu --model M.tar.gz  # score an existing model
+    .venv/bin/python -m bench.quick_nlu --sweep         # also: fallback / ambiguity thresholds on wild_dev
 
 `make bench` (bench/nlu_bench.py) stays the full benchmark of record (two seeds, foundation, timings).
 """
@@ -59,7 +59,7 @@ def main(argv: List[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sets = {name: [e for path in paths for e in load_labelled(path)] for name, paths in SETS.items()}
     business = {e.gold for examples in sets.values() for e in examples} - NON_BUSINESS
-    with tempfile.TemporaryDirectory(prefix="nlu_quick_") as tmp:
+    with tempfile.TemporaryDirectory(prefix="quick_nlu_") as tmp:
         model = args.model
         if model is None:
             model, seconds = train_nlu(seeded_config(CONFIGS["ours"], 42, Path(tmp) / "ours.yml"), Path(tmp), "ours")
