@@ -39,9 +39,10 @@ train: venv
 rasa-test: venv
 	$(PY) scripts/rasa_test.py
 
-# End-to-end on running servers, plus the short fault, fuzz, load and scale-out tests.
+# End-to-end on running servers, the NLU checks on the dev model (tests/nlu: confusable pairs), plus the short
+# fault, fuzz, load and scale-out tests.
 e2e: venv sysdeps
-	$(PY) -m pytest tests/e2e tests/channels tests/ops tests/console tests/resilience tests/fuzz tests/scale -q
+	$(PY) -m pytest tests/e2e tests/nlu tests/channels tests/ops tests/console tests/resilience tests/fuzz tests/scale -q
 
 # CI order: lint -> action/unit tests -> data validate -> train (cached) -> rasa test (stories + NLU) -> end-to-end.
 test: sysdeps lint unit validate train rasa-test e2e

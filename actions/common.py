@@ -153,6 +153,18 @@ def say(dispatcher: CollectingDispatcher, reply: Any, tracker: Optional[Tracker]
     dispatcher.utter_message(text=text, buttons=list(reply.buttons) or None)
 
 
+def question_text(tracker: Tracker) -> str:
+    """The customer's words this turn.  A clarification button ("/ask_overdue" picked from "您是想问 A 还是 B？")
+    carries no words: then the question being clarified (the user turn before, answered nlu_fallback)."""
+    text = tracker.latest_message.get("text") or ""
+    if not text.startswith("/"):
+        return text
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) >= 2 and ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name") == "nlu_fallback":
+        return users[-2].get("text") or text
+    return text
+
+
 def as_int(value: Any) -> Optional[int]:
     """A slot or entity value as a whole number (amounts, terms), or None."""
     try:

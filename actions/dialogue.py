@@ -16,6 +16,7 @@ from actions.outreach import reply_to_followup
 from actions.sms import OPERATION as SMS_OPERATION
 from actions.sms import send_rules
 from actions.voice import serve_pending
+from credit.answers import clarify
 from credit.answers import texts as answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
@@ -30,7 +31,8 @@ def _previous_user_intent(tracker: Tracker) -> str | None:
 
 
 class ActionFallback(Action):
-    """First miss: offer the two likeliest topics as buttons. Second miss in a row: a human."""
+    """First miss: "您是想问 A 还是 B？" when two intents were close, else the likeliest topics, as buttons.
+    Second miss in a row: a human."""
 
     def name(self) -> Text:
         return "action_fallback"
@@ -46,12 +48,8 @@ class ActionFallback(Action):
             return followup
         if _previous_user_intent(tracker) == "nlu_fallback":
             return hand_off(dispatcher, tracker, "连续两次未能理解客户问题")
-        ranking = tracker.latest_message.get("intent_ranking") or []
-        options = [r["name"] for r in ranking if r.get("name") in INTENT_LABELS and r["name"] != "request_human"][:2]
-        buttons = [{"title": INTENT_LABELS[name], "payload": f"/{name}"} for name in options]
-        buttons.append({"title": "都不是，转人工", "payload": "/request_human"})
-        dispatcher.utter_message(text="抱歉，我没完全理解您的意思。您是想咨询下面哪一项？也可以换个说法告诉我。",
-                                 buttons=buttons)
+        # two close intents: "您是想问 A 还是 B？"; nothing confident: the likeliest topics (credit/answers/clarify.py)
+        say(dispatcher, clarify.fallback_reply(tracker.latest_message.get("intent_ranking") or [], INTENT_LABELS))
         return []
 
 

@@ -14,6 +14,7 @@ from actions.common import (
     latest_entity,
     other_lenders_named,
     polite_on_failure,
+    question_text,
     reads_aloud,
     say,
     speak,
@@ -38,7 +39,7 @@ class ActionQuoteRate(Action):
             speak(dispatcher, rate_form(tracker, ask_of(tracker, other_lenders_named(tracker), amount, term)), tracker)
             return [SlotSet("offer", None)]
         voice = is_voice(tracker)
-        text = tracker.latest_message.get("text") or ""
+        text = question_text(tracker)  # a clarification button: the question it clarified
         explained = explain.explanation_answer(catalogue(), text, as_int(amount), as_int(term))
         if explained is not None:
             reply = explained

@@ -7,7 +7,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, reads_aloud, say, speak
+from actions.common import (
+    catalogue,
+    is_voice,
+    other_lenders_named,
+    polite_on_failure,
+    question_text,
+    reads_aloud,
+    say,
+    speak,
+)
 from actions.needs import privacy_before_personal_data, start_need_discovery, starts_need_discovery
 from actions.outreach import reply_to_notice
 from actions.risk import note_risk_signals
@@ -54,7 +63,7 @@ def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
         else:
             say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
         return [SlotSet("offer", None), *noted]
-    text = tracker.latest_message.get("text") or ""
+    text = question_text(tracker)  # a clarification button: the question it clarified
     form = topic_form(intent, ask_of(tracker, other_lenders_named(tracker))) if reads_aloud(tracker) else None
     if form is not None:  # heard: the point asked for first (credit/voice)
         speak(dispatcher, form, tracker)
