@@ -34,12 +34,12 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from sqlalchemy import select
 
-from connectors.speech import to_speech
 from credit.db.engine import get_engine, session_scope
 from credit.db.interceptions import Interception
 from credit.db.sms import SmsOutbox
 from credit.db.tickets import Handoff
 from credit.guard.review import SAFE_LINE
+from credit.text.speech import to_speech
 from harness.http import http
 from harness.stacks import AssistantStack
 from harness.wechat_api import WeChatApiStandIn
