@@ -13,8 +13,10 @@ from actions.handoff import hand_off
 from actions.loan_ops import prepare_loan_form
 from actions.needs import start_need_discovery
 from actions.outreach import reply_to_followup
+from actions.thread import answer_reading, calculate, reading_of, remember, shown_example, state_of
 from credit.answers import texts as answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
+from credit.dialogue.trust import closing_answer
 
 NEXT_NONE = SlotSet("next_step", "none")
 
@@ -41,6 +43,9 @@ class ActionFallback(Action):
         followup = reply_to_followup(dispatcher, tracker)  # "五星" answering a closed ticket's follow-up
         if followup is not None:
             return followup
+        answered = answer_reading(dispatcher, tracker)  # "行，帮我算算" "我再想想" read against the thread
+        if answered is not None:
+            return answered
         if _previous_user_intent(tracker) == "nlu_fallback":
             return hand_off(dispatcher, tracker, "连续两次未能理解客户问题")
         ranking = tracker.latest_message.get("intent_ranking") or []
@@ -63,6 +68,12 @@ class ActionAcceptOffer(Action):
                   domain: Dict[Text, Any]) -> List[EventType]:
         offer = tracker.get_slot("offer")
         events: List[EventType] = [SlotSet("offer", None)]
+        if offer == "calc_example":  # "好的，算一下" after an offer to calculate
+            return calculate(dispatcher, tracker, state_of(tracker)) + [NEXT_NONE]
+        if offer is None:
+            answered = answer_reading(dispatcher, tracker)  # "好的，那36期呢" with no offer open
+            if answered is not None:
+                return answered + [NEXT_NONE]
         if offer == "progress_check":
             return events + [SlotSet("application_id", None), SlotSet("id_last4", None),
                              SlotSet("verify_status", None), SlotSet("next_step", "progress_form")]
@@ -113,6 +124,11 @@ class ActionHandleInform(Action):
         followup = reply_to_followup(dispatcher, tracker)  # "4分" answering a closed ticket's follow-up
         if followup is not None:
             return followup + [NEXT_NONE]
+        reading = reading_of(tracker)  # a bare product, "那36期呢", "换成等额本金" against the thread
+        if not (latest_entity(tracker, "application_id") or latest_entity(tracker, "ticket_number")):
+            answered = answer_reading(dispatcher, tracker, reading)
+            if answered is not None:
+                return answered + [NEXT_NONE]
         if latest_entity(tracker, "application_id") or latest_entity(tracker, "ticket_number"):
             return [SlotSet("id_last4", None), SlotSet("verify_status", None), SlotSet("ticket_check", None),
                     SlotSet("next_step", "progress_form")]
@@ -121,12 +137,17 @@ class ActionHandleInform(Action):
             return start_need_discovery(dispatcher, tracker)
         amount, term = latest_entity(tracker, "amount"), latest_entity(tracker, "term")
         if amount or term:
-            product = latest_entity(tracker, "product") or tracker.get_slot("product")
-            say(dispatcher, answers.rate_answer(catalogue(), product, as_int(amount or tracker.get_slot("amount")),
-                                                as_int(term or tracker.get_slot("term"))), tracker)
-            return [NEXT_NONE]
+            state = reading.state
+            product = state.product
+            amount_n, term_n = as_int(amount) or state.amount, as_int(term) or state.term
+            say(dispatcher, answers.rate_answer(catalogue(), product, amount_n, term_n), tracker)
+            return remember(state, "rates", None if amount_n and term_n else "calc_example",
+                            shown_example(product, amount_n, term_n)) + [NEXT_NONE]
+        if reading.facts.product:  # a product named out of the blue: what it is and costs
+            say(dispatcher, answers.rate_answer(catalogue(), reading.facts.product, None, None), tracker)
+            return remember(reading.state, "rates", "calc_example") + [NEXT_NONE]
         dispatcher.utter_message(response="utter_greet")
-        return [NEXT_NONE]
+        return remember(reading.state, None) + [NEXT_NONE]
 
 
 class ActionStopForm(Action):
@@ -138,3 +159,17 @@ class ActionStopForm(Action):
         dispatcher.utter_message(response="utter_form_stopped")
         return [SlotSet(name, None) for name in ("application_id", "id_last4", "otp_code", "verify_status",
                                                   "loan_operation", "complaint_detail", "contact_phone")]
+
+
+class ActionClose(Action):
+    """Goodbye, or a hesitation ("我再想想", "先这样"): a warm close that says how to come back."""
+
+    def name(self) -> Text:
+        return "action_close"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        reading = reading_of(tracker)
+        say(dispatcher, closing_answer(catalogue()), tracker)
+        return remember(reading.state, "closing")

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import catalogue, channel_of, other_lenders_named, polite_on_failure, say, service
+from actions.thread import answer_reading
 from actions.validation_base import CreditFormValidation
 from credit.answers import lender_replies
 from credit.answers import texts as answers
@@ -105,6 +106,8 @@ class ActionAskOtpCode(Action):
 class ActionPrepareLoanOp(Action):
     """Remembers what the customer wants done and reuses a verification still valid."""
 
+    sets_next_step = True  # rules branch on next_step: the strong check, or not
+
     def name(self) -> Text:
         return "action_prepare_loan_op"
 
@@ -112,8 +115,13 @@ class ActionPrepareLoanOp(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent = tracker.latest_message.get("intent", {}).get("name")
+        if intent == "cancel_loan":  # "我再想想" is a hesitation, not a cancellation
+            answered = answer_reading(dispatcher, tracker, skip=("accept_offer",))
+            if answered is not None:
+                return answered + [SlotSet("next_step", "none")]
         operation = OPERATION_BY_INTENT.get(intent, tracker.get_slot("loan_operation") or "details")
-        return [SlotSet("loan_operation", operation), *prepare_loan_form(dispatcher, tracker, operation)]
+        return [SlotSet("loan_operation", operation), *prepare_loan_form(dispatcher, tracker, operation),
+                SlotSet("next_step", "loan_form")]
 
 
 def prepare_loan_form(dispatcher: CollectingDispatcher, tracker: Tracker, operation: str) -> List[EventType]:

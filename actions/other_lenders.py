@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
+from actions.thread import answer_reading, reading_of
 from credit.answers import lender_replies
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
@@ -23,6 +24,9 @@ class ActionOutOfScope(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         lenders = other_lenders_named(tracker)
+        answered = None if lenders else answer_reading(dispatcher, tracker)  # "行，帮我算算" after an offer
+        if answered is not None:
+            return answered
         if asks_for_privacy_notice(tracker.latest_message.get("text") or ""):
             dispatcher.utter_message(text=PRIVACY_NOTICE)
         elif lenders:
@@ -56,5 +60,7 @@ class ActionAskProgressApplicationId(Action):
             note = lender_replies.progress_note(catalogue(), other_lenders_named(tracker))
             if note:
                 dispatcher.utter_message(text=note)
+        if reading_of(tracker).kind == "lost_application_id":
+            return []  # just told where to find it and the alternative: no second question
         dispatcher.utter_message(response="utter_ask_application_id")
         return []

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import as_int, catalogue, latest_entity, other_lenders_named, polite_on_failure, say, service
 from actions.loan_ops import strong_already
 from actions.outreach import reply_to_notice
+from actions.thread import answer_reading, reading_of, remember, shown_example
 from credit.answers import lender_replies
 from credit.answers import texts as answers
 
@@ -30,10 +31,15 @@ class ActionPrepaymentInfo(Action):
             loan = service().get_loan_details(tracker.sender_id, app_id)
             say(dispatcher, answers.loan_prepayment_answer(catalogue(), loan), tracker)
             return [SlotSet("offer", None)]
-        product = latest_entity(tracker, "product") or tracker.get_slot("product")
+        reading = reading_of(tracker)  # periods repaid, a payoff month, another product (credit/dialogue)
+        answered = answer_reading(dispatcher, tracker, reading, skip=("term_switch", "accept_offer"))
+        if answered is not None:
+            return answered
+        product = latest_entity(tracker, "product") or reading.state.product
         amount = as_int(latest_entity(tracker, "amount"))
         term = as_int(latest_entity(tracker, "term"))
         reply = answers.prepayment_answer(catalogue(), product, amount, term)
         say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker)), tracker)
         # offer to compute on the customer's own loan (needs the stronger check)
-        return [SlotSet("offer", "prepay_calc")]
+        example = shown_example(product, amount, term) if amount and term else None
+        return remember(reading.state, "prepayment", "prepay_calc", example)

@@ -11,6 +11,7 @@ from actions.common import catalogue, is_voice, other_lenders_named, polite_on_f
 from actions.needs import privacy_before_personal_data, start_need_discovery, starts_need_discovery
 from actions.outreach import reply_to_notice
 from actions.risk import note_risk_signals
+from actions.thread import answer_reading, reading_of, remember
 from credit.answers import explain, lender_replies
 from credit.answers import texts as answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
@@ -19,6 +20,8 @@ from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 RISK_ANSWERS_INSTEAD = ("ask_eligibility", "ask_loan_limit")
 # what each topic can offer next (accepted with "好的"/affirm)
 OFFERS = {"ask_overdue": "negotiation", "ask_repayment": "loan_details"}
+TOPIC_OF = {"ask_overdue": "overdue", "ask_repayment": "repayment", "ask_loan_limit": "limit",
+            "ask_eligibility": "eligibility", "account_service": "account"}
 NOTICE_REPLIES = ("ask_repayment", "ask_overdue")
 
 
@@ -42,20 +45,26 @@ def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
         replied = reply_to_notice(dispatcher, tracker)
         if replied is not None:
             return replied
+    reading = reading_of(tracker)  # one reading of the turn (credit/dialogue/resolver.py)
+    answered = answer_reading(dispatcher, tracker, reading)
+    if answered is not None:
+        return answered
     findings, noted = note_risk_signals(tracker)
     if findings:
         noted = [*noted, *privacy_before_personal_data(dispatcher, tracker)]
     if findings and intent in RISK_ANSWERS_INSTEAD:
         # "刚换工作能借吗": the honest answer about that, not the generic conditions list
         say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
-        return [SlotSet("offer", None), *noted]
+        return [*remember(reading.state, TOPIC_OF.get(intent)), *noted]
     text = tracker.latest_message.get("text") or ""
-    reply = explain.explanation_answer(catalogue(), text) or answers.topic_answer(catalogue(), intent, text)
+    amount, term = reading.state.figures()
+    reply = (explain.explanation_answer(catalogue(), text, amount, term)
+             or answers.topic_answer(catalogue(), intent, text))
     say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker),
                                                voice=is_voice(tracker)), tracker)
     if findings:
         say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
-    return [SlotSet("offer", OFFERS.get(intent)), *noted]
+    return [*remember(reading.state, TOPIC_OF.get(intent), OFFERS.get(intent)), *noted]
 
 
 class ActionDiscoverNeed(Action):
@@ -71,6 +80,9 @@ class ActionDiscoverNeed(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        answered = answer_reading(dispatcher, tracker)  # a question asked is answered before any discovery
+        if answered is not None:
+            return [*answered, SlotSet("next_step", "none")]
         if starts_need_discovery(tracker) and not catalogue().risk_signals.find(tracker.latest_message.get("text")):
             return [SlotSet("offer", None), *start_need_discovery(dispatcher, tracker)]
         return [*answer_topic(dispatcher, tracker), SlotSet("next_step", "none")]

@@ -110,6 +110,8 @@ _TERM_YEAR_RE = re.compile(
     r"([0-9]{1,2}|[一二两三四五六七八九十]{1,2}|半)\s*(?:个)?\s*年(半)?(?:期)?"
     r"(?!前|后|以前|以后|来|里|级|底|初|中|末|度)"
 )
+# "已经还了4期": periods repaid, not the loan's term (credit/dialogue/facts.py reads them as such)
+_REPAID_BEFORE_RE = re.compile(r"(?:还了|已还|还过|还满|还到|还完了?|已经还|交了|已交)\s*(?:第\s*)?$")
 _BARE_TERM_RE = re.compile(rf"^\s*({_TERM_NUM})\s*$")
 
 
@@ -285,6 +287,8 @@ def _term_candidates(t: str) -> list[Candidate]:
     out = []
     for m in _TERM_RE.finditer(t):
         months = _term_months(m.group(1))
+        if _REPAID_BEFORE_RE.search(t[max(0, m.start() - 6):m.start()]):
+            continue
         if months is not None:
             out.append((Priority.TERM, Span("term", str(months), m.start(), m.end(), m.group(0))))
     for m in _TERM_YEAR_RE.finditer(t):

@@ -1,0 +1,180 @@
+"""One reading of each customer turn, against the conversation state (its topic and the last offer).
+
+Every answer asks :func:`resolve` what the turn means instead of re-reading the raw text with keyword checks of
+its own, so the rate action, the topic answers, the forms and the fallback all see the same reading.  The reading
+never depends on Rasa: the glue passes the text, the classified intent, the state and the active form.
+
+Kinds, in the order they are tried (the first that applies wins):
+
+* trust questions: ``usury`` ("跟高利贷有什么区别"), ``credit_repair`` ("花钱删逾期记录"), ``third_party``
+  ("会打给我家人吗");
+* detours inside a form: ``lost_application_id`` ("申请号找不到了");
+* ``closing``: a hesitation or a close ("我再想想", "先这样", "没事了") with no question in it;
+* questions answered on the customer's own facts: ``overdue_days``, ``payoff_month``, ``periods_fee``,
+  ``other_rate``, ``methods_compared``, ``affordability``, ``longest_term``, ``hotline``;
+* follow-ups on the topic: ``impatience`` (after a progress answer), ``reapply`` (after a decline),
+  ``method_switch`` / ``term_switch`` (after a worked example), ``product_switch`` (a bare product name after
+  a rules answer), ``accept_offer`` ("好的/行/算一下" while an offer is open);
+* the rate action's own readings: ``rate_complaint`` (a short "太贵了"), ``objection``, ``fee_question``;
+* ``none``: the turn carries no reading; the intent's own answer applies.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from credit.dialogue.facts import TurnFacts, read_facts
+from credit.dialogue.state import ConversationState
+from credit.text.halfwidth import normalize
+
+USURY = re.compile(r"高利贷|放贷的|黑贷|套路贷|砍头息")
+CREDIT_REPAIR = re.compile(r"(?:删|消除|消掉|抹掉|洗白|修复|清除|撤销|去掉|弄掉|改掉|处理掉)[^，。？?]{0,8}"
+                           r"(?:记录|征信|逾期|污点)|(?:征信|逾期记录|不良记录)[^，。？?]{0,8}"
+                           r"(?:删|消除|消掉|抹掉|洗白|修复|清除|撤销|去掉|弄掉|改掉)|征信修复|洗征信")
+THIRD_PARTY = re.compile(r"(?:打|联系|通知|找|告诉|骚扰|爆|催)[^，。？?]{0,6}"
+                         r"(?:家人|家里|父母|爸妈|老婆|老公|亲戚|朋友|同事|单位|领导|公司|紧急联系人|联系人|通讯录)|"
+                         r"(?:家人|家里|父母|爸妈|亲戚|朋友|同事|单位|领导|紧急联系人|联系人|通讯录)[^，。？?]{0,6}"
+                         r"(?:知道|被打|接到|收到|会不会|联系)|爆通讯录")
+LOST_ID = re.compile(r"(?:找不到|忘了|忘记|不记得|记不住|记不清|没有|丢了|不知道|查不到|删了)[^，。？?]{0,6}"
+                     r"(?:申请号|编号|单号|申请编号|号码)?|(?:申请号|编号|单号)[^，。？?]{0,6}"
+                     r"(?:找不到|忘了|忘记|不记得|没有|丢了|不知道|在哪)")
+CLOSING = re.compile(r"再想想|想一想|想想再说|再考虑|考虑一下|考虑考虑|先这样|就这样吧|没事了|没别的|没有别的|"
+                     r"没其他|没有其他|回头再|改天再|以后再说|暂时不用|暂时不需要|先不用|先不了|算了吧|就这些|"
+                     r"不打扰了|我先看看|再看看|再说吧")
+QUESTION = re.compile(r"[?？吗呢么]|多少|几|怎么|什么|哪|能不能|可不可以|是否")
+HOTLINE = re.compile(r"热线|客服电话|电话号码|人工电话|官方电话|号码|电话多少|打什么电话|联系电话")
+LONGEST = re.compile(r"最长|最多[能可]?分|最久|能分多久|可以分多久|分多久|最多几期|能分几期|可以分几期|"
+                     r"期限多长|多长时间还")
+APPROVAL = re.compile(r"能批|能过|批吗|能借到|借得到|能下|可以借吗|能借吗|批不批|过不过|会通过|能通过|"
+                      r"够不够|还得起|压力")
+METHODS_DIFF = re.compile(r"差多少|差别|区别|哪个|哪种|对比|比较|比一比|比一下|划算|更省|省多少|不同")
+IMPATIENCE = re.compile(r"怎么还|还没|还在|这么慢|太慢|好慢|多久|什么时候|啥时候|快点|催|急|等了|一直|到底")
+REAPPLY = re.compile(r"以后|还能|再申请|重新申请|下次|再试|多久能|什么时候能|还可以")
+ACCEPT = re.compile(r"^(?:好|好的|好啊|好吧|行|行吧|可以|嗯|嗯嗯|要|要的|需要|来吧|麻烦了?|ok|OK|是的|对)"
+                    r"|算一下|算算|算一算|帮我算|给我算|试算|算下|算一个|那就算")
+SWITCH = re.compile(r"换成|改成|改为|换为|用|按|那|如果|要是|呢")
+OBJECTION = re.compile(r"太高|太贵|贵了|高了|好贵|真贵|贵死|不便宜|别家才|人家才|别的平台才|其他平台才|"
+                       r"便宜点|能不能低|能便宜|利息高|利率高|坑人|吃人")
+FEE_WORDS = ("手续费", "服务费", "管理费", "费用", "收费", "扣费", "砍头", "先扣", "违约金", "罚息", "额外")
+FORM_SLOTS_WITH_IDS = ("application_id",)
+RULES_TOPICS = ("prepayment", "rates", "eligibility", "limit", "repayment", "methods", "prepay_example")
+
+
+@dataclass(frozen=True)
+class Reading:
+    kind: str
+    facts: TurnFacts = field(default_factory=TurnFacts)
+    state: ConversationState = field(default_factory=ConversationState)
+
+    @property
+    def answered_here(self) -> bool:
+        """Whether the reading has its own answer (``none`` and the rate action's readings do not)."""
+        return self.kind not in ("none", "objection", "fee_question")
+
+
+def update_state(state: ConversationState, facts: TurnFacts) -> ConversationState:
+    """The state after a turn's facts (a fact said now replaces the one said before)."""
+    return state.updated(product=facts.product, amount=facts.amount, term=facts.term, method=facts.method,
+                         days_overdue=facts.days_overdue, periods_repaid=facts.periods_repaid, income=facts.income,
+                         purpose=facts.purpose)
+
+
+def resolve(text: Optional[str], intent: Optional[str], state: ConversationState,
+            form: Optional[str] = None, requested_slot: Optional[str] = None) -> Reading:
+    """The reading of one turn; ``state`` is the state BEFORE the turn (its topic is the last answer's)."""
+    t = normalize(text or "").strip()[:500]
+    facts = read_facts(t)
+    new = update_state(state, facts)
+
+    def reading(kind: str) -> Reading:
+        return Reading(kind, facts, new)
+
+    if not t or t.startswith("/"):
+        return reading("none")
+    for kind in (_trust(t), _form_detour(t, form, requested_slot), _closing(t, facts, intent),
+                 _own_facts(t, facts, new, intent), _asked(t, facts, intent), _follow_up(t, facts, state, intent),
+                 _rate_reading(t)):
+        if kind:
+            return reading(kind)
+    return reading("none")
+
+
+def _trust(t: str) -> Optional[str]:
+    if CREDIT_REPAIR.search(t):
+        return "credit_repair"
+    if THIRD_PARTY.search(t):
+        return "third_party"
+    if USURY.search(t):
+        return "usury"
+    return None
+
+
+def _form_detour(t: str, form: Optional[str], requested_slot: Optional[str]) -> Optional[str]:
+    lost = LOST_ID.search(t) and ("号" in t or requested_slot in FORM_SLOTS_WITH_IDS)
+    if lost and (form in ("progress_form", "loan_form") or re.search(r"申请号|编号|单号", t)):
+        return "lost_application_id" if not re.search(r"SQ\d|[Ss][Qq]\s*\d", t) else None
+    return None
+
+
+def _closing(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
+    if not CLOSING.search(t) or len(t) > 20:
+        return None
+    if QUESTION.search(re.sub(r"再说吧|看看|想想", "", t)) or facts.amount or facts.product:
+        return None
+    return "closing"
+
+
+def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optional[str]) -> Optional[str]:
+    if facts.days_overdue is not None and (intent in ("ask_overdue", "ask_repayment", None) or "征信" in t
+                                           or "逾期" in t):
+        return "overdue_days"
+    if facts.payoff_month and state.example is not None:
+        return "payoff_month"
+    if facts.periods_repaid is not None and (intent == "ask_prepayment" or "提前" in t or "手续费" in t
+                                             or "违约金" in t):
+        return "periods_fee"
+    if facts.other_rate is not None:
+        return "other_rate"
+    if len({w for w in ("等额本息", "等额本金") if w in t}) == 2 and METHODS_DIFF.search(t):
+        return "methods_compared"
+    amount = facts.amount or state.amount
+    if facts.income and amount and APPROVAL.search(t):
+        return "affordability"
+    return None
+
+
+def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
+    if LONGEST.search(t):
+        return "longest_term"
+    if HOTLINE.search(t) and not re.search(r"\d{3}", t) and ("给" in t or QUESTION.search(t) or "要" in t
+                                                             or len(t) <= 8):
+        return "hotline"
+    return None
+
+
+def _follow_up(t: str, facts: TurnFacts, state: ConversationState, intent: Optional[str]) -> Optional[str]:
+    topic = state.topic
+    short = len(t) <= 16
+    if topic == "progress" and IMPATIENCE.search(t) and not facts.amount:
+        return "impatience"
+    if topic == "declined" and REAPPLY.search(t):
+        return "reapply"
+    if state.example is not None and facts.method and short and SWITCH.search(t + "呢"):
+        return "method_switch"
+    if state.example is not None and facts.term and short and not facts.amount and intent not in (
+            "ask_prepayment",):
+        return "term_switch"
+    if facts.product and short and topic in RULES_TOPICS and not QUESTION.search(t.replace("呢", "")):
+        return "product_switch"
+    if state.offer and short and ACCEPT.search(t) and not re.search(r"不|别|没", t):
+        return "accept_offer"
+    return None
+
+
+def _rate_reading(t: str) -> Optional[str]:
+    if OBJECTION.search(t):
+        return "rate_complaint" if len(t) <= 14 and "投诉" not in t else "objection"
+    if any(word in t for word in FEE_WORDS):
+        return "fee_question"
+    return None

@@ -1,0 +1,108 @@
+"""Honest answers to trust questions, closings, detours inside forms and a complaint restated neutrally.
+
+Texts built from the catalogue (rates, the legal cap, the overdue and collection rules, the hotline); nothing here
+promises an outcome or hides a fee."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from credit.catalogue.loader import Catalogue, format_apr_range, format_percent
+from credit.replies import Reply, button, numbered
+from credit.tickets.categories import LABELS
+
+
+def usury_answer(cat: Catalogue) -> Reply:
+    """高利贷: our APR range, the legal limits, and what sets a licensed lender apart."""
+    cap = format_percent(cat.legal_cap_apr)
+    ranges = "；".join(f"{p.name}{format_apr_range(p)}" for p in cat.products)
+    lines = ["理解您的担心，给您说清楚区别：",
+             numbered([f"利率：{ranges}，都已包含全部费用，全部在{cap}的司法保护上限以内；逾期罚息折算后也不超过年化{cap}。",
+                       "我们是持牌机构，利率按年化利率(单利)明示在合同里，放款前不收任何费用，没有“砍头息”。",
+                       "高利贷往往利率超过法定上限、先扣钱再放款、暴力催收——这些我们都不做，也不允许。"]),
+             "您的实际利率以审批结果为准，签约前可以先看清合同再决定。"]
+    return Reply("\n".join(lines), (button("利率是多少", "ask_interest_rate"), button("转人工客服", "request_human")))
+
+
+def third_party_answer(cat: Catalogue) -> Reply:
+    """Never contacting third parties about a debt (the outreach rules), and what to do when it is hard to pay."""
+    rules = cat.overdue.collection_rules
+    lines = ["不会。关于您的借款，我们只联系您本人：",
+             numbered([*rules, "您的借款信息不会告诉家人、朋友、同事或单位，也不会读取您的通讯录。"]),
+             cat.overdue.advice]
+    return Reply("\n".join(lines), (button("申请协商还款", "ask_overdue"), button("转人工客服", "request_human")))
+
+
+def credit_repair_answer(cat: Catalogue) -> Reply:
+    """Nobody can delete a true credit record; paid 征信修复 is a scam; what really helps."""
+    o = cat.overdue
+    lines = ["实话告诉您：真实发生的逾期记录，任何人都删不掉，包括我们。",
+             numbered([f"逾期超过{o.credit_report_after_days}天的记录会如实报送征信，还清后会更新为已结清，按规定保留。",
+                       "声称花钱就能“征信修复”“洗白征信”“删除逾期记录”的，都是骗局，请不要付钱，也不要提供身份证、验证码。",
+                       "如果记录确实有错（比如不是您的借款），可以向我们或征信中心提出异议申请，免费办理。",
+                       "按时还款、保持良好记录，是让信用慢慢恢复的办法。"]),
+             f"有疑问可以拨打官方客服热线{cat.hotline.number}核实。"]
+    return Reply("\n".join(lines), (button("逾期与征信规则", "ask_overdue"), button("转人工客服", "request_human")))
+
+
+def closing_answer(cat: Catalogue) -> Reply:
+    """A warm close that says how to come back (not a cancellation)."""
+    h = cat.hotline
+    return Reply(f"好的，不着急，您慢慢考虑。想好了随时回来找我，直接在这里留言就行；也可以拨打官方客服热线{h.number}"
+                 f"（{h.hours}）。祝您一切顺利！")
+
+
+def hotline_answer(cat: Catalogue) -> Reply:
+    h = cat.hotline
+    return Reply(f"官方客服热线：{h.number}，服务时间{h.hours}。\n也可以在{h.online}。\n{h.note}")
+
+
+def lost_application_id_answer() -> Reply:
+    """Where to find the number, and the alternative: the registered mobile's and the ID's last 4 digits."""
+    return Reply("没关系，申请编号可以这样找：\n" + numbered([
+        "申请时收到的短信里有申请编号（SQ开头加12位数字）；",
+        "打开APP，在「我的申请」里可以看到每笔申请的编号和状态。"])
+        + "\n找不到也可以：告诉我注册手机号的后4位和身份证号的后4位，我帮您核实后查询（连续输错会暂时锁定）。")
+
+
+def impatience_answer(stage_name: str, expected: str, reviewing: bool) -> Reply:
+    """A progress answer already given, and the customer is impatient: acknowledge, the honest timing, what helps."""
+    lines = [f"理解您着急。您的申请目前还在「{stage_name}」，预计{expected}。",
+             "审批没有加急通道，我这边没法替您催快；保持手机畅通、按短信提示及时补充资料，是最快的办法。"
+             if reviewing else "这一步按流程进行，结果出来后会第一时间短信通知您。",
+             "超过预计时间还没有结果的话，可以再来找我，我帮您登记催办。"]
+    return Reply("\n".join(lines), (button("转人工客服", "request_human"),))
+
+
+def reapply_answer(cat: Catalogue) -> Reply:
+    stage = cat.stage("rejected")
+    return Reply(f"可以的。{stage.next_step}\n重新申请前，可以先把负债降一降、资料填准确完整，这些都会纳入综合评估；"
+                 "能否通过以当次审批结果为准。")
+
+
+def form_note_answer(note: str) -> str:
+    return f"{note}我已补充到记录里。"
+
+
+# ---------------------------------------------------------- complaints
+
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千|元|块)")
+_WHEN = re.compile(r"(?:今天|昨天|前天|上周|上个月|这个月|\d+\s*(?:天|号|日|月|周))")
+
+
+def complaint_paraphrase(category: Optional[str], detail: Optional[str]) -> str:
+    """复述确认 as a neutral paraphrase: the category and the facts (an amount, when), never the customer's words
+    (no insults echoed, no personal data)."""
+    if not (detail or "").strip():
+        return ""
+    label = LABELS.get(category or "")
+    facts = []
+    amount = _AMOUNT.search(detail or "")
+    when = _WHEN.search(detail or "")
+    if when:
+        facts.append(f"时间是{when.group(0)}")
+    if amount:
+        facts.append(f"涉及金额{amount.group(0)}")
+    what = f"{label}方面的问题" if label else "您遇到的问题"
+    extra = ("，" + "，".join(facts)) if facts else ""
+    return f"我先跟您确认一下：您反映的是{what}{extra}。具体经过我会完整记录下来，交给专人处理。"
