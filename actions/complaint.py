@@ -13,6 +13,7 @@ from actions.common import catalogue, follow_up, latest_entity, polite_on_failur
 from actions.handoff import hand_off
 from actions.outreach import reply_to_followup
 from actions.thread import answer_reading, reading_of, remember
+from actions.validation_base import STOPPED
 from credit.answers import explain
 from credit.answers import texts as answers
 from credit.dialogue.trust import complaint_paraphrase
@@ -42,7 +43,7 @@ class ActionComplaintStart(Action):
             return register_offered_complaint(dispatcher, tracker)
         category = latest_entity(tracker, "complaint_category")
         reading = reading_of(tracker)  # "跟高利贷有什么区别" "太贵了" are questions to answer, not tickets
-        if "投诉" not in text and category in (None, "fee"):
+        if "投诉" not in text and (category in (None, "fee") or reading.kind in ("impatience", "reapply")):
             answered = answer_reading(dispatcher, tracker, reading)
             if answered is not None:
                 return answered + [SlotSet("next_step", "none")]
@@ -85,14 +86,24 @@ class ValidateComplaintForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_complaint_form"
 
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        return [] if tracker.get_slot("verify_status") == STOPPED else domain_slots
+
     def validate_complaint_detail(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         if slot_value is None:
             return {"complaint_detail": None}
+        if reading_of(tracker).kind == "closing":  # "算了，先这样吧": no ticket, a warm close
+            answer_reading(dispatcher, tracker)
+            return {"complaint_detail": None, "verify_status": STOPPED}
         text = str(slot_value).strip()
         if len(text) < 2:
             dispatcher.utter_message(response="utter_ask_complaint_detail")
             return {"complaint_detail": None}
+        restated = complaint_paraphrase(tracker.get_slot("complaint_category"), text)
+        if restated:
+            dispatcher.utter_message(text=restated)
         return {"complaint_detail": text[:500]}
 
     def validate_contact_phone(self, slot_value: Any, dispatcher: CollectingDispatcher,
@@ -107,6 +118,9 @@ class ValidateComplaintForm(FormValidationAction):
             return {"contact_phone": "registered"}
         if any(w in text for w in NO_CALL_WORDS):
             return {"contact_phone": "no_call"}
+        if reading_of(tracker).kind == "closing":
+            answer_reading(dispatcher, tracker)
+            return {"contact_phone": None, "verify_status": STOPPED}
         if not any(c.isdigit() for c in text) and len(CJK.findall(text)) >= 4:
             # not a number at all: what the complaint is about, said again or added to; it goes on the record
             answered = answer_reading(dispatcher, tracker, skip=("closing", "accept_offer", "rate_complaint"))
@@ -125,6 +139,8 @@ class ActionCreateComplaintTicket(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("verify_status") == STOPPED:  # closed inside the form: nothing is registered
+            return [SlotSet("complaint_detail", None), SlotSet("contact_phone", None), SlotSet("verify_status", None)]
         ticket = service().create_ticket(
             tracker.sender_id, "complaint",
             detail=tracker.get_slot("complaint_detail") or "",

@@ -67,36 +67,41 @@ class ActionAcceptOffer(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         offer = tracker.get_slot("offer")
-        events: List[EventType] = [SlotSet("offer", None)]
-        if offer == "calc_example":  # "好的，算一下" after an offer to calculate
-            return calculate(dispatcher, tracker, state_of(tracker)) + [NEXT_NONE]
         if offer is None:
             answered = answer_reading(dispatcher, tracker)  # "好的，那36期呢" with no offer open
             if answered is not None:
                 return answered + [NEXT_NONE]
-        if offer == "progress_check":
-            return events + [SlotSet("application_id", None), SlotSet("id_last4", None),
-                             SlotSet("verify_status", None), SlotSet("next_step", "progress_form")]
-        if offer in ("prepay_calc", "loan_details"):
-            operation = "prepay_calc" if offer == "prepay_calc" else "details"
-            return events + [SlotSet("loan_operation", operation),
-                             *prepare_loan_form(dispatcher, tracker, operation), SlotSet("next_step", "loan_form")]
-        if offer == "negotiation":
-            ticket = service().create_ticket(tracker.sender_id, "negotiation",
-                                             detail="客户申请逾期协商还款（由对话登记）", contact="registered",
-                                             application_id=tracker.get_slot("verified_application"))
-            say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
-            return events + [NEXT_NONE]
-        if offer == "callback":  # outside the agents' hours, a verified customer: their registered phone
-            ticket = service().create_ticket(tracker.sender_id, "callback", detail="客户在非服务时间申请人工回电",
-                                             contact="registered",
-                                             application_id=tracker.get_slot("verified_application"))
-            say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
-            return events + [NEXT_NONE]
-        if offer == "handoff":
-            return events + hand_off(dispatcher, tracker, "客户接受转人工建议") + [NEXT_NONE]
-        dispatcher.utter_message(response="utter_anything_else")
+        return accept_offer(dispatcher, tracker, offer)
+
+
+def accept_offer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: str | None) -> List[EventType]:
+    """The open offer accepted; a form it needs is named in ``next_step`` (the rules after affirm start it)."""
+    events: List[EventType] = [SlotSet("offer", None)]
+    if offer == "calc_example":  # "好的，算一下" after an offer to calculate
+        return calculate(dispatcher, tracker, state_of(tracker)) + [NEXT_NONE]
+    if offer == "progress_check":
+        return events + [SlotSet("application_id", None), SlotSet("id_last4", None),
+                         SlotSet("verify_status", None), SlotSet("next_step", "progress_form")]
+    if offer in ("prepay_calc", "loan_details"):
+        operation = "prepay_calc" if offer == "prepay_calc" else "details"
+        return events + [SlotSet("loan_operation", operation),
+                         *prepare_loan_form(dispatcher, tracker, operation), SlotSet("next_step", "loan_form")]
+    if offer == "negotiation":
+        ticket = service().create_ticket(tracker.sender_id, "negotiation",
+                                         detail="客户申请逾期协商还款（由对话登记）", contact="registered",
+                                         application_id=tracker.get_slot("verified_application"))
+        say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
         return events + [NEXT_NONE]
+    if offer == "callback":  # outside the agents' hours, a verified customer: their registered phone
+        ticket = service().create_ticket(tracker.sender_id, "callback", detail="客户在非服务时间申请人工回电",
+                                         contact="registered",
+                                         application_id=tracker.get_slot("verified_application"))
+        say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
+        return events + [NEXT_NONE]
+    if offer == "handoff":
+        return events + hand_off(dispatcher, tracker, "客户接受转人工建议") + [NEXT_NONE]
+    dispatcher.utter_message(response="utter_anything_else")
+    return events + [NEXT_NONE]
 
 
 class ActionDeclineOffer(Action):
@@ -105,7 +110,10 @@ class ActionDeclineOffer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(response="utter_anything_else")
+        if reading_of(tracker).kind == "closing":  # "不用了，我再想想": a warm close, not "anything else?"
+            say(dispatcher, closing_answer(catalogue()), tracker)
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("offer", None)]
 
 
@@ -156,7 +164,11 @@ class ActionStopForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(response="utter_form_stopped")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "goodbye" or reading_of(tracker).kind == "closing":  # "先这样吧" inside a form
+            say(dispatcher, closing_answer(catalogue()), tracker)
+        else:
+            dispatcher.utter_message(response="utter_form_stopped")
         return [SlotSet(name, None) for name in ("application_id", "id_last4", "otp_code", "verify_status",
                                                   "loan_operation", "complaint_detail", "contact_phone")]
 

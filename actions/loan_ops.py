@@ -12,10 +12,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import catalogue, channel_of, other_lenders_named, polite_on_failure, say, service
-from actions.thread import answer_reading
-from actions.validation_base import CreditFormValidation
+from actions.thread import answer_reading, reading_of
+from actions.validation_base import STOPPED, CreditFormValidation
 from credit.answers import lender_replies
 from credit.answers import texts as answers
+from credit.dialogue.trust import otp_resent_answer
 from credit.errors import RateLimited, ServiceUnavailable
 from credit.text.numbers import extract_otp
 
@@ -44,7 +45,7 @@ class ValidateLoanForm(CreditFormValidation):
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
-        if tracker.get_slot("verify_status") in ("locked", "unavailable", "otp_locked"):
+        if tracker.get_slot("verify_status") in ("locked", "unavailable", "otp_locked", STOPPED):
             return []
         app_id = tracker.get_slot("application_id")
         if tracker.get_slot("verify_status") == "ok" and app_id and tracker.get_slot("otp_code") != "verified":
@@ -63,6 +64,11 @@ class ValidateLoanForm(CreditFormValidation):
             return {"otp_code": "verified"}
         code = extract_otp(str(slot_value or ""))
         if not code:
+            if reading_of(tracker).kind == "otp_missing":  # "没收到验证码": send it again (rate-limited)
+                return _resend_otp(dispatcher, tracker)
+            stopped = self.understood(dispatcher, tracker)
+            if stopped is not None:
+                return {"otp_code": None, **stopped}
             dispatcher.utter_message(response="utter_otp_wrong")
             return {"otp_code": None}
         app_id = tracker.get_slot("application_id") or ""
@@ -80,6 +86,18 @@ class ValidateLoanForm(CreditFormValidation):
             return {"verify_status": "unavailable"}
         dispatcher.utter_message(response="utter_otp_wrong")
         return {"otp_code": None}
+
+
+def _resend_otp(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    try:
+        sent = service().send_otp(tracker.sender_id, tracker.get_slot("application_id") or "")
+    except RateLimited:
+        dispatcher.utter_message(response="utter_otp_rate_limited")
+        return {"otp_code": None}
+    except ServiceUnavailable:
+        return {"otp_code": None, "verify_status": "unavailable"}
+    say(dispatcher, otp_resent_answer(sent.masked_phone[-4:]))
+    return {"otp_code": None}
 
 
 class ActionAskOtpCode(Action):
@@ -146,7 +164,9 @@ class ActionLoanOperation(Action):
         app_id = tracker.get_slot("application_id")
         operation = tracker.get_slot("loan_operation") or "details"
         svc = service()
-        if status == "locked":
+        if status == STOPPED:  # "我再想想" inside the form: already closed warmly
+            pass
+        elif status == "locked":
             dispatcher.utter_message(response="utter_verify_locked")
         elif status == "otp_locked":
             dispatcher.utter_message(response="utter_otp_locked")

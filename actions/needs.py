@@ -12,11 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import as_int, catalogue, is_voice, latest_entity, polite_on_failure, say
+from actions.thread import reading_of
 from credit.catalogue.needs import SKIPPED, asks_conditions, wants_to_borrow
 from credit.compliance import PRIVACY_NOTICE
-from credit.needs.answers import recommendation
+from credit.dialogue.trust import closing_answer
+from credit.needs.answers import fitting_product_line, recommendation
 from credit.needs.figures import parse_income, parse_monthly_debt
-from credit.needs.matching import Need
+from credit.needs.matching import Need, serves
 from credit.text.numbers import parse_amount, parse_term
 
 NEED_SLOTS = ("purpose", "amount", "term", "income", "monthly_debt")
@@ -78,7 +80,19 @@ class ActionAskPurpose(_AskNeed):
 
 
 class ActionAskAmount(_AskNeed):
+    """When one product alone serves the purpose (装修 -> 安家分期), it is named at once, before the amount."""
+
     slot, field = "amount", "ask_amount"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        cat, purpose = catalogue(), need_of(tracker).purpose
+        fitting = [p for p in cat.products if purpose and serves(p, purpose)]
+        if len(fitting) == 1 and not is_voice(tracker):
+            dispatcher.utter_message(text=fitting_product_line(cat, fitting[0]))
+        dispatcher.utter_message(text=cat.needs.ask_amount)
+        return []
 
 
 class ActionAskTerm(_AskNeed):
@@ -109,7 +123,7 @@ class ValidateNeedForm(FormValidationAction):
 
     def _skip_or_stop(self, tracker: Tracker, slot: str) -> Optional[Dict[Text, Any]]:
         needs, text = catalogue().needs, self._answer(tracker)
-        if needs.is_stop(text):  # the flow ends: every open question counts as skipped
+        if needs.is_stop(text) or reading_of(tracker).kind == "closing":  # the flow ends: the rest is skipped
             return {name: tracker.get_slot(name) or SKIPPED for name in NEED_SLOTS}
         if needs.is_skip(text) or (tracker.latest_message.get("intent") or {}).get("name") == "deny":
             return {slot: SKIPPED}
@@ -197,8 +211,12 @@ class ActionRecommendProducts(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        if catalogue().needs.is_stop(tracker.latest_message.get("text") or ""):
-            dispatcher.utter_message(response="utter_anything_else")
+        closing = reading_of(tracker).kind == "closing"
+        if closing or catalogue().needs.is_stop(tracker.latest_message.get("text") or ""):
+            if closing:  # "我再想想": a warm close that says how to come back
+                say(dispatcher, closing_answer(catalogue()), tracker)
+            else:
+                dispatcher.utter_message(response="utter_anything_else")
             # nothing of a need they took back is kept: a later one is asked afresh
             return [SlotSet("requested_slot", None), *[SlotSet(slot, None) for slot in NEED_SLOTS]]
         say(dispatcher, recommendation(catalogue(), need_of(tracker), voice=is_voice(tracker)), tracker)

@@ -36,6 +36,9 @@ class ActionOutOfScope(Action):
         return []
 
 
+ANSWERED_BEFORE_ASKING = ("payout_time", "max_amount", "longest_term", "hotline", "usury", "third_party")
+
+
 def _form_started_this_turn(tracker: Tracker, form: str) -> bool:
     """Whether ``form`` was activated after the customer's latest message (its first question)."""
     since_user: List[Dict[str, Any]] = []
@@ -56,11 +59,14 @@ class ActionAskProgressApplicationId(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        reading = reading_of(tracker)
         if _form_started_this_turn(tracker, "progress_form"):  # not on a re-ask
             note = lender_replies.progress_note(catalogue(), other_lenders_named(tracker))
             if note:
                 dispatcher.utter_message(text=note)
-        if reading_of(tracker).kind == "lost_application_id":
+            elif reading.kind in ANSWERED_BEFORE_ASKING:  # "一般多久到账": the answer first, then the question
+                answer_reading(dispatcher, tracker, reading)
+        if reading.kind == "lost_application_id":
             return []  # just told where to find it and the alternative: no second question
         dispatcher.utter_message(response="utter_ask_application_id")
         return []

@@ -15,10 +15,10 @@ from rasa_sdk.types import DomainDict
 from actions.common import catalogue, channel_of, follow_up, polite_on_failure, say, service
 from actions.handoff import QUEUE_BY_INTENT
 from actions.thread import answer_reading, reading_of, remember
-from actions.validation_base import CreditFormValidation
+from actions.validation_base import STOPPED, CreditFormValidation
 from credit.answers import texts as answers
 from credit.errors import ServiceUnavailable
-from credit.text.numbers import extract_application_id, extract_id_last4, extract_phone_last4
+from credit.text.numbers import extract_id_last4, extract_phone_last4
 from credit.tickets.answers import asks_about_ticket, is_overdue, ticket_line, tickets_answer
 from credit.views import TicketView
 
@@ -61,33 +61,6 @@ class ValidateProgressForm(CreditFormValidation):
             return {}
         return {"application_id": app_id}
 
-    def validate_application_id(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        """A message that is not a number is understood first: a forgotten number gets where to find it."""
-        if slot_value is not None and not extract_application_id(str(slot_value), allow_bare=True):
-            tails = extract_phone_last4(str(slot_value)), extract_id_last4(str(slot_value))
-            if all(tails):  # the alternative to a forgotten number: mobile's and ID's last 4 digits
-                return self._by_tails(dispatcher, tracker, *tails)
-            reading = reading_of(tracker)
-            if reading.answered_here and answer_reading(dispatcher, tracker, reading,
-                                                        skip=("accept_offer", "impatience")) is not None:
-                return {"application_id": None}
-        return super().validate_application_id(slot_value, dispatcher, tracker, domain)
-
-    @staticmethod
-    def _by_tails(dispatcher: CollectingDispatcher, tracker: Tracker, phone4: str, id4: str) -> Dict[Text, Any]:
-        try:
-            result, app_id = service().verify_by_tails(tracker.sender_id, phone4, id4)
-        except ServiceUnavailable:
-            return {"application_id": None, "verify_status": "unavailable"}
-        if result.status == "ok" and app_id:
-            return {"application_id": app_id, "id_last4": "verified", "verify_status": "ok",
-                    "verified_application": app_id}
-        if result.status == "locked":
-            return {"application_id": None, "verify_status": "locked"}
-        dispatcher.utter_message(response="utter_verify_failed", attempts_left=result.attempts_left)
-        return {"application_id": None}
-
     def validate_ticket_check(self, slot_value: Any, dispatcher: CollectingDispatcher,
                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         if slot_value is None or slot_value == TICKET_OK:
@@ -120,7 +93,9 @@ class ActionCheckProgress(Action):
         status = tracker.get_slot("verify_status")
         app_id = tracker.get_slot("application_id")
         number = tracker.get_slot("ticket_number")
-        if status == "locked":
+        if status == STOPPED:  # "我再想想" inside the form: already closed warmly
+            pass
+        elif status == "locked":
             dispatcher.utter_message(response="utter_verify_locked")
         elif status == "unavailable":
             dispatcher.utter_message(response="utter_service_unavailable")
@@ -136,7 +111,8 @@ class ActionCheckProgress(Action):
             say(dispatcher, answers.progress_answer(view))
             follow_up(dispatcher, tracker)
             state = reading.state.updated(verified_application=app_id)
-            return RESET_IDENTITY + remember(state, "declined" if view.stage == "rejected" else "progress")
+            topic = "declined" if view.stage in ("rejected", "declined") else "progress"
+            return RESET_IDENTITY + remember(state, topic)
         else:
             dispatcher.utter_message(response="utter_service_unavailable")
         return RESET_IDENTITY

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, say, service
@@ -21,6 +21,7 @@ from credit.errors import ServiceUnavailable
 from credit.needs.matching import serves
 
 STATE_SLOT = "dialogue_state"
+FORMS = ("progress_form", "loan_form")
 _REPAID_WORDS = re.compile(r"还上|还了|已还|还清|补上|已经还")
 
 
@@ -143,7 +144,7 @@ def _impatience(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Rea
         view = service().get_progress(tracker.sender_id, app_id)
     except ServiceUnavailable:
         return None
-    if view.stage == "rejected":
+    if view.stage in ("rejected", "declined"):
         say(dispatcher, trust.reapply_answer(catalogue()), tracker)
         return remember(reading.state, "declined")
     say(dispatcher, trust.impatience_answer(view.stage_label, view.expected, view.stage in ("submitted", "reviewing")),
@@ -153,18 +154,25 @@ def _impatience(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Rea
 
 def _product_switch(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
     cat, s = catalogue(), reading.state
-    if s.topic == "prepayment":
-        say(dispatcher, answers.prepayment_answer(cat, s.product, None, None), tracker)
-        return remember(s, "prepayment", "prepay_calc")
+    focused = rules.product_topic_answer(cat, s.product or "", s.topic)
+    if focused is not None:  # the rules answer just given, for this product
+        say(dispatcher, focused, tracker)
+        return remember(s, s.topic, "prepay_calc" if s.topic == "prepayment" else None)
     amount, term = s.figures()
     say(dispatcher, answers.rate_answer(cat, s.product, amount, term), tracker)
     return remember(s, "rates", "calc_example", shown_example(s.product, amount, term))
 
 
 def _accept(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
-    if reading.state.offer != "calc_example":
-        return None  # the other offers are accepted by action_accept_offer (some start a form)
-    return calculate(dispatcher, tracker, reading.state)
+    """"行，帮我算算" classified as anything but affirm: the open offer is accepted all the same; a form it needs is
+    started with a FollowupAction (the affirm rules start it by ``next_step`` only after affirm)."""
+    if reading.state.offer == "calc_example":
+        return calculate(dispatcher, tracker, reading.state)
+    from actions.dialogue import accept_offer  # lazy: actions.dialogue imports this module
+
+    events = accept_offer(dispatcher, tracker, reading.state.offer)
+    forms = [e.get("value") for e in events if e.get("name") == "next_step" and e.get("value") in FORMS]
+    return events + ([FollowupAction(forms[-1])] if forms else [])
 
 
 def calculate(dispatcher: CollectingDispatcher, tracker: Tracker, state: ConversationState) -> List[EventType]:
@@ -187,12 +195,18 @@ HANDLERS: Dict[str, Handler] = {
     "third_party": _reply("trust", lambda r: trust.third_party_answer(catalogue())),
     "credit_repair": _reply("trust", lambda r: trust.credit_repair_answer(catalogue())),
     "closing": _reply("closing", lambda r: trust.closing_answer(catalogue())),
+    "legitimacy": _reply("trust", lambda r: trust.legitimacy_answer(catalogue())),
+    "data_safety": _reply("trust", lambda r: trust.data_safety_answer(catalogue())),
+    "why_verify": _reply("trust", lambda r: trust.why_verify_answer()),
     "lost_application_id": _reply("progress", lambda r: trust.lost_application_id_answer(), "progress_check"),
     "hotline": _reply("handoff", lambda r: trust.hotline_answer(catalogue())),
     "overdue_days": _overdue,
     "payoff_month": _payoff,
-    "periods_fee": _reply("prepayment", lambda r: rules.periods_fee_answer(catalogue(), r.facts.periods_repaid or 0,
-                                                                          r.state.product), "prepay_calc"),
+    "periods_fee": _reply("prepayment", lambda r: rules.periods_fee_answer(
+        catalogue(), r.facts.periods_repaid or 0, r.state.product,
+        rules.example_for(catalogue(), r.state) if r.state.amount and r.state.term else None), "prepay_calc"),
+    "payout_time": _reply("eligibility", lambda r: rules.payout_time_answer(catalogue(), r.state.product)),
+    "max_amount": _reply("limit", lambda r: rules.max_amount_answer(catalogue(), r.state.product)),
     "other_rate": _reply("rates", lambda r: rules.other_rate_answer(catalogue(), r.facts.other_rate, r.state.product),
                          "calc_example"),
     "methods_compared": _methods,

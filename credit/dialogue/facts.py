@@ -27,6 +27,7 @@ _PAYOFF_MONTH = re.compile(rf"第\s*({_NUM})\s*(?:个月|個月|期)")
 _PAYOFF_WORDS = re.compile(r"提前|还清|结清|一次性|全部还|还完")
 # another lender's (or a stated) rate: the figure, and its unit from the words around it
 _RATE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[%％]|个点|厘)")
+_WAN_RATE = re.compile(rf"万分之\s*({_NUM})")
 _ANNUAL = re.compile(r"年化|年利率|年息|一年|每年|年费率|apr|APR")
 _MONTHLY = re.compile(r"月息|月利率|月费率|每月|一个月|每个月|月供利息")
 _DAILY = re.compile(r"日息|日利率|日费率|每天|一天|天息|日利")
@@ -94,6 +95,11 @@ def payoff_month(text: str) -> Optional[int]:
 
 def stated_rate(text: str) -> Optional[StatedRate]:
     """The first rate figure with its unit: words within the clause before it, or right after it."""
+    wan = _WAN_RATE.search(text)
+    if wan is not None:  # "日息万分之五" = 0.05% a day
+        n = _number(wan.group(1))
+        if n:
+            return StatedRate(figure=n / 100, unit="daily", annual=n / 100 * 365)
     m = _RATE.search(text)
     if not m:
         return None
@@ -129,7 +135,7 @@ def read_facts(raw: Optional[str]) -> TurnFacts:
         if span.entity == "term" and repaid_span and repaid_span.start() <= span.start < repaid_span.end():
             continue  # "还了4期" is what was repaid, not the loan's term
         values.setdefault(span.entity, span.value)
-    rate = stated_rate(text) if _RATE.search(text) else None
+    rate = stated_rate(text) if _RATE.search(text) or _WAN_RATE.search(text) else None
     lender = values.get("other_lender")
     if rate is not None and not (lender or _OTHER_LENDER_WORDS.search(text)):
         rate = rate if rate.unit != "unknown" else None  # a bare figure of ours ("12%的利率") is no comparison

@@ -7,12 +7,14 @@ never depends on Rasa: the glue passes the text, the classified intent, the stat
 Kinds, in the order they are tried (the first that applies wins):
 
 * trust questions: ``usury`` ("跟高利贷有什么区别"), ``credit_repair`` ("花钱删逾期记录"), ``third_party``
-  ("会打给我家人吗");
-* detours inside a form: ``lost_application_id`` ("申请号找不到了");
+  ("会打给我家人吗"), ``data_safety`` ("会不会泄露我的信息"), ``legitimacy`` ("你们正规吗");
+* detours inside a form: ``why_verify`` ("为什么要身份证后四位"), ``otp_missing`` ("没收到验证码"),
+  ``lost_application_id`` ("申请号找不到了");
 * ``closing``: a hesitation or a close ("我再想想", "先这样", "没事了") with no question in it;
 * questions answered on the customer's own facts: ``overdue_days``, ``payoff_month``, ``periods_fee``,
-  ``other_rate``, ``methods_compared``, ``affordability``, ``longest_term``, ``hotline``;
-* follow-ups on the topic: ``impatience`` (after a progress answer), ``reapply`` (after a decline),
+  ``other_rate``, ``methods_compared``, ``affordability``;
+* questions answered before any discovery question: ``longest_term``, ``payout_time``, ``max_amount``, ``hotline``;
+* follow-ups on the topic: ``impatience`` (after a progress answer), ``reapply`` (after a decline: again, or why),
   ``method_switch`` / ``term_switch`` (after a worked example), ``product_switch`` (a bare product name after
   a rules answer), ``accept_offer`` ("好的/行/算一下" while an offer is open);
 * the rate action's own readings: ``rate_complaint`` (a short "太贵了"), ``objection``, ``fee_question``;
@@ -28,6 +30,14 @@ from credit.dialogue.facts import TurnFacts, read_facts
 from credit.dialogue.state import ConversationState
 from credit.text.halfwidth import normalize
 
+LEGITIMACY = re.compile(r"正规吗|正规的吗|是正规|持牌|合法吗|合法的吗|靠谱吗|靠不靠谱|是不是骗|骗子吧|骗人的吧|"
+                        r"真的假的|可信吗|黑平台|黑网贷|有资质|什么资质|能信吗|可靠吗")
+DATA_SAFETY = re.compile(r"泄露|泄漏|卖.{0,4}信息|信息安全|个人信息.{0,6}(?:安全|用来|干什么|怎么用)|"
+                         r"隐私.{0,4}(?:安全|保护)")
+WHY_VERIFY = re.compile(r"(?:为什么|为啥|干嘛|干什么|凭什么|非要|一定要|还要)[^，。？?]{0,8}"
+                        r"(?:申请号|编号|身份证|后四位|后4位|验证码|核实|验证|身份)")
+OTP_MISSING = re.compile(r"(?:没收到|收不到|没有收到|没来|还没到|没看到|没有短信|没短信)[^，。？?]{0,6}"
+                         r"(?:验证码|短信|码)?|验证码[^，。？?]{0,4}(?:没收到|收不到|没来|没到|过期)")
 USURY = re.compile(r"高利贷|放贷的|黑贷|套路贷|砍头息")
 CREDIT_REPAIR = re.compile(r"(?:删|消除|消掉|抹掉|洗白|修复|清除|撤销|去掉|弄掉|改掉|处理掉)[^，。？?]{0,8}"
                            r"(?:记录|征信|逾期|污点)|(?:征信|逾期记录|不良记录)[^，。？?]{0,8}"
@@ -43,6 +53,10 @@ CLOSING = re.compile(r"再想想|想一想|想想再说|再考虑|考虑一下|�
                      r"没其他|没有其他|回头再|改天再|以后再说|暂时不用|暂时不需要|先不用|先不了|算了吧|就这些|"
                      r"不打扰了|我先看看|再看看|再说吧")
 QUESTION = re.compile(r"[?？吗呢么]|多少|几|怎么|什么|哪|能不能|可不可以|是否")
+PAYOUT_TIME = re.compile(r"多久到账|多久能到|多久放款|几天到账|多久下款|多久能拿到|多快|什么时候到账|几天能放|"
+                         r"多长时间到账|当天能到|今天能到|马上能到|多久能批|多久审批|审批要多久|多久出结果")
+MAX_AMOUNT = re.compile(r"最多[能可]?借|最高[能可]?借|能借多少|可以借多少|额度最高|最高额度|最多多少|上限多少|能贷多少")
+DECLINE_WHY = re.compile(r"为什么|为啥|原因|怎么回事|凭什么|哪里不行|怎么没")
 HOTLINE = re.compile(r"热线|客服电话|电话号码|人工电话|官方电话|号码|电话多少|打什么电话|联系电话")
 LONGEST = re.compile(r"最长|最多[能可]?分|最久|能分多久|可以分多久|分多久|最多几期|能分几期|可以分几期|"
                      r"期限多长|多长时间还")
@@ -55,7 +69,9 @@ ACCEPT = re.compile(r"^(?:好|好的|好啊|好吧|行|行吧|可以|嗯|嗯嗯|
                     r"|算一下|算算|算一算|帮我算|给我算|试算|算下|算一个|那就算")
 SWITCH = re.compile(r"换成|改成|改为|换为|用|按|那|如果|要是|呢")
 OBJECTION = re.compile(r"太高|太贵|贵了|高了|好贵|真贵|贵死|不便宜|别家才|人家才|别的平台才|其他平台才|"
-                       r"便宜点|能不能低|能便宜|利息高|利率高|坑人|吃人")
+                       r"便宜点|能不能低|能便宜|利息高|利率高|坑人|吃人|太黑|黑心|离谱|抢钱|宰人|不划算|吓人|"
+                       r"高得|高死|这么高|那么高|真高|好高")
+RATE_WORDS = re.compile(r"利息|利率|息|费|贵|年化|价")
 FEE_WORDS = ("手续费", "服务费", "管理费", "费用", "收费", "扣费", "砍头", "先扣", "违约金", "罚息", "额外")
 FORM_SLOTS_WITH_IDS = ("application_id",)
 RULES_TOPICS = ("prepayment", "rates", "eligibility", "limit", "repayment", "methods", "prepay_example")
@@ -94,7 +110,7 @@ def resolve(text: Optional[str], intent: Optional[str], state: ConversationState
         return reading("none")
     for kind in (_trust(t), _form_detour(t, form, requested_slot), _closing(t, facts, intent),
                  _own_facts(t, facts, new, intent), _asked(t, facts, intent), _follow_up(t, facts, state, intent),
-                 _rate_reading(t)):
+                 _rate_reading(t, state)):
         if kind:
             return reading(kind)
     return reading("none")
@@ -107,10 +123,18 @@ def _trust(t: str) -> Optional[str]:
         return "third_party"
     if USURY.search(t):
         return "usury"
+    if DATA_SAFETY.search(t):
+        return "data_safety"
+    if LEGITIMACY.search(t):
+        return "legitimacy"
     return None
 
 
 def _form_detour(t: str, form: Optional[str], requested_slot: Optional[str]) -> Optional[str]:
+    if WHY_VERIFY.search(t):
+        return "why_verify"
+    if requested_slot == "otp_code" and OTP_MISSING.search(t):
+        return "otp_missing"
     lost = LOST_ID.search(t) and ("号" in t or requested_slot in FORM_SLOTS_WITH_IDS)
     if lost and (form in ("progress_form", "loan_form") or re.search(r"申请号|编号|单号", t)):
         return "lost_application_id" if not re.search(r"SQ\d|[Ss][Qq]\s*\d", t) else None
@@ -131,8 +155,8 @@ def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
         return "overdue_days"
     if facts.payoff_month and state.example is not None:
         return "payoff_month"
-    if facts.periods_repaid is not None and (intent == "ask_prepayment" or "提前" in t or "手续费" in t
-                                             or "违约金" in t):
+    if facts.periods_repaid is not None and (intent == "ask_prepayment" or re.search(r"提前|手续费|违约金|还清|结清|"
+                                                                                     r"一次性|全部还", t)):
         return "periods_fee"
     if facts.other_rate is not None:
         return "other_rate"
@@ -147,6 +171,10 @@ def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
 def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
     if LONGEST.search(t):
         return "longest_term"
+    if PAYOUT_TIME.search(t) and not re.search(r"我的|申请号|编号|SQ", t):
+        return "payout_time"
+    if MAX_AMOUNT.search(t) and not facts.income:
+        return "max_amount"
     if HOTLINE.search(t) and not re.search(r"\d{3}", t) and ("给" in t or QUESTION.search(t) or "要" in t
                                                              or len(t) <= 8):
         return "hotline"
@@ -158,13 +186,12 @@ def _follow_up(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
     short = len(t) <= 16
     if topic == "progress" and IMPATIENCE.search(t) and not facts.amount:
         return "impatience"
-    if topic == "declined" and REAPPLY.search(t):
+    if topic == "declined" and (REAPPLY.search(t) or DECLINE_WHY.search(t)):
         return "reapply"
     if state.example is not None and facts.method and short and SWITCH.search(t + "呢"):
         return "method_switch"
-    if state.example is not None and facts.term and short and not facts.amount and intent not in (
-            "ask_prepayment",):
-        return "term_switch"
+    if state.example is not None and (facts.term or facts.amount) and short and intent not in ("ask_prepayment",):
+        return "term_switch"  # "那36期呢" "借5万呢": the last example on other figures
     if facts.product and short and topic in RULES_TOPICS and not QUESTION.search(t.replace("呢", "")):
         return "product_switch"
     if state.offer and short and ACCEPT.search(t) and not re.search(r"不|别|没", t):
@@ -172,9 +199,10 @@ def _follow_up(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
     return None
 
 
-def _rate_reading(t: str) -> Optional[str]:
-    if OBJECTION.search(t):
-        return "rate_complaint" if len(t) <= 14 and "投诉" not in t else "objection"
+def _rate_reading(t: str, state: ConversationState) -> Optional[str]:
+    about_rates = RATE_WORDS.search(t) or state.topic in ("rates", "methods", "prepay_example")
+    if OBJECTION.search(t) and about_rates:
+        return "rate_complaint" if len(t) <= 16 and "投诉" not in t else "objection"
     if any(word in t for word in FEE_WORDS):
         return "fee_question"
     return None

@@ -62,8 +62,10 @@ def overdue_days_answer(cat: Catalogue, days: int, repaid: bool) -> Reply:
 
 # ------------------------------------------------------------ prepayment
 
-def periods_fee_answer(cat: Catalogue, periods: int, product_code: Optional[str]) -> Reply:
-    """Periods repaid against each product's prepayment fee rule (one product when it is known)."""
+def periods_fee_answer(cat: Catalogue, periods: int, product_code: Optional[str],
+                       example: Optional[Example] = None) -> Reply:
+    """Periods repaid against each product's prepayment fee rule (one product when it is known); with the
+    customer's amount and term, what settling after those periods takes."""
     product = cat.find_product(product_code or "")
     products = [product] if product else list(cat.products)
     lines = [f"按您已经还了{periods}期来看提前还款手续费："]
@@ -75,9 +77,22 @@ def periods_fee_answer(cat: Catalogue, periods: int, product_code: Optional[str]
         items.append(f"{p.name}：{verdict}（规则：{p.prepayment.description.rstrip('。')}）")
     lines.append(numbered(items) if len(items) > 1 else items[0] + "。")
     lines.append("提前还款当天之前按实际天数计息，之后不再计收。")
-    if product is None:
+    payoff = repaid_payoff_line(cat, example, periods) if example is not None else None
+    if payoff:
+        lines.append(payoff)
+    elif product is None:
         lines.append("告诉我您借的是哪个产品、借了多少，我可以帮您把要还的钱算出来。")
     return Reply("\n".join(lines))
+
+
+def product_prepayment_answer(cat: Catalogue, product_code: str) -> Reply:
+    """A bare product name after the prepayment rules: that product's rule, in a few lines."""
+    product = _product(cat, product_code)
+    lines = [f"{product.name}的提前还款：{product.prepayment.description}",
+             cat.prepayment.interest_rule,
+             "在APP「我的借款」里选择「提前还款」即可办理，应还金额会分项列明。",
+             "告诉我借款金额、期数和已经还了几期，我帮您估算一次结清要还多少。"]
+    return Reply("\n".join(lines), (button("好的，帮我试算", "affirm"), button("不用了", "deny")))
 
 
 def payoff_answer(cat: Catalogue, example: Example, month: int) -> Reply:
@@ -220,3 +235,65 @@ def affordability_answer(cat: Catalogue, income: int, amount: int, product_code:
     lines.append(f"一般建议每月所有还款加起来不超过收入的{AFFORDABLE_SHARE * 100:.0f}%。"
                  "能不能批、批多少，要看系统对收入、负债和征信的综合审批，我这里没法提前保证。")
     return Reply("\n".join(lines), (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))
+
+
+# -------------------------------------------------- questions answered first
+
+def payout_time_answer(cat: Catalogue, product_code: Optional[str]) -> Reply:
+    """How long approval and payout take, per product (or the one the customer named), before anything is asked."""
+    product = cat.find_product(product_code or "")
+    review = cat.stage("reviewing").expected_time
+    payouts = [product] if product else list(cat.products)
+    lines = [f"审批{review}；审批通过、签约后放款：",
+             numbered([f"{p.name}：{p.disbursement}" for p in payouts]) if len(payouts) > 1
+             else payouts[0].disbursement,
+             "审批没有加急通道，资料一次填准确完整是最快的办法；放款前我们不收任何费用。"]
+    return Reply("\n".join(lines), (button("申请条件", "ask_eligibility"), button("查询申请进度", "check_progress")))
+
+
+def max_amount_answer(cat: Catalogue, product_code: Optional[str]) -> Reply:
+    """The amount ranges first (the product named, or each), then how the actual limit is set."""
+    product = cat.find_product(product_code or "")
+    products = [product] if product else list(cat.products)
+    ranges = numbered([f"{p.name}：可借{p.format_amount_range()}，最长{p.term_max}期" for p in products])
+    lines = ["可借金额按产品：" if len(products) > 1 else f"{products[0].name}可借{products[0].format_amount_range()}，"
+             f"最长{products[0].term_max}期。"]
+    if len(products) > 1:
+        lines.append(ranges)
+    lines.append(cat.limits.assessed_by)
+    lines.append("告诉我借款用途和大概金额，我帮您看看哪款更合适。")
+    return Reply("\n".join(lines), (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))
+
+
+def product_topic_answer(cat: Catalogue, product_code: str, topic: Optional[str]) -> Optional[Reply]:
+    """A bare product name after a rules answer: that answer for the product (None: the rate answer applies)."""
+    product = cat.find_product(product_code)
+    if product is None:
+        return None
+    if topic == "prepayment":
+        return product_prepayment_answer(cat, product.code)
+    if topic == "eligibility":
+        needs = list(product.eligibility) + ([f"需要准备：{'、'.join(product.materials)}"] if product.materials else [])
+        body = numbered(needs or list(cat.eligibility.conditions))
+        return Reply(f"{product.name}（{product.category}）的申请要求：\n{body}\n"
+                     "是否能通过、额度多少，以系统审批结果为准。")
+    if topic == "limit":
+        return max_amount_answer(cat, product.code)
+    if topic == "repayment":
+        methods = "、".join(cat.method_name(m) for m in product.repayment_methods)
+        return Reply(f"{product.name}可选的还款方式：{methods}；期限{product.format_terms()}。"
+                     "每期从绑定的银行卡自动扣款，还款日当天24:00前还上都不算逾期。")
+    return None
+
+
+def repaid_payoff_line(cat: Catalogue, example: Example, periods: int) -> Optional[str]:
+    """After ``periods`` instalments of the customer's own loan figures: what settling now would take."""
+    product = cat.product(example.product)
+    if not 0 < periods < example.term:
+        return None
+    schedule = build_schedule(example.amount, product.apr_min, example.term, example.method)
+    quote = prepayment_quote(schedule, periods, product=product, loan_age_months=periods)
+    fee = "免手续费" if quote.fee == 0 else f"手续费约{format_yuan(quote.fee)}"
+    return (f"按{product.name}借{wan(example.amount)}、分{example.term}期、最低{format_apr(product.apr_min)}估算，"
+            f"还满{periods}期后一次结清：剩余本金约{format_yuan(quote.principal_repaid)}，{fee}，"
+            f"另加结清当天之前的利息。实际以APP「提前还款」页面为准。")

@@ -45,6 +45,34 @@ def credit_repair_answer(cat: Catalogue) -> Reply:
     return Reply("\n".join(lines), (button("逾期与征信规则", "ask_overdue"), button("转人工客服", "request_human")))
 
 
+def legitimacy_answer(cat: Catalogue) -> Reply:
+    """"你们正规吗": what can be checked, not a claim to trust."""
+    cap = format_percent(cat.legal_cap_apr)
+    return Reply("您谨慎是对的，这些都可以核实：\n" + numbered([
+        f"我们是{cat.company}，所有利率按年化利率(单利)写进合同，都在{cap}的上限以内，签约前可以先看清楚。",
+        "放款前不收任何费用；凡是要求先交钱、转账到个人账户的，都不是我们。",
+        f"官方客服热线只有{cat.hotline.number}，也可以在官方APP里联系在线客服核实。"]),
+        (button("利率是多少", "ask_interest_rate"), button("转人工客服", "request_human")))
+
+
+def data_safety_answer(cat: Catalogue) -> Reply:
+    return Reply("您的信息我们会保护好：\n" + numbered([
+        "只收集办理业务必需的信息，加密保存，仅用于您的申请、借款和客户服务；",
+        "不会出售或提供给无关的第三方，也不会把您的借款情况告诉家人、朋友或单位；",
+        "核实身份时只需要证件或手机号后4位，不会向您索要密码或短信验证码以外的信息。"])
+        + "\n想看完整的隐私说明，回复“隐私”即可。")
+
+
+def why_verify_answer() -> Reply:
+    return Reply("核实身份是为了保护您的信息和资金安全：确认是本人，才能告诉您申请和借款的情况。"
+                 "查询只需要申请编号和身份证后4位；取消、结清这类操作再加一条短信验证码。信息加密保存，仅用于本次服务。")
+
+
+def otp_resent_answer(phone_last4: str) -> Reply:
+    return Reply(f"已经重新给尾号{phone_last4}的手机发了验证码，短信偶尔会晚一两分钟，请留意一下。"
+                 "如果手机号已经不用了，可以告诉我，我帮您转人工处理。")
+
+
 def closing_answer(cat: Catalogue) -> Reply:
     """A warm close that says how to come back (not a cancellation)."""
     h = cat.hotline
@@ -67,7 +95,8 @@ def lost_application_id_answer() -> Reply:
 
 def impatience_answer(stage_name: str, expected: str, reviewing: bool) -> Reply:
     """A progress answer already given, and the customer is impatient: acknowledge, the honest timing, what helps."""
-    lines = [f"理解您着急。您的申请目前还在「{stage_name}」，预计{expected}。",
+    when = expected if expected.startswith("预计") else f"预计{expected}"
+    lines = [f"理解您着急。您的申请目前还在「{stage_name}」，{when}。",
              "审批没有加急通道，我这边没法替您催快；保持手机畅通、按短信提示及时补充资料，是最快的办法。"
              if reviewing else "这一步按流程进行，结果出来后会第一时间短信通知您。",
              "超过预计时间还没有结果的话，可以再来找我，我帮您登记催办。"]

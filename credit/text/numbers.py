@@ -104,7 +104,11 @@ _NOT_AMOUNT_AFTER_RE = re.compile(
 
 # terms
 _TERM_NUM = r"[0-9]{1,3}|[零〇一二两三四五六七八九十百]{1,4}"
-_TERM_RE = re.compile(rf"(?<![0-9.第{CN_NUM_CHARS}])(?:分\s*)?({_TERM_NUM})\s*(?:个月期|个月|個月|期)")
+# a magnitude right before is allowed: "借5万12期" is 5万 and 12期
+_TERM_RE = re.compile(rf"(?<![0-9.第零〇一二两三四五六七八九十百壹贰叁肆伍陆柒捌玖拾佰])(?:分\s*)?({_TERM_NUM})\s*"
+                      r"(?:个月期|个月|個月|期)")
+_MAGNITUDE_THEN_TERM_RE = re.compile(r"^(.*[万千kKwW])([0-9]{1,3})$")
+_TERM_AFTER_RE = re.compile(r"\s*(?:个月期|个月|個月|期)")
 _TERM_YEAR_RE = re.compile(
     r"(?<![0-9.第零〇一二两三四五六七八九十百千万])"
     r"([0-9]{1,2}|[一二两三四五六七八九十]{1,2}|半)\s*(?:个)?\s*年(半)?(?:期)?"
@@ -242,6 +246,9 @@ def _amount_candidates(t: str, mode: NumberMode) -> list[Candidate]:
             end -= 1
         if not expr or len(expr) > 24:  # too long to be an amount
             continue
+        split = _MAGNITUDE_THEN_TERM_RE.match(expr)
+        if split and _TERM_AFTER_RE.match(t, end):  # "5万12期": the amount ends at its magnitude
+            expr, end = split.group(1), end - len(split.group(2))
         value = to_number(expr)
         if value is None or not 0 < value <= MAX_AMOUNT:
             continue
