@@ -101,9 +101,10 @@ class ValidateComplaintForm(FormValidationAction):
         if len(text) < 2:
             dispatcher.utter_message(response="utter_ask_complaint_detail")
             return {"complaint_detail": None}
-        restated = complaint_paraphrase(tracker.get_slot("complaint_category"), text)
-        if restated:
-            dispatcher.utter_message(text=restated)
+        if tracker.get_slot("requested_slot") == "complaint_detail":  # told now, not restated at the start
+            restated = complaint_paraphrase(tracker.get_slot("complaint_category"), text)
+            if restated:
+                dispatcher.utter_message(text=restated)
         return {"complaint_detail": text[:500]}
 
     def validate_contact_phone(self, slot_value: Any, dispatcher: CollectingDispatcher,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import INTENT_LABELS, as_int, catalogue, latest_entity, polite_on_failure, say, service
@@ -137,6 +137,9 @@ class ActionHandleInform(Action):
             answered = answer_reading(dispatcher, tracker, reading)
             if answered is not None:
                 return answered + [NEXT_NONE]
+        if latest_entity(tracker, "application_id") and reading.state.offer in ("loan_details", "prepay_calc"):
+            # the number given in answer to "帮您查一下这笔借款吗": the offer accepted, on that loan
+            return accept_offer(dispatcher, tracker, reading.state.offer) + [FollowupAction("loan_form")]
         if latest_entity(tracker, "application_id") or latest_entity(tracker, "ticket_number"):
             return [SlotSet("id_last4", None), SlotSet("verify_status", None), SlotSet("ticket_check", None),
                     SlotSet("next_step", "progress_form")]

@@ -64,8 +64,11 @@ class ActionAskProgressApplicationId(Action):
             note = lender_replies.progress_note(catalogue(), other_lenders_named(tracker))
             if note:
                 dispatcher.utter_message(text=note)
-            elif reading.kind in ANSWERED_BEFORE_ASKING:  # "一般多久到账": the answer first, then the question
-                answer_reading(dispatcher, tracker, reading)
+            elif reading.kind in ANSWERED_BEFORE_ASKING and answer_reading(dispatcher, tracker, reading) is not None:
+                # "一般多久到账": the answer first, then the question, for whoever has applied already
+                dispatcher.utter_message(text="如果您已经提交了申请，把申请编号（SQ开头加12位数字）告诉我，我帮您查进度；"
+                                              "还没申请的话，有问题直接问我就行。")
+                return []
         if reading.kind == "lost_application_id":
             return []  # just told where to find it and the alternative: no second question
         dispatcher.utter_message(response="utter_ask_application_id")

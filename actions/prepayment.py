@@ -38,6 +38,10 @@ class ActionPrepaymentInfo(Action):
         product = latest_entity(tracker, "product") or reading.state.product
         amount = as_int(latest_entity(tracker, "amount"))
         term = as_int(latest_entity(tracker, "term"))
+        example = reading.state.example
+        if not (amount and term) and example is not None and reading.state.topic in ("rates", "methods"):
+            # "那提前还呢" right after a worked example: the example's loan
+            product, amount, term = product or example.product, example.amount, example.term
         reply = answers.prepayment_answer(catalogue(), product, amount, term)
         say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker)), tracker)
         # offer to compute on the customer's own loan (needs the stronger check)

@@ -54,7 +54,7 @@ def _urgent_messages(tracker: Tracker) -> int:
                and ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "urgent_need")
 
 
-TRUST_READINGS = ("credit_repair", "third_party", "usury")
+TRUST_READINGS = ("credit_repair", "third_party", "usury", "scammed", "legitimacy", "data_safety")
 
 
 class ActionReportFraud(Action):

@@ -117,13 +117,18 @@ def _methods(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Readin
     return remember(reading.state, "methods", example=example)
 
 
+def fitting_product(state: ConversationState) -> Optional[str]:
+    """The product named, or the one that serves the purpose said (and the amount, if any)."""
+    if state.product is not None or not state.purpose:
+        return state.product
+    fitting = [p for p in catalogue().products if serves(p, state.purpose)
+               and (state.amount is None or p.amount_in_range(state.amount))]
+    return fitting[0].code if fitting else None
+
+
 def _longest(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
     cat, state = catalogue(), reading.state
-    product = state.product
-    if product is None and state.purpose:
-        fitting = [p for p in cat.products if serves(p, state.purpose)
-                   and (state.amount is None or p.amount_in_range(state.amount))]
-        product = fitting[0].code if fitting else None
+    product = fitting_product(state)
     say(dispatcher, rules.longest_term_answer(cat, product, state.amount), tracker)
     return remember(state.updated(product=product), "rates", "calc_example")
 
@@ -195,9 +200,11 @@ HANDLERS: Dict[str, Handler] = {
     "third_party": _reply("trust", lambda r: trust.third_party_answer(catalogue())),
     "credit_repair": _reply("trust", lambda r: trust.credit_repair_answer(catalogue())),
     "closing": _reply("closing", lambda r: trust.closing_answer(catalogue())),
+    "scammed": _reply("fraud", lambda r: trust.scammed_answer(catalogue()), "handoff"),
     "legitimacy": _reply("trust", lambda r: trust.legitimacy_answer(catalogue())),
     "data_safety": _reply("trust", lambda r: trust.data_safety_answer(catalogue())),
     "why_verify": _reply("trust", lambda r: trust.why_verify_answer()),
+    "not_applied": _reply("eligibility", lambda r: trust.not_applied_answer()),
     "lost_application_id": _reply("progress", lambda r: trust.lost_application_id_answer(), "progress_check"),
     "hotline": _reply("handoff", lambda r: trust.hotline_answer(catalogue())),
     "overdue_days": _overdue,
@@ -205,12 +212,14 @@ HANDLERS: Dict[str, Handler] = {
     "periods_fee": _reply("prepayment", lambda r: rules.periods_fee_answer(
         catalogue(), r.facts.periods_repaid or 0, r.state.product,
         rules.example_for(catalogue(), r.state) if r.state.amount and r.state.term else None), "prepay_calc"),
-    "payout_time": _reply("eligibility", lambda r: rules.payout_time_answer(catalogue(), r.state.product)),
+    "payout_time": _reply("eligibility", lambda r: rules.payout_time_answer(catalogue(), fitting_product(r.state))),
     "max_amount": _reply("limit", lambda r: rules.max_amount_answer(catalogue(), r.state.product)),
     "other_rate": _reply("rates", lambda r: rules.other_rate_answer(catalogue(), r.facts.other_rate, r.state.product),
                          "calc_example"),
     "methods_compared": _methods,
     "affordability": _affordability,
+    "capacity": _reply("eligibility", lambda r: rules.capacity_answer(catalogue(), r.state.income or 0,
+                                                                      r.state.monthly_debt, r.state.product)),
     "longest_term": _longest,
     "impatience": _impatience,
     "reapply": _reply("declined", lambda r: trust.reapply_answer(catalogue())),

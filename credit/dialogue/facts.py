@@ -19,7 +19,7 @@ _NUM = r"[0-9]+(?:\.[0-9]+)?|[零〇一二两三四五六七八九十百半]+"
 # periods already repaid: "已经还了4期" "按时还了六个月" "还满3期" (a term is "分4期", "4期的")
 _REPAID = re.compile(rf"(?:还了|已还|还过|还满|还到|还完了?|已经还|交了|已交)\s*(?:第\s*)?({_NUM})\s*(?:期|个月|個月)")
 # days overdue: "逾期两天" "晚了3天" "超过还款日一天" "5天没还"
-_OVERDUE = re.compile(rf"(?:逾期了?|晚了|迟了|超了|过了还款日|超过还款日|拖了|晚还了?)\s*({_NUM})\s*"
+_OVERDUE = re.compile(rf"(?:逾期了?|晚了|迟了|超了|超过了?|过了还款日|超过还款日|拖了|晚还了?)\s*({_NUM})\s*"
                       r"(天|日|周|星期|个?月)")
 _OVERDUE_AFTER = re.compile(rf"({_NUM})\s*(天|日)\s*(?:没还|没有还|未还|才还|逾期)")
 # the month of a payoff: "第8个月提前还清" "第8期结清"
@@ -57,6 +57,7 @@ class TurnFacts:
     periods_repaid: Optional[int] = None
     payoff_month: Optional[int] = None
     income: Optional[int] = None
+    monthly_debt: Optional[int] = None
     purpose: Optional[str] = None
     other_rate: Optional[StatedRate] = None
     other_lender: Optional[str] = None
@@ -148,6 +149,7 @@ def read_facts(raw: Optional[str]) -> TurnFacts:
         periods_repaid=repaid,
         payoff_month=payoff_month(text),
         income=_int(values.get("income")),
+        monthly_debt=_int(values.get("monthly_debt")),
         purpose=values.get("purpose"),
         other_rate=rate,
         other_lender=lender,

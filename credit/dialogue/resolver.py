@@ -7,12 +7,13 @@ never depends on Rasa: the glue passes the text, the classified intent, the stat
 Kinds, in the order they are tried (the first that applies wins):
 
 * trust questions: ``usury`` ("跟高利贷有什么区别"), ``credit_repair`` ("花钱删逾期记录"), ``third_party``
-  ("会打给我家人吗"), ``data_safety`` ("会不会泄露我的信息"), ``legitimacy`` ("你们正规吗");
+  ("会打给我家人吗"), ``scammed`` ("交了保证金才发现被骗"), ``data_safety`` ("会不会泄露我的信息"),
+  ``legitimacy`` ("你们正规吗");
 * detours inside a form: ``why_verify`` ("为什么要身份证后四位"), ``otp_missing`` ("没收到验证码"),
-  ``lost_application_id`` ("申请号找不到了");
+  ``not_applied`` ("还没申请呢"), ``lost_application_id`` ("申请号找不到了");
 * ``closing``: a hesitation or a close ("我再想想", "先这样", "没事了") with no question in it;
 * questions answered on the customer's own facts: ``overdue_days``, ``payoff_month``, ``periods_fee``,
-  ``other_rate``, ``methods_compared``, ``affordability``;
+  ``other_rate``, ``methods_compared``, ``affordability`` (income and amount), ``capacity`` (income, debts);
 * questions answered before any discovery question: ``longest_term``, ``payout_time``, ``max_amount``, ``hotline``;
 * follow-ups on the topic: ``impatience`` (after a progress answer), ``reapply`` (after a decline: again, or why),
   ``method_switch`` / ``term_switch`` (after a worked example), ``product_switch`` (a bare product name after
@@ -38,6 +39,9 @@ WHY_VERIFY = re.compile(r"(?:为什么|为啥|干嘛|干什么|凭什么|非要|
                         r"(?:申请号|编号|身份证|后四位|后4位|验证码|核实|验证|身份)")
 OTP_MISSING = re.compile(r"(?:没收到|收不到|没有收到|没来|还没到|没看到|没有短信|没短信)[^，。？?]{0,6}"
                          r"(?:验证码|短信|码)?|验证码[^，。？?]{0,4}(?:没收到|收不到|没来|没到|过期)")
+SCAMMED = re.compile(r"已经转|转了|转过去|打了钱|付了|交了|汇了|被骗|上当|打过去")
+FRAUD_CONTEXT = re.compile(r"骗|保证金|解冻|刷流水|验资|手续费|好处费|包过|内部|陌生|冒充|假的|自称")
+NOT_APPLIED = re.compile(r"还没申请|没申请|还没有申请|没有申请|没提交|还没提交|没办过|还没借")
 USURY = re.compile(r"高利贷|放贷的|黑贷|套路贷|砍头息")
 CREDIT_REPAIR = re.compile(r"(?:删|消除|消掉|抹掉|洗白|修复|清除|撤销|去掉|弄掉|改掉|处理掉)[^，。？?]{0,8}"
                            r"(?:记录|征信|逾期|污点)|(?:征信|逾期记录|不良记录)[^，。？?]{0,8}"
@@ -56,6 +60,8 @@ QUESTION = re.compile(r"[?？吗呢么]|多少|几|怎么|什么|哪|能不能|�
 PAYOUT_TIME = re.compile(r"多久到账|多久能到|多久放款|几天到账|多久下款|多久能拿到|多快|什么时候到账|几天能放|"
                          r"多长时间到账|当天能到|今天能到|马上能到|多久能批|多久审批|审批要多久|多久出结果")
 MAX_AMOUNT = re.compile(r"最多[能可]?借|最高[能可]?借|能借多少|可以借多少|额度最高|最高额度|最多多少|上限多少|能贷多少")
+MONTHLY = re.compile(r"每月还多少|每个月还多少|月供多少|月供是多少|每月多少|每个月多少|一个月还多少|"
+                     r"总共.{0,4}利息|利息一共|总利息")
 DECLINE_WHY = re.compile(r"为什么|为啥|原因|怎么回事|凭什么|哪里不行|怎么没")
 HOTLINE = re.compile(r"热线|客服电话|电话号码|人工电话|官方电话|号码|电话多少|打什么电话|联系电话")
 LONGEST = re.compile(r"最长|最多[能可]?分|最久|能分多久|可以分多久|分多久|最多几期|能分几期|可以分几期|"
@@ -93,7 +99,7 @@ def update_state(state: ConversationState, facts: TurnFacts) -> ConversationStat
     """The state after a turn's facts (a fact said now replaces the one said before)."""
     return state.updated(product=facts.product, amount=facts.amount, term=facts.term, method=facts.method,
                          days_overdue=facts.days_overdue, periods_repaid=facts.periods_repaid, income=facts.income,
-                         purpose=facts.purpose)
+                         monthly_debt=facts.monthly_debt, purpose=facts.purpose)
 
 
 def resolve(text: Optional[str], intent: Optional[str], state: ConversationState,
@@ -121,6 +127,8 @@ def _trust(t: str) -> Optional[str]:
         return "credit_repair"
     if THIRD_PARTY.search(t):
         return "third_party"
+    if SCAMMED.search(t) and FRAUD_CONTEXT.search(t):
+        return "scammed"  # money already gone: the urgent steps first
     if USURY.search(t):
         return "usury"
     if DATA_SAFETY.search(t):
@@ -135,6 +143,8 @@ def _form_detour(t: str, form: Optional[str], requested_slot: Optional[str]) -> 
         return "why_verify"
     if requested_slot == "otp_code" and OTP_MISSING.search(t):
         return "otp_missing"
+    if form == "progress_form" and NOT_APPLIED.search(t):
+        return "not_applied"
     lost = LOST_ID.search(t) and ("号" in t or requested_slot in FORM_SLOTS_WITH_IDS)
     if lost and (form in ("progress_form", "loan_form") or re.search(r"申请号|编号|单号", t)):
         return "lost_application_id" if not re.search(r"SQ\d|[Ss][Qq]\s*\d", t) else None
@@ -155,8 +165,9 @@ def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
         return "overdue_days"
     if facts.payoff_month and state.example is not None:
         return "payoff_month"
-    if facts.periods_repaid is not None and (intent == "ask_prepayment" or re.search(r"提前|手续费|违约金|还清|结清|"
-                                                                                     r"一次性|全部还", t)):
+    prepay_words = re.search(r"提前|手续费|违约金|还清|结清|一次性|全部还", t)
+    if facts.periods_repaid is not None and (intent == "ask_prepayment" or prepay_words
+                                             or state.topic in ("prepayment", "prepay_example")):
         return "periods_fee"
     if facts.other_rate is not None:
         return "other_rate"
@@ -165,6 +176,10 @@ def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
     amount = facts.amount or state.amount
     if facts.income and amount and APPROVAL.search(t):
         return "affordability"
+    if facts.income and not facts.amount and (MAX_AMOUNT.search(t) or APPROVAL.search(t)):
+        return "capacity"  # "月入1万，房贷3000，还能借多少": what the repayments leave room for
+    if state.example is not None and MONTHLY.search(t) and len(t) <= 20 and not facts.product:
+        return "term_switch"  # "那每个月还多少" after an example: the example, on the figures now known
     return None
 
 

@@ -297,3 +297,27 @@ def repaid_payoff_line(cat: Catalogue, example: Example, periods: int) -> Option
     return (f"按{product.name}借{wan(example.amount)}、分{example.term}期、最低{format_apr(product.apr_min)}估算，"
             f"还满{periods}期后一次结清：剩余本金约{format_yuan(quote.principal_repaid)}，{fee}，"
             f"另加结清当天之前的利息。实际以APP「提前还款」页面为准。")
+
+
+def capacity_answer(cat: Catalogue, income: int, monthly_debt: Optional[int], product_code: Optional[str]) -> Reply:
+    """Income and existing repayments: the room left under the advised share, and what it would carry — advice."""
+    product = _product(cat, product_code)
+    room = Decimal(income) * AFFORDABLE_SHARE - Decimal(monthly_debt or 0)
+    debts = f"、每月已有还款{monthly_debt:,}元" if monthly_debt else ""
+    head = f"按您月收入{income:,}元{debts}估算："
+    if room <= 0:
+        return Reply(head + f"现有还款已经超过收入的{AFFORDABLE_SHARE * 100:.0f}%，不建议再增加借款；"
+                     "如果还款有压力，可以先联系我们了解协商还款。")
+    items = []
+    for term in [t for t in (12, 24, 36) if product.supports_term(t)]:
+        unit = build_schedule(10_000, product.apr_min, term, product.example_method).first_payment
+        amount = int(room / unit * 10_000 // 1_000 * 1_000)
+        amount = min(amount, int(product.amount_max))
+        if amount >= product.amount_min:
+            items.append(f"分{term}期：每月还款控制在{format_yuan(room)}以内，大约对应借{wan(amount)}")
+    lines = [head, f"一般建议每月所有还款不超过收入的{AFFORDABLE_SHARE * 100:.0f}%，"
+             f"也就是新增月供最好在{format_yuan(room)}以内（按{product.name}最低{format_apr(product.apr_min)}算）：",
+             numbered(items) if items else "",
+             "这只是帮您量力而行的参考；实际额度由系统按收入、负债和征信综合评估，我这里没法提前保证。"]
+    return Reply("\n".join(line for line in lines if line),
+                 (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))

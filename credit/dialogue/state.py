@@ -36,6 +36,7 @@ class ConversationState:
     days_overdue: Optional[int] = None
     periods_repaid: Optional[int] = None
     income: Optional[int] = None
+    monthly_debt: Optional[int] = None
     purpose: Optional[str] = None
     offer: Optional[str] = None
     topic: Optional[str] = None
@@ -63,7 +64,7 @@ class ConversationState:
                 example = _example(item)
                 if example is not None:
                     clean[name] = example
-            elif name in ("amount", "term", "days_overdue", "periods_repaid", "income"):
+            elif name in ("amount", "term", "days_overdue", "periods_repaid", "income", "monthly_debt"):
                 number = _int(item)
                 if number is not None:
                     clean[name] = number

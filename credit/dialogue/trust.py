@@ -45,6 +45,17 @@ def credit_repair_answer(cat: Catalogue) -> Reply:
     return Reply("\n".join(lines), (button("逾期与征信规则", "ask_overdue"), button("转人工客服", "request_human")))
 
 
+def scammed_answer(cat: Catalogue) -> Reply:
+    """Money already paid to a scammer: what to do now, first, each point once."""
+    return Reply("先别着急，请马上按这几步做：\n" + numbered([
+        "立即拨打110报警，或拨打96110反诈专线；",
+        "马上联系转出的银行或支付平台，说明被骗，尽快申请止付、冻结对方账户；",
+        "保留好聊天记录、转账凭证和对方的账号、电话，不要删除；",
+        "不要再向对方转任何钱，也不要透露短信验证码和密码——“交钱退款”“解冻”都是二次诈骗。"])
+        + f"\n我们从不在放款前收费，官方客服热线只有{cat.hotline.number}。需要的话我可以帮您转人工，一起核实。",
+        (button("转人工客服", "request_human"),))
+
+
 def legitimacy_answer(cat: Catalogue) -> Reply:
     """"你们正规吗": what can be checked, not a claim to trust."""
     cap = format_percent(cat.legal_cap_apr)
@@ -93,6 +104,11 @@ def lost_application_id_answer() -> Reply:
         + "\n找不到也可以：告诉我注册手机号的后4位和身份证号的后4位，我帮您核实后查询（连续输错会暂时锁定）。")
 
 
+def not_applied_answer() -> Reply:
+    return Reply("好的，还没申请就不用查进度了。在APP首页选择产品即可申请，资料填完整，审批一般1个工作日内出结果。"
+                 "利率、条件、材料有什么想了解的，直接问我就行。")
+
+
 def impatience_answer(stage_name: str, expected: str, reviewing: bool) -> Reply:
     """A progress answer already given, and the customer is impatient: acknowledge, the honest timing, what helps."""
     when = expected if expected.startswith("预计") else f"预计{expected}"
@@ -115,23 +131,45 @@ def form_note_answer(note: str) -> str:
 
 # ---------------------------------------------------------- complaints
 
-_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千|元|块)")
-_WHEN = re.compile(r"(?:今天|昨天|前天|上周|上个月|这个月|\d+\s*(?:天|号|日|月|周))")
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千|元|块)|[一二两三四五六七八九十百千万]+\s*(?:块|元)")
+_WHEN = re.compile(r"今天|昨天|前天|上周|上个月|这个月|这周|刚才|\d+\s*(?:天|号|日|个月|周)")
+# what a complaint is about, in neutral words (never the customer's own wording)
+_ISSUES = (
+    (r"重复扣|扣了两次|扣了2次|多扣|扣多了", "重复或多扣款"),
+    (r"乱扣|扣款|扣钱|扣费|扣了", "扣款"),
+    (r"手续费|服务费|乱收费|收费|会员费|保险", "收费"),
+    (r"罚息|违约金|滞纳金", "罚息"),
+    (r"利息|利率", "利息"),
+    (r"催收|催款|催债|催还", "催收方式"),
+    (r"骚扰|一直打|天天打|总打|打电话|打给", "来电打扰"),
+    (r"态度|不耐烦|骂|凶|敷衍", "服务态度"),
+    (r"审批|审核|放款|到账|下款|太慢|等了", "审批放款进度"),
+    (r"[Aa][Pp][Pp]|闪退|登录|登不上|打不开|卡顿|系统", "APP使用"),
+    (r"额度|降额|冻结", "额度"),
+    (r"短信", "短信"),
+    (r"征信", "征信记录"),
+    (r"提前还款|结清", "提前还款或结清"),
+    (r"客服|人工|机器人", "客服服务"),
+)
 
 
 def complaint_paraphrase(category: Optional[str], detail: Optional[str]) -> str:
-    """复述确认 as a neutral paraphrase: the category and the facts (an amount, when), never the customer's words
-    (no insults echoed, no personal data)."""
-    if not (detail or "").strip():
+    """复述确认 as a neutral paraphrase: the category and the facts (what about, an amount, when), never the
+    customer's words (no insult echoed, no personal data)."""
+    words = (detail or "").strip()
+    if not words:
         return ""
+    issues = [name for pattern, name in _ISSUES if re.search(pattern, words)]
     label = LABELS.get(category or "")
+    if label:  # the category first; an issue it already says is not said again
+        issues = [label, *[i for i in issues if i not in label]]
+    about = "、".join(dict.fromkeys(issues[:3])) or "我们的服务"
     facts = []
-    amount = _AMOUNT.search(detail or "")
-    when = _WHEN.search(detail or "")
+    when = _WHEN.search(words)
+    amount = _AMOUNT.search(words)
     if when:
         facts.append(f"时间是{when.group(0)}")
     if amount:
         facts.append(f"涉及金额{amount.group(0)}")
-    what = f"{label}方面的问题" if label else "您遇到的问题"
     extra = ("，" + "，".join(facts)) if facts else ""
-    return f"我先跟您确认一下：您反映的是{what}{extra}。具体经过我会完整记录下来，交给专人处理。"
+    return f"我先跟您确认一下：您反映的是{about}方面的问题{extra}，对吗？具体经过我会完整记录下来，交给专人处理。"
