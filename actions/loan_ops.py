@@ -12,11 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import catalogue, channel_of, other_lenders_named, polite_on_failure, say, service
-from actions.thread import answer_reading, reading_of
+from actions.thread import answer_reading, reading_of, resend_otp
 from actions.validation_base import STOPPED, CreditFormValidation
 from credit.answers import lender_replies
 from credit.answers import texts as answers
-from credit.dialogue.trust import otp_resent_answer
 from credit.errors import RateLimited, ServiceUnavailable
 from credit.text.numbers import extract_otp
 
@@ -64,8 +63,10 @@ class ValidateLoanForm(CreditFormValidation):
             return {"otp_code": "verified"}
         code = extract_otp(str(slot_value or ""))
         if not code:
-            if reading_of(tracker).kind == "otp_missing":  # "没收到验证码": send it again (rate-limited)
-                return _resend_otp(dispatcher, tracker)
+            reading = reading_of(tracker)
+            if reading.kind == "otp_missing":  # "没收到验证码": send it again (rate-limited)
+                resend_otp(dispatcher, tracker, reading)
+                return {"otp_code": None}
             stopped = self.understood(dispatcher, tracker)
             if stopped is not None:
                 return {"otp_code": None, **stopped}
@@ -86,18 +87,6 @@ class ValidateLoanForm(CreditFormValidation):
             return {"verify_status": "unavailable"}
         dispatcher.utter_message(response="utter_otp_wrong")
         return {"otp_code": None}
-
-
-def _resend_otp(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
-    try:
-        sent = service().send_otp(tracker.sender_id, tracker.get_slot("application_id") or "")
-    except RateLimited:
-        dispatcher.utter_message(response="utter_otp_rate_limited")
-        return {"otp_code": None}
-    except ServiceUnavailable:
-        return {"otp_code": None, "verify_status": "unavailable"}
-    say(dispatcher, otp_resent_answer(sent.masked_phone[-4:]))
-    return {"otp_code": None}
 
 
 class ActionAskOtpCode(Action):

@@ -17,7 +17,7 @@ from credit.answers import texts as answers
 from credit.dialogue import rules, trust
 from credit.dialogue.resolver import Reading, resolve
 from credit.dialogue.state import ConversationState, Example
-from credit.errors import ServiceUnavailable
+from credit.errors import RateLimited, ServiceUnavailable
 from credit.needs.matching import serves
 
 STATE_SLOT = "dialogue_state"
@@ -195,6 +195,29 @@ def calculate(dispatcher: CollectingDispatcher, tracker: Tracker, state: Convers
     return remember(state, "rates", example=example)
 
 
+def _figures(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
+    s = reading.state
+    amount, term = s.amount, s.term
+    say(dispatcher, answers.rate_answer(catalogue(), s.product, amount, term), tracker)
+    return remember(s, "rates", None if amount and term else "calc_example", shown_example(s.product, amount, term))
+
+
+def _wait(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
+    say(dispatcher, trust.wait_answer(), tracker)
+    return remember(reading.state, reading.state.topic, reading.state.offer)  # the thread is unchanged
+
+
+def resend_otp(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
+    """"没收到验证码" while the loan form waits for it: sent again (the gateway's rate limit applies)."""
+    try:
+        sent = service().send_otp(tracker.sender_id, tracker.get_slot("application_id") or "")
+    except RateLimited:
+        dispatcher.utter_message(response="utter_otp_rate_limited")
+        return []
+    say(dispatcher, trust.otp_resent_answer(sent.masked_phone[-4:]))
+    return []
+
+
 HANDLERS: Dict[str, Handler] = {
     "usury": _reply("trust", lambda r: trust.usury_answer(catalogue())),
     "third_party": _reply("trust", lambda r: trust.third_party_answer(catalogue())),
@@ -205,6 +228,9 @@ HANDLERS: Dict[str, Handler] = {
     "data_safety": _reply("trust", lambda r: trust.data_safety_answer(catalogue())),
     "why_verify": _reply("trust", lambda r: trust.why_verify_answer()),
     "not_applied": _reply("eligibility", lambda r: trust.not_applied_answer()),
+    "wait": _wait,
+    "figures": _figures,
+    "otp_missing": resend_otp,
     "lost_application_id": _reply("progress", lambda r: trust.lost_application_id_answer(), "progress_check"),
     "hotline": _reply("handoff", lambda r: trust.hotline_answer(catalogue())),
     "overdue_days": _overdue,

@@ -107,4 +107,4 @@ class CreditFormValidation(FormValidationAction):
             return None
         if answer_reading(dispatcher, tracker, reading) is None:
             return None
-        return {"verify_status": STOPPED} if reading.kind in ("closing", "not_applied") else {}
+        return {"verify_status": STOPPED} if reading.kind in ("closing", "not_applied") else {}  # "wait": ask again

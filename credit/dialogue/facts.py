@@ -121,8 +121,11 @@ def stated_rate(text: str) -> Optional[StatedRate]:
 
 
 def method_named(text: str) -> Optional[str]:
-    named = [code for code, word in METHOD_WORDS.items() if word in text]
-    return named[-1] if len(named) == 1 or "换成" in text or "改成" in text else (named[0] if named else None)
+    """The repayment method a message names; of two, the one it switches to ("从等额本息换成等额本金")."""
+    named = sorted((text.find(word), code) for code, word in METHOD_WORDS.items() if word in text)
+    if not named:
+        return None
+    return named[-1][1] if re.search(r"换成|改成|改为|换为", text) else named[0][1]
 
 
 def read_facts(raw: Optional[str]) -> TurnFacts:

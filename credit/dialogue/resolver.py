@@ -17,7 +17,8 @@ Kinds, in the order they are tried (the first that applies wins):
 * questions answered before any discovery question: ``longest_term``, ``payout_time``, ``max_amount``, ``hotline``;
 * follow-ups on the topic: ``impatience`` (after a progress answer), ``reapply`` (after a decline: again, or why),
   ``method_switch`` / ``term_switch`` (after a worked example), ``product_switch`` (a bare product name after
-  a rules answer), ``accept_offer`` ("好的/行/算一下" while an offer is open);
+  a rules answer), ``accept_offer`` ("好的/行/算一下" while an offer is open), ``wait`` ("稍等我找一下"), ``figures``
+  (an amount or a term alone: the worked example);
 * the rate action's own readings: ``rate_complaint`` (a short "太贵了"), ``objection``, ``fee_question``;
 * ``none``: the turn carries no reading; the intent's own answer applies.
 """
@@ -41,6 +42,7 @@ OTP_MISSING = re.compile(r"(?:没收到|收不到|没有收到|没来|还没到|
                          r"(?:验证码|短信|码)?|验证码[^，。？?]{0,4}(?:没收到|收不到|没来|没到|过期)")
 SCAMMED = re.compile(r"已经转|转了|转过去|打了钱|付了|交了|汇了|被骗|上当|打过去")
 FRAUD_CONTEXT = re.compile(r"骗|保证金|解冻|刷流水|验资|手续费|好处费|包过|内部|陌生|冒充|假的|自称")
+WAIT = re.compile(r"稍等|等一下|等下|等会|我找一下|我找找|我看一下|我去看看|我查一下|马上发|找一找")
 NOT_APPLIED = re.compile(r"还没申请|没申请|还没有申请|没有申请|没提交|还没提交|没办过|还没借")
 USURY = re.compile(r"高利贷|放贷的|黑贷|套路贷|砍头息")
 CREDIT_REPAIR = re.compile(r"(?:删|消除|消掉|抹掉|洗白|修复|清除|撤销|去掉|弄掉|改掉|处理掉)[^，。？?]{0,8}"
@@ -55,7 +57,7 @@ LOST_ID = re.compile(r"(?:找不到|忘了|忘记|不记得|记不住|记不清|
                      r"(?:找不到|忘了|忘记|不记得|没有|丢了|不知道|在哪)")
 CLOSING = re.compile(r"再想想|想一想|想想再说|再考虑|考虑一下|考虑考虑|先这样|就这样吧|没事了|没别的|没有别的|"
                      r"没其他|没有其他|回头再|改天再|以后再说|暂时不用|暂时不需要|先不用|先不了|算了吧|就这些|"
-                     r"不打扰了|我先看看|再看看|再说吧")
+                     r"不打扰了|我先看看|再看看|再说吧|^算了|不投诉了|不用投诉|不投了|不借了吧|先不借")
 QUESTION = re.compile(r"[?？吗呢么]|多少|几|怎么|什么|哪|能不能|可不可以|是否")
 PAYOUT_TIME = re.compile(r"多久到账|多久能到|多久放款|几天到账|多久下款|多久能拿到|多快|什么时候到账|几天能放|"
                          r"多长时间到账|当天能到|今天能到|马上能到|多久能批|多久审批|审批要多久|多久出结果")
@@ -211,6 +213,10 @@ def _follow_up(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
         return "product_switch"
     if state.offer and short and ACCEPT.search(t) and not re.search(r"不|别|没", t):
         return "accept_offer"
+    if WAIT.search(t) and short:
+        return "wait"  # "稍等，我找一下": nothing to do but wait
+    if (facts.amount or facts.term) and short and intent in (None, "nlu_fallback", "inform", "out_of_scope"):
+        return "figures"  # "我想借2万": the worked example on those figures
     return None
 
 

@@ -49,7 +49,7 @@ def scammed_answer(cat: Catalogue) -> Reply:
     """Money already paid to a scammer: what to do now, first, each point once."""
     return Reply("先别着急，请马上按这几步做：\n" + numbered([
         "立即拨打110报警，或拨打96110反诈专线；",
-        "马上联系转出的银行或支付平台，说明被骗，尽快申请止付、冻结对方账户；",
+        "马上联系转出的银行或支付平台，说明被骗，请他们止付、冻结对方账户；",
         "保留好聊天记录、转账凭证和对方的账号、电话，不要删除；",
         "不要再向对方转任何钱，也不要透露短信验证码和密码——“交钱退款”“解冻”都是二次诈骗。"])
         + f"\n我们从不在放款前收费，官方客服热线只有{cat.hotline.number}。需要的话我可以帮您转人工，一起核实。",
@@ -69,7 +69,7 @@ def legitimacy_answer(cat: Catalogue) -> Reply:
 def data_safety_answer(cat: Catalogue) -> Reply:
     return Reply("您的信息我们会保护好：\n" + numbered([
         "只收集办理业务必需的信息，加密保存，仅用于您的申请、借款和客户服务；",
-        "不会出售或提供给无关的第三方，也不会把您的借款情况告诉家人、朋友或单位；",
+        "不会出售或提供给无关的第三方，也不会向您的家人、朋友或单位透露您的借款情况；",
         "核实身份时只需要证件或手机号后4位，不会向您索要密码或短信验证码以外的信息。"])
         + "\n想看完整的隐私说明，回复“隐私”即可。")
 
@@ -102,6 +102,10 @@ def lost_application_id_answer() -> Reply:
         "申请时收到的短信里有申请编号（SQ开头加12位数字）；",
         "打开APP，在「我的申请」里可以看到每笔申请的编号和状态。"])
         + "\n找不到也可以：告诉我注册手机号的后4位和身份证号的后4位，我帮您核实后查询（连续输错会暂时锁定）。")
+
+
+def wait_answer() -> Reply:
+    return Reply("好的，不着急，您慢慢找。找到了直接发给我就行。")
 
 
 def not_applied_answer() -> Reply:

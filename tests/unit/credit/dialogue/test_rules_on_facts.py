@@ -70,6 +70,17 @@ def test_longest_term_names_the_terms():
     assert "60期" in rules.longest_term_answer(CAT, None, None).text
 
 
+def test_capacity_is_advice_from_income_and_debts():
+    text = rules.capacity_answer(CAT, 10000, 3000, None).text
+    assert "2,000.00 元以内" in text and "没法提前保证" in text
+    assert "不建议再增加借款" in rules.capacity_answer(CAT, 6000, 4000, None).text
+
+
+def test_periods_repaid_with_the_customers_figures_gives_the_payoff():
+    text = rules.periods_fee_answer(CAT, 4, "suixinjie", EXAMPLE).text
+    assert "还满4期后一次结清" in text and "剩余本金约" in text
+
+
 def test_trust_answers():
     assert "24%" in trust.usury_answer(CAT).text
     assert "只联系您本人" in trust.third_party_answer(CAT).text
@@ -115,6 +126,23 @@ def _all_replies():
     yield trust.lost_application_id_answer()
     yield trust.impatience_answer("审批中", "1个工作日内", True)
     yield trust.reapply_answer(CAT)
+    yield trust.scammed_answer(CAT)
+    yield trust.legitimacy_answer(CAT)
+    yield trust.data_safety_answer(CAT)
+    yield trust.why_verify_answer()
+    yield trust.not_applied_answer()
+    yield trust.wait_answer()
+    yield trust.otp_resent_answer("5678")
+    yield rules.capacity_answer(CAT, 10000, 3000, None)
+    yield rules.capacity_answer(CAT, 6000, 4000, None)
+    yield rules.payout_time_answer(CAT, None)
+    yield rules.max_amount_answer(CAT, None)
+    yield rules.periods_fee_answer(CAT, 4, "suixinjie", EXAMPLE)
+    for product in CAT.products:
+        for topic in ("prepayment", "eligibility", "limit", "repayment"):
+            answer = rules.product_topic_answer(CAT, product.code, topic)
+            assert answer is not None
+            yield answer
 
 
 @pytest.mark.parametrize("reply", list(_all_replies()), ids=lambda r: r.text[:12])

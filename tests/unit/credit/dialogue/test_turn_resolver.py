@@ -41,9 +41,38 @@ AFTER_DECLINE = ConversationState(topic="declined", verified_application="SQ2026
     ("先这样吧", ConversationState(), "closing"),
     ("没事了", ConversationState(), "closing"),
     ("申请号找不到了", ConversationState(), "lost_application_id"),
+    # more trust questions, detours and questions answered first
+    ("我交了2000保证金才发现被骗了", ConversationState(), "scammed"),
+    ("你们是正规平台吗", ConversationState(), "legitimacy"),
+    ("会不会泄露我的个人信息", ConversationState(), "data_safety"),
+    ("为什么要我身份证后四位", ConversationState(), "why_verify"),
+    ("一般多久能到账", ConversationState(), "payout_time"),
+    ("最多能借多少", ConversationState(), "max_amount"),
+    ("我月收入1万，每月房贷3000，还能借多少", ConversationState(), "capacity"),
+    ("那每个月还多少", AFTER_RATES, "term_switch"),
+    ("为什么没通过", AFTER_DECLINE, "reapply"),
+    ("稍等我找一下", ConversationState(), "wait"),
+    ("我想借2万", ConversationState(), "figures"),
+    ("算了不投诉了", ConversationState(), "closing"),
 ])
+
 def test_reading(text, state, kind):
     assert resolve(text, None, state).kind == kind
+
+
+def test_detours_that_only_exist_inside_a_form():
+    otp = resolve("没收到验证码", "account_service", ConversationState(), form="loan_form", requested_slot="otp_code")
+    assert otp.kind == "otp_missing"
+    assert resolve("没收到验证码", "account_service", ConversationState()).kind != "otp_missing"
+    assert resolve("还没申请呢", "deny", ConversationState(), form="progress_form",
+                   requested_slot="application_id").kind == "not_applied"
+
+
+def test_the_method_switched_to_is_the_one_read():
+    from credit.dialogue.facts import method_named
+
+    assert method_named("从等额本息换成等额本金") == "equal_principal"
+    assert method_named("那换成24期呢") is None
 
 
 def test_follow_ups_need_their_topic():
@@ -51,8 +80,8 @@ def test_follow_ups_need_their_topic():
     assert resolve("怎么还在审", "check_progress", ConversationState()).kind == "none"
     # without an offer, "好的" accepts nothing
     assert resolve("好的", "affirm", ConversationState()).kind == "none"
-    # a term with no example is no follow-up
-    assert resolve("那36期呢", "inform", ConversationState()).kind == "none"
+    # a term with no example before it is not a switch: the example on that term
+    assert resolve("那36期呢", "inform", ConversationState()).kind == "figures"
     # a bare product with no rules answer before it is not a switch
     assert resolve("安家分期", "inform", ConversationState()).kind == "none"
 
