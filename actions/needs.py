@@ -12,13 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import as_int, catalogue, is_voice, latest_entity, polite_on_failure, say
-from actions.thread import reading_of
+from actions.thread import reading_of, remember, shown_example, state_of
 from credit.catalogue.needs import SKIPPED, asks_conditions, wants_to_borrow
 from credit.compliance import PRIVACY_NOTICE
 from credit.dialogue.trust import closing_answer
 from credit.needs.answers import fitting_product_line, recommendation
 from credit.needs.figures import parse_income, parse_monthly_debt
-from credit.needs.matching import Need, serves
+from credit.needs.matching import Need, match_products, serves
 from credit.text.numbers import parse_amount, parse_term
 
 NEED_SLOTS = ("purpose", "amount", "term", "income", "monthly_debt")
@@ -219,5 +219,11 @@ class ActionRecommendProducts(Action):
                 dispatcher.utter_message(response="utter_anything_else")
             # nothing of a need they took back is kept: a later one is asked afresh
             return [SlotSet("requested_slot", None), *[SlotSet(slot, None) for slot in NEED_SLOTS]]
-        say(dispatcher, recommendation(catalogue(), need_of(tracker), voice=is_voice(tracker)), tracker)
-        return [SlotSet("requested_slot", None)]
+        need = need_of(tracker)
+        say(dispatcher, recommendation(catalogue(), need, voice=is_voice(tracker)), tracker)
+        matches = match_products(catalogue(), need)
+        product = matches[0].product.code if matches else None
+        state = state_of(tracker).updated(product=product, amount=need.amount, term=need.term, purpose=need.purpose,
+                                          income=need.income)
+        return [SlotSet("requested_slot", None),
+                *remember(state, "needs", "calc_example", shown_example(product, need.amount, need.term))]

@@ -110,7 +110,7 @@ class ActionCheckProgress(Action):
             view = service().get_progress(tracker.sender_id, app_id)
             say(dispatcher, answers.progress_answer(view))
             follow_up(dispatcher, tracker)
-            state = reading.state.updated(verified_application=app_id)
+            state = reading.state.updated(verified_application=app_id, product=view.product)
             topic = "declined" if view.stage in ("rejected", "declined") else "progress"
             return RESET_IDENTITY + remember(state, topic)
         else:

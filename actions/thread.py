@@ -202,6 +202,15 @@ def _figures(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Readin
     return remember(s, "rates", None if amount and term else "calc_example", shown_example(s.product, amount, term))
 
 
+def _rate_question(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
+    """A need with a rate question: the fitting product's rate on the figures said, then one question."""
+    s = reading.state
+    product = fitting_product(s)
+    say(dispatcher, answers.rate_answer(catalogue(), product, s.amount, s.term), tracker)
+    return remember(s.updated(product=product), "rates", None if s.amount and s.term else "calc_example",
+                    shown_example(product, s.amount, s.term))
+
+
 def _wait(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
     say(dispatcher, trust.wait_answer(), tracker)
     return remember(reading.state, reading.state.topic, reading.state.offer)  # the thread is unchanged
@@ -230,6 +239,8 @@ HANDLERS: Dict[str, Handler] = {
     "not_applied": _reply("eligibility", lambda r: trust.not_applied_answer()),
     "wait": _wait,
     "figures": _figures,
+    "how_to_apply": _reply("eligibility", lambda r: trust.how_to_apply_answer(catalogue())),
+    "rate_question": _rate_question,
     "otp_missing": resend_otp,
     "lost_application_id": _reply("progress", lambda r: trust.lost_application_id_answer(), "progress_check"),
     "hotline": _reply("handoff", lambda r: trust.hotline_answer(catalogue())),

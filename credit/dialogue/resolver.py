@@ -14,7 +14,8 @@ Kinds, in the order they are tried (the first that applies wins):
 * ``closing``: a hesitation or a close ("我再想想", "先这样", "没事了") with no question in it;
 * questions answered on the customer's own facts: ``overdue_days``, ``payoff_month``, ``periods_fee``,
   ``other_rate``, ``methods_compared``, ``affordability`` (income and amount), ``capacity`` (income, debts);
-* questions answered before any discovery question: ``longest_term``, ``payout_time``, ``max_amount``, ``hotline``;
+* questions answered before any discovery question: ``longest_term``, ``payout_time``, ``max_amount``,
+  ``how_to_apply``, ``rate_question`` (a need with a rate question), ``hotline``;
 * follow-ups on the topic: ``impatience`` (after a progress answer), ``reapply`` (after a decline: again, or why),
   ``method_switch`` / ``term_switch`` (after a worked example), ``product_switch`` (a bare product name after
   a rules answer), ``accept_offer`` ("好的/行/算一下" while an offer is open), ``wait`` ("稍等我找一下"), ``figures``
@@ -64,6 +65,9 @@ PAYOUT_TIME = re.compile(r"多久到账|多久能到|多久放款|几天到账|�
 MAX_AMOUNT = re.compile(r"最多[能可]?借|最高[能可]?借|能借多少|可以借多少|额度最高|最高额度|最多多少|上限多少|能贷多少")
 MONTHLY = re.compile(r"每月还多少|每个月还多少|月供多少|月供是多少|每月多少|每个月多少|一个月还多少|"
                      r"总共.{0,4}利息|利息一共|总利息")
+WANTS = re.compile(r"想借|要借|借点|借些|借一笔|想贷|想办|贷款|缺钱|用钱|周转|买车|装修|开店|进货")
+RATE_Q = re.compile(r"利息|利率|年化|多少钱利息|费用|手续费|贵不贵|划算吗")
+HOW_TO_APPLY = re.compile(r"怎么申请|如何申请|在哪申请|在哪里申请|怎么办理|如何办理|申请流程|怎么借|在哪借|从哪申请")
 DECLINE_WHY = re.compile(r"为什么|为啥|原因|怎么回事|凭什么|哪里不行|怎么没")
 HOTLINE = re.compile(r"热线|客服电话|电话号码|人工电话|官方电话|号码|电话多少|打什么电话|联系电话")
 LONGEST = re.compile(r"最长|最多[能可]?分|最久|能分多久|可以分多久|分多久|最多几期|能分几期|可以分几期|"
@@ -192,6 +196,10 @@ def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
         return "payout_time"
     if MAX_AMOUNT.search(t) and not facts.income:
         return "max_amount"
+    if HOW_TO_APPLY.search(t):
+        return "how_to_apply"
+    if WANTS.search(t) and RATE_Q.search(t) and QUESTION.search(t) and intent != "ask_interest_rate":
+        return "rate_question"  # "想借3万装修 利息多少": the rate first, not the discovery questions
     if HOTLINE.search(t) and not re.search(r"\d{3}", t) and ("给" in t or QUESTION.search(t) or "要" in t
                                                              or len(t) <= 8):
         return "hotline"

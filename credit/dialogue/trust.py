@@ -104,6 +104,18 @@ def lost_application_id_answer() -> Reply:
         + "\n找不到也可以：告诉我注册手机号的后4位和身份证号的后4位，我帮您核实后查询（连续输错会暂时锁定）。")
 
 
+def how_to_apply_answer(cat: Catalogue) -> Reply:
+    """How to apply, step by step, before any discovery question."""
+    review = cat.stage("reviewing").expected_time
+    return Reply("申请很简单，全程在官方APP里完成：\n" + numbered([
+        "打开APP首页，选择适合的产品，点击「立即申请」；",
+        "按提示实名认证，填写收入、联系方式等信息，上传需要的材料；",
+        f"提交后系统审批，{review}，结果会短信通知；",
+        "审批通过后在APP确认额度和年化利率、签约，签约后放款到您本人名下的银行卡。"])
+        + "\n申请和放款前都不收任何费用。方便说说借款用途和大概金额吗？我帮您看看哪款更合适。",
+        (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))
+
+
 def wait_answer() -> Reply:
     return Reply("好的，不着急，您慢慢找。找到了直接发给我就行。")
 
