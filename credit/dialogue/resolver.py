@@ -200,9 +200,8 @@ def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
         return "how_to_apply"
     if WANTS.search(t) and RATE_Q.search(t) and QUESTION.search(t) and intent != "ask_interest_rate":
         return "rate_question"  # "想借3万装修 利息多少": the rate first, not the discovery questions
-    if HOTLINE.search(t) and not re.search(r"\d{3}", t) and ("给" in t or QUESTION.search(t) or "要" in t
-                                                             or len(t) <= 8):
-        return "hotline"
+    if HOTLINE.search(t) and not re.search(r"\d{3}|打给我|打来|骚扰|一直打|天天打", t):
+        return "hotline"  # "热线号码给我一个" "把客服电话发我": the number, not a transfer
     return None
 
 

@@ -104,9 +104,9 @@ _NOT_AMOUNT_AFTER_RE = re.compile(
 
 # terms
 _TERM_NUM = r"[0-9]{1,3}|[零〇一二两三四五六七八九十百]{1,4}"
-# a magnitude right before is allowed: "借5万12期" is 5万 and 12期
-_TERM_RE = re.compile(rf"(?<![0-9.第零〇一二两三四五六七八九十百壹贰叁肆伍陆柒捌玖拾佰])(?:分\s*)?({_TERM_NUM})\s*"
-                      r"(?:个月期|个月|個月|期)")
+_TERM_RE = re.compile(rf"(?<![0-9.第{CN_NUM_CHARS}])(?:分\s*)?({_TERM_NUM})\s*(?:个月期|个月|個月|期)")
+# right after an amount's magnitude: "借5万12期" is 5万 and 12期
+_TERM_AFTER_MAGNITUDE_RE = re.compile(r"(?<=[万千kKwW])([0-9]{1,3})\s*(?:个月期|个月|個月|期)")
 _MAGNITUDE_THEN_TERM_RE = re.compile(r"^(.*[万千kKwW])([0-9]{1,3})$")
 _TERM_AFTER_RE = re.compile(r"\s*(?:个月期|个月|個月|期)")
 _TERM_YEAR_RE = re.compile(
@@ -292,7 +292,7 @@ def _term_months(num: str, half: bool = False, years: bool = False) -> int | Non
 
 def _term_candidates(t: str) -> list[Candidate]:
     out = []
-    for m in _TERM_RE.finditer(t):
+    for m in [*_TERM_RE.finditer(t), *_TERM_AFTER_MAGNITUDE_RE.finditer(t)]:
         months = _term_months(m.group(1))
         if _REPAID_BEFORE_RE.search(t[max(0, m.start() - 6):m.start()]):
             continue

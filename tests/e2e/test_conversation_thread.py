@@ -3,6 +3,8 @@ own facts, a question answered before any discovery, detours inside forms, trust
 reply that says each point once.  Every reply is also run through the compliance checker."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from credit.compliance import check_text
@@ -151,7 +153,7 @@ def test_a_hesitation_inside_the_cancellation_form_closes_it(stack, sender):
 
 def test_the_fraud_warning_says_each_point_once(stack, sender):
     reply = stack.texts(sender, "有人说交2000保证金就能放款，是你们的人吗")
-    assert reply.count("110") == 1 and reply.count("400-820-8820") == 1
+    assert len(re.findall(r"(?<!96)110", reply)) == 1 and reply.count("400-820-8820") == 1  # 96110 is another line
 
 
 def test_a_complaint_is_restated_neutrally(stack, sender):
