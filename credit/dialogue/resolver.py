@@ -176,7 +176,8 @@ def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
                                              or state.topic in ("prepayment", "prepay_example")):
         return "periods_fee"
     if facts.other_rate is not None:
-        return "other_rate"
+        # 年化 stays 年化; a monthly, daily or bare figure is converted (and compared) by the objection answer
+        return "other_rate" if facts.other_rate.unit == "annual" else "objection"
     if len({w for w in ("等额本息", "等额本金") if w in t}) == 2 and METHODS_DIFF.search(t):
         return "methods_compared"
     amount = facts.amount or state.amount

@@ -154,8 +154,8 @@ def methods_compared_answer(cat: Catalogue, example: Example) -> Reply:
              f"· 等额本息：每月还{format_yuan(ei.first_payment)}，总利息{format_yuan(ei.total_interest)}",
              f"· 等额本金：首月还{format_yuan(ep.first_payment)}，末月还{format_yuan(ep.last_payment)}，"
              f"总利息{format_yuan(ep.total_interest)}",
-             f"两者总利息相差{format_yuan(ei.total_interest - ep.total_interest)}：等额本金更省，但前几个月压力更大；"
-             "等额本息每月一样，便于安排。",
+             f"两者总利息相差{format_yuan(ei.total_interest - ep.total_interest)}，总利息最少的是等额本金，"
+             "但前几个月压力更大；等额本息每月一样，便于安排。",
              RATE_DISCLAIMER]
     return Reply("\n".join(lines))
 

@@ -148,6 +148,9 @@ def form_note_answer(note: str) -> str:
 # ---------------------------------------------------------- complaints
 
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千|元|块)|[一二两三四五六七八九十百千万]+\s*(?:块|元)")
+# how often (a fact, in neutral words): "一天打十几个电话" "每天发好几条短信"
+_HOW_OFTEN = re.compile(r"(?:一天|每天|天天|一周|每周|一个月)(?:[打发来催]|给我打|给我发)?[了]?"
+                        r"[一二两三四五六七八九十几百多好\d]+[个次通条遍]?(?:电话|短信|次)")
 _WHEN = re.compile(r"今天|昨天|前天|上周|上个月|这个月|这周|刚才|\d+\s*(?:天|号|日|个月|周)")
 # what a complaint is about, in neutral words (never the customer's own wording)
 _ISSUES = (
@@ -183,7 +186,10 @@ def complaint_paraphrase(category: Optional[str], detail: Optional[str]) -> str:
     facts = []
     when = _WHEN.search(words)
     amount = _AMOUNT.search(words)
-    if when:
+    often = _HOW_OFTEN.search(words)
+    if often:
+        facts.append(often.group(0))
+    if when and not (often and when.group(0) in often.group(0)):
         facts.append(f"时间是{when.group(0)}")
     if amount:
         facts.append(f"涉及金额{amount.group(0)}")
