@@ -89,8 +89,9 @@ class ActionAskAmount(_AskNeed):
                   domain: Dict[Text, Any]) -> List[EventType]:
         cat, purpose = catalogue(), need_of(tracker).purpose
         fitting = [p for p in cat.products if purpose and serves(p, purpose)]
-        if len(fitting) == 1 and not is_voice(tracker):
-            dispatcher.utter_message(text=fitting_product_line(cat, fitting[0]))
+        line = fitting_product_line(cat, fitting[0]) if len(fitting) == 1 and not is_voice(tracker) else None
+        if line and not any(e.get("text") == line for e in tracker.events if e.get("event") == "bot"):
+            dispatcher.utter_message(text=line)  # once: not again when the question is asked again
         dispatcher.utter_message(text=cat.needs.ask_amount)
         return []
 
