@@ -176,8 +176,9 @@ def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
                                              or state.topic in ("prepayment", "prepay_example")):
         return "periods_fee"
     if facts.other_rate is not None:
-        # 年化 stays 年化; a monthly, daily or bare figure is converted (and compared) by the objection answer
-        return "other_rate" if facts.other_rate.unit == "annual" else "objection"
+        # 年化 stays 年化, a monthly or daily figure is converted; a bare one goes to the objection answer (read as
+        # monthly there, with the alternatives on the customer's figures)
+        return "objection" if facts.other_rate.unit == "unknown" else "other_rate"
     if len({w for w in ("等额本息", "等额本金") if w in t}) == 2 and METHODS_DIFF.search(t):
         return "methods_compared"
     amount = facts.amount or state.amount
