@@ -211,6 +211,13 @@ def _rate_question(dispatcher: CollectingDispatcher, tracker: Tracker, reading: 
                     shown_example(product, s.amount, s.term))
 
 
+def _fraud_report(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
+    """A fraud report that landed elsewhere (a complaint, a topic): recorded and answered as one."""
+    service().record_risk_event(tracker.sender_id, "fraud_report", tracker.latest_message.get("text") or "")
+    say(dispatcher, answers.fraud_answer(catalogue()), tracker)
+    return remember(reading.state, "fraud", "handoff")
+
+
 def _wait(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
     say(dispatcher, trust.wait_answer(), tracker)
     return remember(reading.state, reading.state.topic, reading.state.offer)  # the thread is unchanged
@@ -232,6 +239,7 @@ HANDLERS: Dict[str, Handler] = {
     "third_party": _reply("trust", lambda r: trust.third_party_answer(catalogue())),
     "credit_repair": _reply("trust", lambda r: trust.credit_repair_answer(catalogue())),
     "closing": _reply("closing", lambda r: trust.closing_answer(catalogue())),
+    "fraud_report": _fraud_report,
     "scammed": _reply("fraud", lambda r: trust.scammed_answer(catalogue()), "handoff"),
     "legitimacy": _reply("trust", lambda r: trust.legitimacy_answer(catalogue())),
     "data_safety": _reply("trust", lambda r: trust.data_safety_answer(catalogue())),

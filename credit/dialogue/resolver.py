@@ -7,7 +7,8 @@ never depends on Rasa: the glue passes the text, the classified intent, the stat
 Kinds, in the order they are tried (the first that applies wins):
 
 * trust questions: ``usury`` ("跟高利贷有什么区别"), ``credit_repair`` ("花钱删逾期记录"), ``third_party``
-  ("会打给我家人吗"), ``scammed`` ("交了保证金才发现被骗"), ``data_safety`` ("会不会泄露我的信息"),
+  ("会打给我家人吗"), ``scammed`` ("交了保证金才发现被骗"),
+  ``fraud_report`` ("有人冒充你们让我先交钱"), ``data_safety`` ("会不会泄露我的信息"),
   ``legitimacy`` ("你们正规吗");
 * detours inside a form: ``why_verify`` ("为什么要身份证后四位"), ``otp_missing`` ("没收到验证码"),
   ``not_applied`` ("还没申请呢"), ``lost_application_id`` ("申请号找不到了");
@@ -45,6 +46,8 @@ SCAMMED = re.compile(r"已经转|转了|转过去|打了钱|付了|交了|汇了
 FRAUD_CONTEXT = re.compile(r"骗|保证金|解冻|刷流水|验资|手续费|好处费|包过|内部|陌生|冒充|假的|自称")
 WAIT = re.compile(r"稍等|等一下|等下|等会|我找一下|我找找|我看一下|我去看看|我查一下|马上发|找一找")
 NOT_APPLIED = re.compile(r"还没申请|没申请|还没有申请|没有申请|没提交|还没提交|没办过|还没借")
+SOMEONE = re.compile(r"有人|对方|那人|那个人|一个人|陌生|自称|冒充|加我|打电话给我|给我打|发短信|短信说|微信|QQ|群里")
+FRAUD_REPORT = re.compile(r"冒充|诈骗|骗子|假客服|假冒|自称|(?:让|要|叫)我(?:先)?(?:交|转|付|打款)")
 USURY = re.compile(r"高利贷|放贷的|黑贷|套路贷|砍头息")
 CREDIT_REPAIR = re.compile(r"(?:删|消除|消掉|抹掉|洗白|修复|清除|撤销|去掉|弄掉|改掉|处理掉)[^，。？?]{0,8}"
                            r"(?:记录|征信|逾期|污点)|(?:征信|逾期记录|不良记录)[^，。？?]{0,8}"
@@ -135,6 +138,8 @@ def _trust(t: str) -> Optional[str]:
         return "third_party"
     if SCAMMED.search(t) and FRAUD_CONTEXT.search(t):
         return "scammed"  # money already gone: the urgent steps first
+    if FRAUD_REPORT.search(t) and FRAUD_CONTEXT.search(t) and SOMEONE.search(t):
+        return "fraud_report"  # "有人冒充你们让我先交钱": the fraud answer, not a complaint ticket
     if USURY.search(t):
         return "usury"
     if DATA_SAFETY.search(t):

@@ -44,6 +44,8 @@ AFTER_DECLINE = ConversationState(topic="declined", verified_application="SQ2026
     # more trust questions, detours and questions answered first
     ("我交了2000保证金才发现被骗了", ConversationState(), "scammed"),
     ("你们是正规平台吗", ConversationState(), "legitimacy"),
+    ("你们是不是骗子", ConversationState(), "legitimacy"),
+    ("有人冒充你们客服让我先交500保证金", ConversationState(), "fraud_report"),
     ("会不会泄露我的个人信息", ConversationState(), "data_safety"),
     ("为什么要我身份证后四位", ConversationState(), "why_verify"),
     ("一般多久能到账", ConversationState(), "payout_time"),
