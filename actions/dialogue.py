@@ -13,7 +13,7 @@ from actions.handoff import hand_off
 from actions.loan_ops import prepare_loan_form
 from actions.needs import start_need_discovery
 from actions.outreach import reply_to_followup
-from actions.thread import answer_reading, calculate, reading_of, remember, shown_example, state_of
+from actions.thread import OFFER_ACCEPTORS, answer_reading, calculate, reading_of, remember, shown_example, state_of
 from credit.answers import texts as answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 from credit.dialogue.trust import closing_answer
@@ -102,6 +102,9 @@ def accept_offer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: str 
         return events + hand_off(dispatcher, tracker, "客户接受转人工建议") + [NEXT_NONE]
     dispatcher.utter_message(response="utter_anything_else")
     return events + [NEXT_NONE]
+
+
+OFFER_ACCEPTORS.append(accept_offer)  # "行，帮我算算" read as acceptance wherever the turn lands (actions/thread.py)
 
 
 class ActionDeclineOffer(Action):

@@ -21,6 +21,9 @@ from credit.errors import RateLimited, ServiceUnavailable
 from credit.needs.matching import serves
 
 STATE_SLOT = "dialogue_state"
+#: accepts an open offer: registered by actions.dialogue, which owns the offers (it imports this module, and the
+#: offers need the hand-off and the loan form, which do too: importing it here would make a cycle)
+OFFER_ACCEPTORS: List[Callable[[CollectingDispatcher, Tracker, Optional[str]], List[EventType]]] = []
 FORMS = ("progress_form", "loan_form")
 _REPAID_WORDS = re.compile(r"还上|还了|已还|还清|补上|已经还")
 
@@ -173,9 +176,9 @@ def _accept(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading
     started with a FollowupAction (the affirm rules start it by ``next_step`` only after affirm)."""
     if reading.state.offer == "calc_example":
         return calculate(dispatcher, tracker, reading.state)
-    from actions.dialogue import accept_offer  # lazy: actions.dialogue imports this module
-
-    events = accept_offer(dispatcher, tracker, reading.state.offer)
+    if not OFFER_ACCEPTORS:
+        return None
+    events = OFFER_ACCEPTORS[0](dispatcher, tracker, reading.state.offer)
     forms = [e.get("value") for e in events if e.get("name") == "next_step" and e.get("value") in FORMS]
     return events + ([FollowupAction(forms[-1])] if forms else [])
 
