@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import INTENT_LABELS, as_int, catalogue, latest_entity, polite_on_failure, say, service
+from actions.common import INTENT_LABELS, as_int, catalogue, is_voice, latest_entity, polite_on_failure, say, service
 from actions.handoff import hand_off
 from actions.loan_ops import prepare_loan_form
 from actions.needs import start_need_discovery
@@ -189,5 +189,9 @@ class ActionClose(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         reading = reading_of(tracker)
-        say(dispatcher, closing_answer(catalogue()), tracker)
+        if is_voice(tracker) and reading.kind != "closing":
+            # on the phone a goodbye is utter_goodbye: the voice channels end the call on it (connectors/render.py)
+            dispatcher.utter_message(response="utter_goodbye")
+        else:
+            say(dispatcher, closing_answer(catalogue()), tracker)
         return remember(reading.state, "closing")
