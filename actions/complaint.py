@@ -1,6 +1,7 @@
 """Complaints: calm the emotion first, then collect the facts and open a ticket."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -8,14 +9,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import as_int, catalogue, follow_up, latest_entity, polite_on_failure, say, service
+from actions.common import catalogue, follow_up, latest_entity, polite_on_failure, say, service
 from actions.handoff import hand_off
 from actions.outreach import reply_to_followup
+from actions.thread import answer_reading, reading_of, remember
+from actions.validation_base import STOPPED
 from credit.answers import explain
 from credit.answers import texts as answers
+from credit.dialogue.trust import complaint_paraphrase
 from credit.text.numbers import extract_phone_number
 
 MIN_DETAIL_CHARS = 8
+CJK = re.compile(r"[\u4e00-\u9fff]")  # words, not a mistyped number: what the complaint is about
 REGISTERED_WORDS = ("注册", "预留", "本机", "这个号", "原来的", "绑定")
 NO_CALL_WORDS = ("不用", "不需要", "别打", "不要打")
 
@@ -37,12 +42,17 @@ class ActionComplaintStart(Action):
             # the "我要登记投诉" button under the slow-complaint reply: register THAT complaint
             return register_offered_complaint(dispatcher, tracker)
         category = latest_entity(tracker, "complaint_category")
-        if category in (None, "fee") and explain.is_objection(text) and "投诉" not in text:
+        reading = reading_of(tracker)  # "跟高利贷有什么区别" "太贵了" are questions to answer, not tickets
+        if "投诉" not in text and (category in (None, "fee") or reading.kind in ("impatience", "reapply")):
+            answered = answer_reading(dispatcher, tracker, reading)
+            if answered is not None:
+                return answered + [SlotSet("next_step", "none")]
+        if category in (None, "fee") and reading.kind == "objection" and "投诉" not in text:
             # "太贵了吧，别家才3%" is an objection to answer on its point, not a complaint to ticket
-            say(dispatcher, explain.objection_answer(
-                catalogue(), text, latest_entity(tracker, "product") or tracker.get_slot("product"),
-                as_int(tracker.get_slot("amount")), as_int(tracker.get_slot("term"))), tracker)
-            return [SlotSet("offer", None), SlotSet("next_step", "none")]
+            amount, term = reading.state.figures()
+            say(dispatcher, explain.objection_answer(catalogue(), text, reading.state.product, amount, term),
+                tracker)
+            return remember(reading.state, "rates") + [SlotSet("next_step", "none")]
         count = int(tracker.get_slot("complaint_count") or 0) + 1
         events: List[EventType] = [SlotSet("complaint_count", count), SlotSet("complaint_category", category)]
         if count >= 2:
@@ -54,7 +64,7 @@ class ActionComplaintStart(Action):
                              SlotSet("complaint_detail", text[:500])]
         dispatcher.utter_message(response="utter_complaint_empathy")
         detail = text[:500] if len(text.strip()) >= MIN_DETAIL_CHARS else None
-        restated = answers.complaint_restatement(category, detail)
+        restated = complaint_paraphrase(category, detail)
         if restated:
             dispatcher.utter_message(text=restated)
         return events + [SlotSet("complaint_detail", detail), SlotSet("contact_phone", None),
@@ -65,7 +75,7 @@ def register_offered_complaint(dispatcher: CollectingDispatcher, tracker: Tracke
     """Open the ticket for the complaint already made (not a second complaint, no hand-off)."""
     detail = tracker.get_slot("complaint_detail")
     dispatcher.utter_message(response="utter_complaint_register")
-    restated = answers.complaint_restatement(tracker.get_slot("complaint_category") or "slow", detail)
+    restated = complaint_paraphrase(tracker.get_slot("complaint_category") or "slow", detail)
     if restated:
         dispatcher.utter_message(text=restated)
     return [SlotSet("complaint_detail", detail), SlotSet("contact_phone", None), SlotSet("offer", None),
@@ -76,14 +86,25 @@ class ValidateComplaintForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_complaint_form"
 
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        return [] if tracker.get_slot("verify_status") == STOPPED else domain_slots
+
     def validate_complaint_detail(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         if slot_value is None:
             return {"complaint_detail": None}
+        if reading_of(tracker).kind == "closing":  # "算了，先这样吧": no ticket, a warm close
+            answer_reading(dispatcher, tracker)
+            return {"complaint_detail": None, "verify_status": STOPPED}
         text = str(slot_value).strip()
         if len(text) < 2:
             dispatcher.utter_message(response="utter_ask_complaint_detail")
             return {"complaint_detail": None}
+        if tracker.get_slot("requested_slot") == "complaint_detail":  # told now, not restated at the start
+            restated = complaint_paraphrase(tracker.get_slot("complaint_category"), text)
+            if restated:
+                dispatcher.utter_message(text=restated)
         return {"complaint_detail": text[:500]}
 
     def validate_contact_phone(self, slot_value: Any, dispatcher: CollectingDispatcher,
@@ -98,6 +119,16 @@ class ValidateComplaintForm(FormValidationAction):
             return {"contact_phone": "registered"}
         if any(w in text for w in NO_CALL_WORDS):
             return {"contact_phone": "no_call"}
+        if reading_of(tracker).kind == "closing":
+            answer_reading(dispatcher, tracker)
+            return {"contact_phone": None, "verify_status": STOPPED}
+        if not any(c.isdigit() for c in text) and len(CJK.findall(text)) >= 4:
+            # not a number at all: what the complaint is about, said again or added to; it goes on the record
+            answered = answer_reading(dispatcher, tracker, skip=("closing", "accept_offer", "rate_complaint"))
+            if answered is None:
+                dispatcher.utter_message(text="明白，这一点我已经补充到投诉记录里了。")
+            detail = " ".join(filter(None, [tracker.get_slot("complaint_detail"), text]))[:500]
+            return {"contact_phone": None, "complaint_detail": detail}
         dispatcher.utter_message(response="utter_invalid_contact")
         return {"contact_phone": None}
 
@@ -109,6 +140,8 @@ class ActionCreateComplaintTicket(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("verify_status") == STOPPED:  # closed inside the form: nothing is registered
+            return [SlotSet("complaint_detail", None), SlotSet("contact_phone", None), SlotSet("verify_status", None)]
         ticket = service().create_ticket(
             tracker.sender_id, "complaint",
             detail=tracker.get_slot("complaint_detail") or "",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import INTENT_LABELS, as_int, catalogue, latest_entity, polite_on_failure, say, service
+from actions.common import INTENT_LABELS, as_int, catalogue, is_voice, latest_entity, polite_on_failure, say, service
 from actions.handoff import hand_off
 from actions.loan_ops import prepare_loan_form
 from actions.needs import start_need_discovery
@@ -17,8 +17,10 @@ from actions.sms import OPERATION as SMS_OPERATION
 from actions.sms import send_rules
 from actions.voice import serve_pending
 from credit.answers import clarify
+from actions.thread import OFFER_ACCEPTORS, answer_reading, calculate, reading_of, remember, shown_example, state_of
 from credit.answers import texts as answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
+from credit.dialogue.trust import closing_answer
 
 NEXT_NONE = SlotSet("next_step", "none")
 
@@ -46,6 +48,9 @@ class ActionFallback(Action):
         followup = reply_to_followup(dispatcher, tracker)  # "五星" answering a closed ticket's follow-up
         if followup is not None:
             return followup
+        answered = answer_reading(dispatcher, tracker)  # "行，帮我算算" "我再想想" read against the thread
+        if answered is not None:
+            return answered
         if _previous_user_intent(tracker) == "nlu_fallback":
             return hand_off(dispatcher, tracker, "连续两次未能理解客户问题")
         # two close intents: "您是想问 A 还是 B？"; nothing confident: the likeliest topics (credit/answers/clarify.py)
@@ -66,32 +71,46 @@ class ActionAcceptOffer(Action):
         if served is not None:
             return [*served, NEXT_NONE]  # the answer's own offer stays for after its last point
         offer = tracker.get_slot("offer")
-        events: List[EventType] = [SlotSet("offer", None)]
-        if offer == SMS_OPERATION:
-            return events + send_rules(dispatcher, tracker) + [NEXT_NONE]
-        if offer == "progress_check":
-            return events + [SlotSet("application_id", None), SlotSet("id_last4", None),
-                             SlotSet("verify_status", None), SlotSet("next_step", "progress_form")]
-        if offer in ("prepay_calc", "loan_details"):
-            operation = "prepay_calc" if offer == "prepay_calc" else "details"
-            return events + [SlotSet("loan_operation", operation),
-                             *prepare_loan_form(dispatcher, tracker, operation), SlotSet("next_step", "loan_form")]
-        if offer == "negotiation":
-            ticket = service().create_ticket(tracker.sender_id, "negotiation",
-                                             detail="客户申请逾期协商还款（由对话登记）", contact="registered",
-                                             application_id=tracker.get_slot("verified_application"))
-            say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
-            return events + [NEXT_NONE]
-        if offer == "callback":  # outside the agents' hours, a verified customer: their registered phone
-            ticket = service().create_ticket(tracker.sender_id, "callback", detail="客户在非服务时间申请人工回电",
-                                             contact="registered",
-                                             application_id=tracker.get_slot("verified_application"))
-            say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
-            return events + [NEXT_NONE]
-        if offer == "handoff":
-            return events + hand_off(dispatcher, tracker, "客户接受转人工建议") + [NEXT_NONE]
-        dispatcher.utter_message(response="utter_anything_else")
+        if offer is None:
+            answered = answer_reading(dispatcher, tracker)  # "好的，那36期呢" with no offer open
+            if answered is not None:
+                return answered + [NEXT_NONE]
+        return accept_offer(dispatcher, tracker, offer)
+
+
+def accept_offer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: str | None) -> List[EventType]:
+    """The open offer accepted; a form it needs is named in ``next_step`` (the rules after affirm start it)."""
+    events: List[EventType] = [SlotSet("offer", None)]
+    if offer == "calc_example":  # "好的，算一下" after an offer to calculate
+        return calculate(dispatcher, tracker, state_of(tracker)) + [NEXT_NONE]
+    if offer == SMS_OPERATION:
+        return events + send_rules(dispatcher, tracker) + [NEXT_NONE]
+    if offer == "progress_check":
+        return events + [SlotSet("application_id", None), SlotSet("id_last4", None),
+                         SlotSet("verify_status", None), SlotSet("next_step", "progress_form")]
+    if offer in ("prepay_calc", "loan_details"):
+        operation = "prepay_calc" if offer == "prepay_calc" else "details"
+        return events + [SlotSet("loan_operation", operation),
+                         *prepare_loan_form(dispatcher, tracker, operation), SlotSet("next_step", "loan_form")]
+    if offer == "negotiation":
+        ticket = service().create_ticket(tracker.sender_id, "negotiation",
+                                         detail="客户申请逾期协商还款（由对话登记）", contact="registered",
+                                         application_id=tracker.get_slot("verified_application"))
+        say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
         return events + [NEXT_NONE]
+    if offer == "callback":  # outside the agents' hours, a verified customer: their registered phone
+        ticket = service().create_ticket(tracker.sender_id, "callback", detail="客户在非服务时间申请人工回电",
+                                         contact="registered",
+                                         application_id=tracker.get_slot("verified_application"))
+        say(dispatcher, answers.ticket_answer(catalogue(), ticket, contact="registered"), tracker)
+        return events + [NEXT_NONE]
+    if offer == "handoff":
+        return events + hand_off(dispatcher, tracker, "客户接受转人工建议") + [NEXT_NONE]
+    dispatcher.utter_message(response="utter_anything_else")
+    return events + [NEXT_NONE]
+
+
+OFFER_ACCEPTORS.append(accept_offer)  # "行，帮我算算" read as acceptance wherever the turn lands (actions/thread.py)
 
 
 class ActionDeclineOffer(Action):
@@ -100,7 +119,10 @@ class ActionDeclineOffer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(response="utter_anything_else")
+        if reading_of(tracker).kind == "closing":  # "不用了，我再想想": a warm close, not "anything else?"
+            say(dispatcher, closing_answer(catalogue()), tracker)
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("offer", None)]
 
 
@@ -123,6 +145,14 @@ class ActionHandleInform(Action):
             served = serve_pending(dispatcher, tracker, product_only=True)
             if served is not None:
                 return [*served, NEXT_NONE]
+        reading = reading_of(tracker)  # a bare product, "那36期呢", "换成等额本金" against the thread
+        if not (latest_entity(tracker, "application_id") or latest_entity(tracker, "ticket_number")):
+            answered = answer_reading(dispatcher, tracker, reading)
+            if answered is not None:
+                return answered + [NEXT_NONE]
+        if latest_entity(tracker, "application_id") and reading.state.offer in ("loan_details", "prepay_calc"):
+            # the number given in answer to "帮您查一下这笔借款吗": the offer accepted, on that loan
+            return accept_offer(dispatcher, tracker, reading.state.offer) + [FollowupAction("loan_form")]
         if latest_entity(tracker, "application_id") or latest_entity(tracker, "ticket_number"):
             return [SlotSet("id_last4", None), SlotSet("verify_status", None), SlotSet("ticket_check", None),
                     SlotSet("next_step", "progress_form")]
@@ -131,12 +161,17 @@ class ActionHandleInform(Action):
             return start_need_discovery(dispatcher, tracker)
         amount, term = latest_entity(tracker, "amount"), latest_entity(tracker, "term")
         if amount or term:
-            product = latest_entity(tracker, "product") or tracker.get_slot("product")
-            say(dispatcher, answers.rate_answer(catalogue(), product, as_int(amount or tracker.get_slot("amount")),
-                                                as_int(term or tracker.get_slot("term"))), tracker)
-            return [NEXT_NONE]
+            state = reading.state
+            product = state.product
+            amount_n, term_n = as_int(amount) or state.amount, as_int(term) or state.term
+            say(dispatcher, answers.rate_answer(catalogue(), product, amount_n, term_n), tracker)
+            return remember(state, "rates", None if amount_n and term_n else "calc_example",
+                            shown_example(product, amount_n, term_n)) + [NEXT_NONE]
+        if reading.facts.product:  # a product named out of the blue: what it is and costs
+            say(dispatcher, answers.rate_answer(catalogue(), reading.facts.product, None, None), tracker)
+            return remember(reading.state, "rates", "calc_example") + [NEXT_NONE]
         dispatcher.utter_message(response="utter_greet")
-        return [NEXT_NONE]
+        return remember(reading.state, None) + [NEXT_NONE]
 
 
 class ActionStopForm(Action):
@@ -145,6 +180,28 @@ class ActionStopForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(response="utter_form_stopped")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "goodbye" or reading_of(tracker).kind == "closing":  # "先这样吧" inside a form
+            say(dispatcher, closing_answer(catalogue()), tracker)
+        else:
+            dispatcher.utter_message(response="utter_form_stopped")
         return [SlotSet(name, None) for name in ("application_id", "id_last4", "otp_code", "verify_status",
                                                   "loan_operation", "complaint_detail", "contact_phone")]
+
+
+class ActionClose(Action):
+    """Goodbye, or a hesitation ("我再想想", "先这样"): a warm close that says how to come back."""
+
+    def name(self) -> Text:
+        return "action_close"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        reading = reading_of(tracker)
+        if is_voice(tracker) and reading.kind != "closing":
+            # on the phone a goodbye is utter_goodbye: the voice channels end the call on it (connectors/render.py)
+            dispatcher.utter_message(response="utter_goodbye")
+        else:
+            say(dispatcher, closing_answer(catalogue()), tracker)
+        return remember(reading.state, "closing")

@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import INTENT_LABELS, catalogue, channel_of, is_voice, polite_on_failure, service
+from actions.thread import answer_reading
 from credit.answers import texts as answers
 from credit.text.masking import mask_pii
 from credit.voice import service as voice_service
@@ -67,4 +68,7 @@ class ActionHandoff(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        answered = answer_reading(dispatcher, tracker)  # "热线号码给我一个": the number, not a transfer
+        if answered is not None:
+            return answered
         return hand_off(dispatcher, tracker, "客户要求人工服务")

@@ -23,7 +23,8 @@ from actions.common import (
 )
 from actions.sms import OPERATION as SMS_OPERATION
 from actions.sms import ask_consent
-from actions.validation_base import CreditFormValidation
+from actions.thread import answer_reading, reading_of, resend_otp
+from actions.validation_base import STOPPED, CreditFormValidation
 from credit.answers import lender_replies
 from credit.answers import texts as answers
 from credit.errors import RateLimited, ServiceUnavailable
@@ -57,7 +58,7 @@ class ValidateLoanForm(CreditFormValidation):
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
-        if tracker.get_slot("verify_status") in ("locked", "unavailable", "otp_locked"):
+        if tracker.get_slot("verify_status") in ("locked", "unavailable", "otp_locked", STOPPED):
             return []
         if tracker.get_slot("loan_operation") == SMS_OPERATION:  # rules to the number on file: no SMS code
             return [s for s in domain_slots if s != "otp_code"]
@@ -78,6 +79,13 @@ class ValidateLoanForm(CreditFormValidation):
             return {"otp_code": "verified"}
         code = extract_otp(str(slot_value or ""))
         if not code:
+            reading = reading_of(tracker)
+            if reading.kind == "otp_missing":  # "没收到验证码": send it again (rate-limited)
+                resend_otp(dispatcher, tracker, reading)
+                return {"otp_code": None}
+            stopped = self.understood(dispatcher, tracker)
+            if stopped is not None:
+                return {"otp_code": None, **stopped}
             dispatcher.utter_message(response="utter_otp_wrong")
             return {"otp_code": None}
         app_id = tracker.get_slot("application_id") or ""
@@ -121,6 +129,8 @@ class ActionAskOtpCode(Action):
 class ActionPrepareLoanOp(Action):
     """Remembers what the customer wants done and reuses a verification still valid."""
 
+    sets_next_step = True  # rules branch on next_step: the strong check, or not
+
     def name(self) -> Text:
         return "action_prepare_loan_op"
 
@@ -128,8 +138,13 @@ class ActionPrepareLoanOp(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent = tracker.latest_message.get("intent", {}).get("name")
+        if intent == "cancel_loan":  # "我再想想" is a hesitation, not a cancellation
+            answered = answer_reading(dispatcher, tracker, skip=("accept_offer",))
+            if answered is not None:
+                return answered + [SlotSet("next_step", "none")]
         operation = OPERATION_BY_INTENT.get(intent, tracker.get_slot("loan_operation") or "details")
-        return [SlotSet("loan_operation", operation), *prepare_loan_form(dispatcher, tracker, operation)]
+        return [SlotSet("loan_operation", operation), *prepare_loan_form(dispatcher, tracker, operation),
+                SlotSet("next_step", "loan_form")]
 
 
 def prepare_loan_form(dispatcher: CollectingDispatcher, tracker: Tracker, operation: str) -> List[EventType]:
@@ -154,7 +169,9 @@ class ActionLoanOperation(Action):
         app_id = tracker.get_slot("application_id")
         operation = tracker.get_slot("loan_operation") or "details"
         svc = service()
-        if status == "locked":
+        if status == STOPPED:  # "我再想想" inside the form: already closed warmly
+            pass
+        elif status == "locked":
             dispatcher.utter_message(response="utter_verify_locked")
         elif status == "otp_locked":
             dispatcher.utter_message(response="utter_otp_locked")

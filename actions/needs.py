@@ -12,11 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import as_int, catalogue, is_voice, latest_entity, polite_on_failure, reads_aloud, say, speak
+from actions.thread import reading_of, remember, shown_example, state_of
 from credit.catalogue.needs import SKIPPED, asks_conditions, wants_to_borrow
 from credit.compliance import PRIVACY_NOTICE
-from credit.needs.answers import recommendation
+from credit.dialogue.trust import closing_answer
+from credit.needs.answers import fitting_product_line, recommendation
 from credit.needs.figures import parse_income, parse_monthly_debt
-from credit.needs.matching import Need
+from credit.needs.matching import Need, match_products, serves
 from credit.text.numbers import parse_amount, parse_term
 from credit.voice import money as voice_money
 
@@ -79,7 +81,20 @@ class ActionAskPurpose(_AskNeed):
 
 
 class ActionAskAmount(_AskNeed):
+    """When one product alone serves the purpose (装修 -> 安家分期), it is named at once, before the amount."""
+
     slot, field = "amount", "ask_amount"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        cat, purpose = catalogue(), need_of(tracker).purpose
+        fitting = [p for p in cat.products if purpose and serves(p, purpose)]
+        line = fitting_product_line(cat, fitting[0]) if len(fitting) == 1 and not is_voice(tracker) else None
+        if line and not any(e.get("text") == line for e in tracker.events if e.get("event") == "bot"):
+            dispatcher.utter_message(text=line)  # once: not again when the question is asked again
+        dispatcher.utter_message(text=cat.needs.ask_amount)
+        return []
 
 
 class ActionAskTerm(_AskNeed):
@@ -110,7 +125,7 @@ class ValidateNeedForm(FormValidationAction):
 
     def _skip_or_stop(self, tracker: Tracker, slot: str) -> Optional[Dict[Text, Any]]:
         needs, text = catalogue().needs, self._answer(tracker)
-        if needs.is_stop(text):  # the flow ends: every open question counts as skipped
+        if needs.is_stop(text) or reading_of(tracker).kind == "closing":  # the flow ends: the rest is skipped
             return {name: tracker.get_slot(name) or SKIPPED for name in NEED_SLOTS}
         if needs.is_skip(text) or (tracker.latest_message.get("intent") or {}).get("name") == "deny":
             return {slot: SKIPPED}
@@ -198,12 +213,22 @@ class ActionRecommendProducts(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        if catalogue().needs.is_stop(tracker.latest_message.get("text") or ""):
-            dispatcher.utter_message(response="utter_anything_else")
+        closing = reading_of(tracker).kind == "closing"
+        if closing or catalogue().needs.is_stop(tracker.latest_message.get("text") or ""):
+            if closing:  # "我再想想": a warm close that says how to come back
+                say(dispatcher, closing_answer(catalogue()), tracker)
+            else:
+                dispatcher.utter_message(response="utter_anything_else")
             # nothing of a need they took back is kept: a later one is asked afresh
             return [SlotSet("requested_slot", None), *[SlotSet(slot, None) for slot in NEED_SLOTS]]
+        need = need_of(tracker)
         if reads_aloud(tracker):  # heard: the product and its rate first, the example and materials offered
-            speak(dispatcher, voice_money.recommendation(catalogue(), need_of(tracker)), tracker)
+            speak(dispatcher, voice_money.recommendation(catalogue(), need), tracker)
         else:
-            say(dispatcher, recommendation(catalogue(), need_of(tracker), voice=is_voice(tracker)), tracker)
-        return [SlotSet("requested_slot", None)]
+            say(dispatcher, recommendation(catalogue(), need, voice=is_voice(tracker)), tracker)
+        matches = match_products(catalogue(), need)
+        product = matches[0].product.code if matches else None
+        state = state_of(tracker).updated(product=product, amount=need.amount, term=need.term, purpose=need.purpose,
+                                          income=need.income)
+        return [SlotSet("requested_slot", None),
+                *remember(state, "needs", "calc_example", shown_example(product, need.amount, need.term))]

@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
+from actions.thread import answer_reading, reading_of
 from credit.answers import lender_replies
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
@@ -23,6 +24,9 @@ class ActionOutOfScope(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         lenders = other_lenders_named(tracker)
+        answered = None if lenders else answer_reading(dispatcher, tracker)  # "行，帮我算算" after an offer
+        if answered is not None:
+            return answered
         if asks_for_privacy_notice(tracker.latest_message.get("text") or ""):
             dispatcher.utter_message(text=PRIVACY_NOTICE)
         elif lenders:
@@ -30,6 +34,9 @@ class ActionOutOfScope(Action):
         else:
             dispatcher.utter_message(response="utter_out_of_scope")
         return []
+
+
+ANSWERED_BEFORE_ASKING = ("payout_time", "max_amount", "longest_term", "hotline", "usury", "third_party")
 
 
 def _form_started_this_turn(tracker: Tracker, form: str) -> bool:
@@ -52,9 +59,17 @@ class ActionAskProgressApplicationId(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        reading = reading_of(tracker)
         if _form_started_this_turn(tracker, "progress_form"):  # not on a re-ask
             note = lender_replies.progress_note(catalogue(), other_lenders_named(tracker))
             if note:
                 dispatcher.utter_message(text=note)
+            elif reading.kind in ANSWERED_BEFORE_ASKING and answer_reading(dispatcher, tracker, reading) is not None:
+                # "一般多久到账": the answer first, then the question, for whoever has applied already
+                dispatcher.utter_message(text="如果您已经提交了申请，把申请编号（SQ开头加12位数字）告诉我，我帮您查进度；"
+                                              "还没申请的话，有问题直接问我就行。")
+                return []
+        if reading.kind == "lost_application_id":
+            return []  # just told where to find it and the alternative: no second question
         dispatcher.utter_message(response="utter_ask_application_id")
         return []

@@ -20,6 +20,7 @@ from actions.common import (
 )
 from actions.loan_ops import strong_already
 from actions.outreach import reply_to_notice
+from actions.thread import answer_reading, reading_of, remember, shown_example
 from actions.voice import ask_of
 from credit.answers import lender_replies
 from credit.answers import texts as answers
@@ -46,14 +47,24 @@ class ActionPrepaymentInfo(Action):
             else:
                 say(dispatcher, answers.loan_prepayment_answer(catalogue(), loan), tracker)
             return [SlotSet("offer", None)]
-        product = latest_entity(tracker, "product") or tracker.get_slot("product")
+        reading = reading_of(tracker)  # periods repaid, a payoff month, another product (credit/dialogue)
+        answered = answer_reading(dispatcher, tracker, reading, skip=("term_switch", "accept_offer"))
+        if answered is not None:
+            return answered
+        product = latest_entity(tracker, "product") or reading.state.product
         amount = as_int(latest_entity(tracker, "amount"))
         term = as_int(latest_entity(tracker, "term"))
+        example = reading.state.example
+        if not (amount and term) and example is not None and reading.state.topic in ("rates", "methods"):
+            # "那提前还呢" right after a worked example: the example's loan
+            product, amount, term = product or example.product, example.amount, example.term
         if reads_aloud(tracker):  # heard: the point asked for first, the product in context only
             speak(dispatcher, voice_rules.prepayment(catalogue(), ask_of(tracker, other_lenders_named(tracker),
                                                                           amount, term)), tracker)
-            return [SlotSet("offer", "prepay_calc")]
+            return remember(reading.state, "prepayment", "prepay_calc",
+                            shown_example(product, amount, term) if amount and term else None)
         reply = answers.prepayment_answer(catalogue(), product, amount, term)
         say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker)), tracker)
         # offer to compute on the customer's own loan (needs the stronger check)
-        return [SlotSet("offer", "prepay_calc")]
+        example = shown_example(product, amount, term) if amount and term else None
+        return remember(reading.state, "prepayment", "prepay_calc", example)

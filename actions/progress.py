@@ -14,7 +14,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import catalogue, channel_of, follow_up, polite_on_failure, reads_aloud, say, service, speak
 from actions.handoff import QUEUE_BY_INTENT
-from actions.validation_base import CreditFormValidation
+from actions.thread import answer_reading, reading_of, remember
+from actions.validation_base import STOPPED, CreditFormValidation
 from credit.answers import texts as answers
 from credit.errors import ServiceUnavailable
 from credit.text.numbers import extract_id_last4, extract_phone_last4
@@ -50,6 +51,17 @@ class ValidateProgressForm(CreditFormValidation):
         except ServiceUnavailable:
             return []
 
+    async def extract_application_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> Dict[Text, Any]:
+        """"怎么还在审" right after a progress answer: the application just checked, not the number again."""
+        if tracker.get_slot("application_id") or tracker.get_slot("requested_slot"):
+            return {}
+        reading = reading_of(tracker)
+        app_id = reading.state.verified_application
+        if reading.kind not in ("impatience", "reapply") or not app_id:
+            return {}
+        return {"application_id": app_id}
+
     def validate_ticket_check(self, slot_value: Any, dispatcher: CollectingDispatcher,
                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         if slot_value is None or slot_value == TICKET_OK:
@@ -82,19 +94,29 @@ class ActionCheckProgress(Action):
         status = tracker.get_slot("verify_status")
         app_id = tracker.get_slot("application_id")
         number = tracker.get_slot("ticket_number")
-        if status == "locked":
+        if status == STOPPED:  # "我再想想" inside the form: already closed warmly
+            pass
+        elif status == "locked":
             dispatcher.utter_message(response="utter_verify_locked")
         elif status == "unavailable":
             dispatcher.utter_message(response="utter_service_unavailable")
         elif number is not None or (not app_id and asks_about_ticket(tracker.latest_message.get("text") or "")):
             self._tickets(dispatcher, tracker, number)
         elif status == "ok" and app_id:
+            reading = reading_of(tracker)
+            if reading.kind in ("impatience", "reapply") and reading.state.verified_application == app_id:
+                answered = answer_reading(dispatcher, tracker, reading)  # "怎么还在审" / "以后还能申请吗"
+                if answered is not None:
+                    return RESET_IDENTITY + answered
             view = service().get_progress(tracker.sender_id, app_id)
             if reads_aloud(tracker):
                 speak(dispatcher, voice_service.progress(catalogue(), view), tracker)
             else:
                 say(dispatcher, answers.progress_answer(view))
             follow_up(dispatcher, tracker)
+            state = reading.state.updated(verified_application=app_id, product=view.product)
+            topic = "declined" if view.stage in ("rejected", "declined") else "progress"
+            return RESET_IDENTITY + remember(state, topic)
         else:
             dispatcher.utter_message(response="utter_service_unavailable")
         return RESET_IDENTITY

@@ -12,6 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, polite_on_failure, reads_aloud, say, service, speak
+from actions.thread import answer_reading, reading_of
 from credit.answers import texts as answers
 from credit.catalogue.risk_signals import Finding
 from credit.voice import service as voice_service
@@ -27,6 +28,11 @@ class ActionUrgentNeed(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        reading = reading_of(tracker)
+        if reading.kind in ("impatience", "closing", "hotline", "payout_time"):  # "能不能快点" after a progress answer
+            answered = answer_reading(dispatcher, tracker, reading)
+            if answered is not None:
+                return answered
         text = tracker.latest_message.get("text") or ""
         pressing = catalogue().risk_signals.pressing
         noted = list(tracker.get_slot("risk_noted") or [])
@@ -53,6 +59,9 @@ def _urgent_messages(tracker: Tracker) -> int:
                and ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "urgent_need")
 
 
+TRUST_READINGS = ("credit_repair", "third_party", "usury", "scammed", "legitimacy", "data_safety")
+
+
 class ActionReportFraud(Action):
     def name(self) -> Text:
         return "action_report_fraud"
@@ -61,6 +70,11 @@ class ActionReportFraud(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         service().record_risk_event(tracker.sender_id, "fraud_report", tracker.latest_message.get("text") or "")
+        reading = reading_of(tracker)
+        if reading.kind in TRUST_READINGS:  # "交钱能洗白征信吗": that question's honest answer, not the generic list
+            answered = answer_reading(dispatcher, tracker, reading)
+            if answered is not None:
+                return answered
         if reads_aloud(tracker):
             speak(dispatcher, voice_service.fraud(catalogue()), tracker)
         else:

@@ -20,6 +20,7 @@ from actions.common import (
 from actions.needs import privacy_before_personal_data, start_need_discovery, starts_need_discovery
 from actions.outreach import reply_to_notice
 from actions.risk import note_risk_signals
+from actions.thread import answer_reading, reading_of, remember
 from actions.voice import ask_of, topic_form
 from credit.answers import explain, lender_replies
 from credit.answers import texts as answers
@@ -30,6 +31,8 @@ from credit.voice import service as voice_service
 RISK_ANSWERS_INSTEAD = ("ask_eligibility", "ask_loan_limit")
 # what each topic can offer next (accepted with "好的"/affirm)
 OFFERS = {"ask_overdue": "negotiation", "ask_repayment": "loan_details"}
+TOPIC_OF = {"ask_overdue": "overdue", "ask_repayment": "repayment", "ask_loan_limit": "limit",
+            "ask_eligibility": "eligibility", "account_service": "account"}
 NOTICE_REPLIES = ("ask_repayment", "ask_overdue")
 
 
@@ -53,6 +56,10 @@ def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
         replied = reply_to_notice(dispatcher, tracker)
         if replied is not None:
             return replied
+    reading = reading_of(tracker)  # one reading of the turn (credit/dialogue/resolver.py)
+    answered = answer_reading(dispatcher, tracker, reading)
+    if answered is not None:
+        return answered
     findings, noted = note_risk_signals(tracker)
     if findings:
         noted = [*noted, *privacy_before_personal_data(dispatcher, tracker)]
@@ -62,20 +69,22 @@ def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
             speak(dispatcher, voice_service.risk_signals(catalogue(), findings), tracker)
         else:
             say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
-        return [SlotSet("offer", None), *noted]
+        return [*remember(reading.state, TOPIC_OF.get(intent)), *noted]
     text = question_text(tracker)  # a clarification button: the question it clarified
     form = topic_form(intent, ask_of(tracker, other_lenders_named(tracker))) if reads_aloud(tracker) else None
     if form is not None:  # heard: the point asked for first (credit/voice)
         speak(dispatcher, form, tracker)
         if findings:
             speak(dispatcher, voice_service.risk_signals(catalogue(), findings), tracker)
-        return [SlotSet("offer", OFFERS.get(intent)), *noted]
-    reply = explain.explanation_answer(catalogue(), text) or answers.topic_answer(catalogue(), intent, text)
+        return [*remember(reading.state, TOPIC_OF.get(intent), OFFERS.get(intent)), *noted]
+    amount, term = reading.state.figures()
+    reply = (explain.explanation_answer(catalogue(), text, amount, term)
+             or answers.topic_answer(catalogue(), intent, text))
     say(dispatcher, lender_replies.with_not_us(catalogue(), reply, other_lenders_named(tracker),
                                                voice=is_voice(tracker)), tracker)
     if findings:
         say(dispatcher, answers.risk_signal_answer(catalogue(), findings), tracker)
-    return [SlotSet("offer", OFFERS.get(intent)), *noted]
+    return [*remember(reading.state, TOPIC_OF.get(intent), OFFERS.get(intent)), *noted]
 
 
 class ActionDiscoverNeed(Action):
@@ -91,6 +100,9 @@ class ActionDiscoverNeed(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        answered = answer_reading(dispatcher, tracker)  # a question asked is answered before any discovery
+        if answered is not None:
+            return [*answered, SlotSet("next_step", "none")]
         if starts_need_discovery(tracker) and not catalogue().risk_signals.find(tracker.latest_message.get("text")):
             return [SlotSet("offer", None), *start_need_discovery(dispatcher, tracker)]
         return [*answer_topic(dispatcher, tracker), SlotSet("next_step", "none")]

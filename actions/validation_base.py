@@ -9,8 +9,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import service
+from actions.thread import answer_reading, reading_of
 from credit.errors import ServiceUnavailable
-from credit.text.numbers import extract_application_id, extract_id_last4
+from credit.text.numbers import extract_application_id, extract_id_last4, extract_phone_last4
+
+STOPPED = "stopped"  # the customer closed the conversation inside the form ("我再想想"): the form ends quietly
 
 
 class CreditFormValidation(FormValidationAction):
@@ -27,7 +30,7 @@ class CreditFormValidation(FormValidationAction):
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
-        if tracker.get_slot("verify_status") in ("locked", "unavailable"):
+        if tracker.get_slot("verify_status") in ("locked", "unavailable", STOPPED):
             return []
         return domain_slots
 
@@ -37,6 +40,13 @@ class CreditFormValidation(FormValidationAction):
             return {"application_id": None}
         app_id = extract_application_id(str(slot_value or ""), allow_bare=True)
         if not app_id:
+            tails = extract_phone_last4(str(slot_value)), extract_id_last4(str(slot_value))
+            if all(tails):  # the alternative to a forgotten number: the mobile's and the ID's last 4 digits
+                return self.by_tails(dispatcher, tracker, *tails)
+            # a message that is not a number is understood first ("申请号找不到了", "我再想想")
+            stopped = self.understood(dispatcher, tracker)
+            if stopped is not None:
+                return {"application_id": None, **stopped}
             dispatcher.utter_message(response="utter_invalid_application_id")
             return {"application_id": None}
         result: Dict[Text, Any] = {"application_id": app_id}
@@ -56,6 +66,9 @@ class CreditFormValidation(FormValidationAction):
             return {"id_last4": "verified"}
         last4 = extract_id_last4(str(slot_value or ""))
         if not last4:
+            stopped = self.understood(dispatcher, tracker)  # "为什么要身份证" "我再想想": understood first
+            if stopped is not None:
+                return {"id_last4": None, **stopped}
             dispatcher.utter_message(response="utter_invalid_id_last4")
             return {"id_last4": None}
         app_id = tracker.get_slot("application_id")
@@ -69,3 +82,29 @@ class CreditFormValidation(FormValidationAction):
             return {"id_last4": None, "verify_status": "locked"}
         dispatcher.utter_message(response="utter_verify_failed", attempts_left=result.attempts_left)
         return {"id_last4": None}
+
+    @staticmethod
+    def by_tails(dispatcher: CollectingDispatcher, tracker: Tracker, phone4: str, id4: str) -> Dict[Text, Any]:
+        """The mobile's and the ID's last 4 instead of the number, same lockout (credit/verification.py)."""
+        try:
+            result, app_id = service().verify_by_tails(tracker.sender_id, phone4, id4)
+        except ServiceUnavailable:
+            return {"application_id": None, "verify_status": "unavailable"}
+        if result.status == "ok" and app_id:
+            return {"application_id": app_id, "id_last4": "verified", "verify_status": "ok",
+                    "verified_application": app_id}
+        if result.status == "locked":
+            return {"application_id": None, "verify_status": "locked"}
+        dispatcher.utter_message(response="utter_verify_failed", attempts_left=result.attempts_left)
+        return {"application_id": None}
+
+    @staticmethod
+    def understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any] | None:
+        """A message that is not the slot's value, answered by its reading; None when it has none.  A closing
+        ends the form quietly (``verify_status`` STOPPED); anything else leaves the form to ask again."""
+        reading = reading_of(tracker)
+        if not reading.answered_here or reading.kind in ("accept_offer", "impatience", "otp_missing"):
+            return None
+        if answer_reading(dispatcher, tracker, reading) is None:
+            return None
+        return {"verify_status": STOPPED} if reading.kind in ("closing", "not_applied") else {}  # "wait": ask again

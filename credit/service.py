@@ -82,6 +82,9 @@ class LoanService:
     def verify_identity(self, sender_id: Any, application_id: Any, id_last4: Any) -> VerifyResult:
         return self.verifier.verify_identity(sender_id, application_id, id_last4)
 
+    def verify_by_tails(self, sender_id: Any, phone_last4: Any, id_last4: Any) -> tuple[VerifyResult, str | None]:
+        return self.verifier.verify_by_tails(sender_id, phone_last4, id_last4)
+
     def is_verified(self, sender_id: Any, application_id: Any, level: str = "basic") -> bool:
         return self.verifier.is_verified(sender_id, application_id, level)
 

@@ -3,7 +3,8 @@ and for Rasa's fallback when the action server is down).
 
 * ``length`` (the session reached SESSION_MAX_TURNS; the conversation goes on): every slot and
   the active form, no notice;
-* ``expired`` (the customer came back after the idle time): the complaint counter, and every
+* ``expired`` (the customer came back after the idle time): the complaint counter and the conversation state
+  (the customer's facts and the topic; without the verified application), and every
   slot only when the domain's ``carry_over_slots_to_new_session`` is true; verification is
   therefore asked again after an idle hour;
 * ``new``: nothing to carry; the privacy notice opens the conversation.
@@ -19,7 +20,10 @@ from typing import Any, Dict, Mapping, Optional
 
 SESSION_METADATA_SLOT = "session_started_metadata"
 REASONS = ("new", "expired", "length")
-ALWAYS_CARRIED = ("complaint_count",)
+# the complaint counter, and the conversation state (the customer's facts and the topic, credit/dialogue/state.py)
+ALWAYS_CARRIED = ("complaint_count", "dialogue_state")
+# what a carried slot forgets after the idle time: a verification is asked again
+DROPPED_AFTER_IDLE = {"dialogue_state": ("verified_application",)}
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,10 @@ def carry_over(reason: str, slots: Mapping[str, Any], active_loop: Optional[str]
     names = list(slots) if reason == "length" or carry_all else list(ALWAYS_CARRIED)
     kept = {name: slots[name] for name in names
             if name in slots and name != SESSION_METADATA_SLOT and slots[name] is not None}
+    if reason != "length":
+        for name, dropped in DROPPED_AFTER_IDLE.items():
+            if isinstance(kept.get(name), Mapping):
+                kept[name] = {k: v for k, v in kept[name].items() if k not in dropped}
     return SessionCarry(slots=kept,
                         active_loop=active_loop if reason == "length" else None,
                         privacy_notice=reason != "length" and not spoken_before and by_customer)

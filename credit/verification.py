@@ -212,6 +212,25 @@ class Verifier:
                 return VerifyResult("ok", None, None)
             return self._failed(session, sender, app_id, now)
 
+    def verify_by_tails(self, sender_id: Any, phone_last4: Any, id_last4: Any) -> tuple[VerifyResult, str | None]:
+        """A forgotten application number: the registered mobile's and the ID's last 4 find the customer's latest
+        application (basic level); a miss counts against the sender, with the same lockout as the ID check."""
+        sender, id4 = inputs.sender(sender_id), inputs.ID_LAST4.normalise(id_last4)
+        tail, now = str(phone_last4 or "")[-4:], self.store.now()
+        with self.store.session() as session:
+            counter = self._counter(session, "sender", sender, create=False)
+            if counter is not None and counter.locked_until and counter.locked_until > now:
+                return VerifyResult("locked", 0, counter.locked_until), None
+            rows = session.execute(select(Application.application_id, Customer.phone).join(
+                Customer, Application.customer_id == Customer.id).where(Customer.id_last4 == (id4 or "????"))
+                .order_by(Application.submitted_at.desc())).all()
+            app_id = next((a for a, phone in rows if hmac.compare_digest(phone[-4:].encode(), tail.encode())), None)
+            if app_id is None or len(tail) != 4:
+                return self._failed(session, sender, None, now), None
+            self.grant(session, sender, app_id, "basic", "phone_id_last4")
+            session.add(VerificationAttempt(sender_id=sender, application_id=app_id, result="ok", created_at=now))
+            return VerifyResult("ok", None, None), app_id
+
     def verify_ticket(self, sender_id: Any, number: Any, check: Any) -> TicketLookup:
         """A ticket opened in another conversation, shown after four check digits: the last four of the
         phone number left on the ticket, or of the ID number of the application it concerns.

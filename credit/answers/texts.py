@@ -16,7 +16,7 @@ from credit.catalogue.contact import BEIJING
 from credit.catalogue.loader import Catalogue, Product, format_apr, format_apr_range, format_percent
 from credit.catalogue.products import SUPPORTED_METHODS
 from credit.catalogue.risk_signals import Finding
-from credit.compliance import FRAUD_WARNING, RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
+from credit.compliance import RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
 from credit.replies import DEFAULT_EXAMPLE_AMOUNT, DEFAULT_EXAMPLE_TERM, Reply
 from credit.replies import button as _button
 from credit.replies import numbered as _numbered
@@ -299,11 +299,12 @@ def urgent_need_answer(cat: Catalogue, fraud_mentioned: bool = False) -> Reply:
 
 
 def fraud_answer(cat: Catalogue) -> Reply:
-    body = (FRAUD_WARNING + "\n" + _numbered([
-        "正规持牌机构在放款前不会收取保证金、解冻费、刷流水费等任何费用。",
-        "不要向任何个人账户转账，也不要透露短信验证码和密码。",
+    """The fraud warning as one numbered list: each point once (the police number once, the hotline once)."""
+    body = ("感谢您提醒，防骗我们一起把关：\n" + _numbered([
+        "正规持牌机构放款前不会收取保证金、解冻费、刷流水、验资等任何费用；说“包过”“无视征信”“内部渠道提额”的都是诈骗。",
+        "不要向任何个人账户转账，也不要透露短信验证码和银行卡密码。",
         f"我们的官方客服电话只有{cat.hotline.number}，请以官方APP和该号码为准。",
-        "如果已经转账，请立即拨打110报警，并保留聊天记录和转账凭证。",
+        "如果已经转账，请立即拨打110报警或96110反诈专线，并保留聊天记录和转账凭证。",
     ]) + "\n我已记录您的反馈，需要的话可以为您转接人工客服进一步核实。")
     return Reply(body, (_button("转人工客服", "request_human"),))
 
@@ -317,19 +318,6 @@ def risk_signal_answer(cat: Catalogue, findings: "list[Finding]") -> Reply:
 
 
 # ------------------------------------------------------------------- tickets
-
-def complaint_restatement(category: Optional[str], detail: Optional[str]) -> str:
-    """复述确认: the concern in the customer's own words (trimmed), before anything is done."""
-    from credit.tickets.categories import LABELS
-
-    words = " ".join((detail or "").split())
-    if not words:
-        return ""
-    quoted = words if len(words) <= 40 else words[:40] + "…"
-    label = LABELS.get(category or "")
-    topic = f"关于{label}的问题，" if label else ""
-    return f"我先跟您确认一下：您反映的是{topic}“{quoted}”。我会原样记录下来。"
-
 
 def ticket_answer(cat: Catalogue, ticket: TicketView, contact: Optional[str] = None) -> Reply:
     """The ticket's number and deadline; a call-back is promised only when there is a number to call:
@@ -369,5 +357,5 @@ __all__ = [
     "Reply", "rate_answer", "prepayment_answer", "loan_prepayment_answer",
     "progress_answer", "loan_operation_intro", "loan_details_answer", "cancel_answer", "settlement_answer",
     "topic_answer", "urgent_need_answer", "fraud_answer",
-    "risk_signal_answer", "complaint_restatement", "ticket_answer", "handoff_message", "format_percent",
+    "risk_signal_answer", "ticket_answer", "handoff_message", "format_percent",
 ]

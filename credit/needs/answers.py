@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Optional
 
 from credit.calculators import format_yuan, payment_range
-from credit.catalogue.loader import Catalogue, format_apr_range
+from credit.catalogue.loader import Catalogue, Product, format_apr_range
 from credit.catalogue.products import SUPPORTED_METHODS
 from credit.compliance import RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
 from credit.needs.matching import COMFORTABLE_SHARE, Match, Need, match_products, repayment_share
@@ -94,3 +94,9 @@ def _voice(cat: Catalogue, need: Need, match: Match) -> Reply:
 
 
 __all__ = ["recommendation", "need_summary", "materials_for"]
+
+
+def fitting_product_line(cat: Catalogue, product: Product) -> str:
+    """The one product that serves the purpose, named at once (before the amount is asked)."""
+    return (f"按您的用途，适合的是{product.name}：{format_apr_range(product)}，可借{product.format_amount_range()}，"
+            f"期限最长{product.term_max}期。")

@@ -105,11 +105,17 @@ _NOT_AMOUNT_AFTER_RE = re.compile(
 # terms
 _TERM_NUM = r"[0-9]{1,3}|[零〇一二两三四五六七八九十百]{1,4}"
 _TERM_RE = re.compile(rf"(?<![0-9.第{CN_NUM_CHARS}])(?:分\s*)?({_TERM_NUM})\s*(?:个月期|个月|個月|期)")
+# right after an amount's magnitude: "借5万12期" is 5万 and 12期
+_TERM_AFTER_MAGNITUDE_RE = re.compile(r"(?<=[万千kKwW])([0-9]{1,3})\s*(?:个月期|个月|個月|期)")
+_MAGNITUDE_THEN_TERM_RE = re.compile(r"^(.*[万千kKwW])([0-9]{1,3})$")
+_TERM_AFTER_RE = re.compile(r"\s*(?:个月期|个月|個月|期)")
 _TERM_YEAR_RE = re.compile(
     r"(?<![0-9.第零〇一二两三四五六七八九十百千万])"
     r"([0-9]{1,2}|[一二两三四五六七八九十]{1,2}|半)\s*(?:个)?\s*年(半)?(?:期)?"
     r"(?!前|后|以前|以后|来|里|级|底|初|中|末|度)"
 )
+# "已经还了4期": periods repaid, not the loan's term (credit/dialogue/facts.py reads them as such)
+_REPAID_BEFORE_RE = re.compile(r"(?:还了|已还|还过|还满|还到|还完了?|已经还|交了|已交)\s*(?:第\s*)?$")
 _BARE_TERM_RE = re.compile(rf"^\s*({_TERM_NUM})\s*$")
 
 
@@ -240,6 +246,9 @@ def _amount_candidates(t: str, mode: NumberMode) -> list[Candidate]:
             end -= 1
         if not expr or len(expr) > 24:  # too long to be an amount
             continue
+        split = _MAGNITUDE_THEN_TERM_RE.match(expr)
+        if split and _TERM_AFTER_RE.match(t, end):  # "5万12期": the amount ends at its magnitude
+            expr, end = split.group(1), end - len(split.group(2))
         value = to_number(expr)
         if value is None or not 0 < value <= MAX_AMOUNT:
             continue
@@ -283,8 +292,10 @@ def _term_months(num: str, half: bool = False, years: bool = False) -> int | Non
 
 def _term_candidates(t: str) -> list[Candidate]:
     out = []
-    for m in _TERM_RE.finditer(t):
+    for m in [*_TERM_RE.finditer(t), *_TERM_AFTER_MAGNITUDE_RE.finditer(t)]:
         months = _term_months(m.group(1))
+        if _REPAID_BEFORE_RE.search(t[max(0, m.start() - 6):m.start()]):
+            continue
         if months is not None:
             out.append((Priority.TERM, Span("term", str(months), m.start(), m.end(), m.group(0))))
     for m in _TERM_YEAR_RE.finditer(t):

@@ -1,0 +1,166 @@
+"""Extractors: the customer's own facts in one message, read with the project's entity finders.
+
+``read_facts`` returns a :class:`TurnFacts`; :func:`credit.dialogue.state.ConversationState.updated` folds it into the
+state.  A number is read once, in its role: "借了3万，已经还了4期" is an amount of 30,000 and 4 periods repaid (not a
+4-period term); "逾期两天" is 2 days overdue; "别家年化才6%" is an annual 6% and stays one.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from credit.catalogue.glossary import METHOD_WORDS
+from credit.entities import extract_all
+from credit.text.halfwidth import normalize
+from credit.text.numerals import to_number
+
+_NUM = r"[0-9]+(?:\.[0-9]+)?|[零〇一二两三四五六七八九十百半]+"
+# periods already repaid: "已经还了4期" "按时还了六个月" "还满3期" (a term is "分4期", "4期的")
+_REPAID = re.compile(rf"(?:还了|已还|还过|还满|还到|还完了?|已经还|交了|已交)\s*(?:第\s*)?({_NUM})\s*(?:期|个月|個月)")
+# days overdue: "逾期两天" "晚了3天" "超过还款日一天" "5天没还"
+_OVERDUE = re.compile(rf"(?:逾期了?|晚了|迟了|超了|超过了?|过了还款日|超过还款日|拖了|晚还了?)\s*({_NUM})\s*"
+                      r"(天|日|周|星期|个?月)")
+_OVERDUE_AFTER = re.compile(rf"({_NUM})\s*(天|日)\s*(?:没还|没有还|未还|才还|逾期)")
+# the month of a payoff: "第8个月提前还清" "第8期结清"
+_PAYOFF_MONTH = re.compile(rf"第\s*({_NUM})\s*(?:个月|個月|期)")
+_PAYOFF_WORDS = re.compile(r"提前|还清|结清|一次性|全部还|还完")
+# another lender's (or a stated) rate: the figure, and its unit from the words around it
+_RATE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[%％]|个点|厘)")
+_WAN_RATE = re.compile(rf"万分之\s*({_NUM})")
+_ANNUAL = re.compile(r"年化|年利率|年息|一年|每年|年费率|apr|APR")
+_MONTHLY = re.compile(r"月息|月利率|月费率|每月|一个月|每个月|月供利息")
+_DAILY = re.compile(r"日息|日利率|日费率|每天|一天|天息|日利")
+_OTHER_LENDER_WORDS = re.compile(r"别家|人家|别的|其他|其它|银行|外面|[借花白金]呗|微粒贷|京东|网商|朋友|同事")
+
+
+@dataclass(frozen=True)
+class StatedRate:
+    """A rate the customer stated: the figure in percent, its unit (annual/monthly/daily/unknown), as annual %."""
+
+    figure: float
+    unit: str
+    annual: Optional[float]
+
+    @property
+    def text(self) -> str:
+        return f"{self.figure:g}%"
+
+
+@dataclass(frozen=True)
+class TurnFacts:
+    product: Optional[str] = None
+    amount: Optional[int] = None
+    term: Optional[int] = None
+    method: Optional[str] = None
+    days_overdue: Optional[int] = None
+    periods_repaid: Optional[int] = None
+    payoff_month: Optional[int] = None
+    income: Optional[int] = None
+    monthly_debt: Optional[int] = None
+    purpose: Optional[str] = None
+    other_rate: Optional[StatedRate] = None
+    other_lender: Optional[str] = None
+
+
+def _number(expr: str) -> Optional[int]:
+    if expr == "半":
+        return None
+    value = to_number(expr)
+    return int(value) if value is not None and value == int(value) and 0 <= value < 10_000 else None
+
+
+def periods_repaid(text: str) -> Optional[int]:
+    m = _REPAID.search(text)
+    return _number(m.group(1)) if m else None
+
+
+def days_overdue(text: str) -> Optional[int]:
+    m = _OVERDUE.search(text)
+    if m:
+        n, unit = _number(m.group(1)), m.group(2)
+        if n is None:
+            return None
+        return n * (7 if unit in ("周", "星期") else 30 if "月" in unit else 1)
+    m = _OVERDUE_AFTER.search(text)
+    return _number(m.group(1)) if m else None
+
+
+def payoff_month(text: str) -> Optional[int]:
+    m = _PAYOFF_MONTH.search(text)
+    if not m or not _PAYOFF_WORDS.search(text):
+        return None
+    n = _number(m.group(1))
+    return n if n and n <= 120 else None
+
+
+def stated_rate(text: str) -> Optional[StatedRate]:
+    """The first rate figure with its unit: words within the clause before it, or right after it."""
+    wan = _WAN_RATE.search(text)
+    if wan is not None:  # "日息万分之五" = 0.05% a day
+        n = _number(wan.group(1))
+        if n:
+            return StatedRate(figure=n / 100, unit="daily", annual=n / 100 * 365)
+    m = _RATE.search(text)
+    if not m:
+        return None
+    figure = float(m.group(1))
+    if "厘" in m.group(0):
+        figure = figure / 10  # "月息8厘" = 0.8% a month
+    clause_start = max(text.rfind(p, 0, m.start()) for p in "，。！？,.!?;；") + 1
+    around = text[clause_start:m.start()] + text[m.end():m.end() + 4]
+    if _DAILY.search(around):
+        unit, annual = "daily", figure * 365
+    elif _MONTHLY.search(around) or "厘" in m.group(0):
+        unit, annual = "monthly", figure * 12
+    elif _ANNUAL.search(around):
+        unit, annual = "annual", figure
+    else:
+        unit, annual = "unknown", None
+    return StatedRate(figure=figure, unit=unit, annual=annual)
+
+
+def method_named(text: str) -> Optional[str]:
+    """The repayment method a message names; of two, the one it switches to ("从等额本息换成等额本金")."""
+    named = sorted((text.find(word), code) for code, word in METHOD_WORDS.items() if word in text)
+    if not named:
+        return None
+    return named[-1][1] if re.search(r"换成|改成|改为|换为", text) else named[0][1]
+
+
+def read_facts(raw: Optional[str]) -> TurnFacts:
+    """Every fact in one message (``None`` for what it does not say)."""
+    text = normalize(raw or "")[:500]
+    spans = extract_all(text)
+    repaid = periods_repaid(text)
+    repaid_span = _REPAID.search(text)
+    values: dict[str, Optional[str]] = {}
+    for span in spans:
+        if span.entity == "term" and repaid_span and repaid_span.start() <= span.start < repaid_span.end():
+            continue  # "还了4期" is what was repaid, not the loan's term
+        values.setdefault(span.entity, span.value)
+    rate = stated_rate(text) if _RATE.search(text) or _WAN_RATE.search(text) else None
+    lender = values.get("other_lender")
+    if rate is not None and not (lender or _OTHER_LENDER_WORDS.search(text)):
+        rate = rate if rate.unit != "unknown" else None  # a bare figure of ours ("12%的利率") is no comparison
+    return TurnFacts(
+        product=values.get("product"),
+        amount=_int(values.get("amount")),
+        term=_int(values.get("term")) if payoff_month(text) is None else None,
+        method=method_named(text),
+        days_overdue=days_overdue(text),
+        periods_repaid=repaid,
+        payoff_month=payoff_month(text),
+        income=_int(values.get("income")),
+        monthly_debt=_int(values.get("monthly_debt")),
+        purpose=values.get("purpose"),
+        other_rate=rate,
+        other_lender=lender,
+    )
+
+
+def _int(value: Optional[str]) -> Optional[int]:
+    try:
+        return int(float(value)) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,243 @@
+"""One reading of each customer turn, against the conversation state (its topic and the last offer).
+
+Every answer asks :func:`resolve` what the turn means instead of re-reading the raw text with keyword checks of
+its own, so the rate action, the topic answers, the forms and the fallback all see the same reading.  The reading
+never depends on Rasa: the glue passes the text, the classified intent, the state and the active form.
+
+Kinds, in the order they are tried (the first that applies wins):
+
+* trust questions: ``usury`` ("跟高利贷有什么区别"), ``credit_repair`` ("花钱删逾期记录"), ``third_party``
+  ("会打给我家人吗"), ``scammed`` ("交了保证金才发现被骗"),
+  ``fraud_report`` ("有人冒充你们让我先交钱"), ``data_safety`` ("会不会泄露我的信息"),
+  ``legitimacy`` ("你们正规吗");
+* detours inside a form: ``why_verify`` ("为什么要身份证后四位"), ``otp_missing`` ("没收到验证码"),
+  ``not_applied`` ("还没申请呢"), ``lost_application_id`` ("申请号找不到了");
+* ``closing``: a hesitation or a close ("我再想想", "先这样", "没事了") with no question in it;
+* questions answered on the customer's own facts: ``overdue_days``, ``payoff_month``, ``periods_fee``,
+  ``other_rate``, ``methods_compared``, ``affordability`` (income and amount), ``capacity`` (income, debts);
+* questions answered before any discovery question: ``longest_term``, ``payout_time``, ``max_amount``,
+  ``how_to_apply``, ``rate_question`` (a need with a rate question), ``hotline``;
+* follow-ups on the topic: ``impatience`` (after a progress answer), ``reapply`` (after a decline: again, or why),
+  ``method_switch`` / ``term_switch`` (after a worked example), ``product_switch`` (a bare product name after
+  a rules answer), ``accept_offer`` ("好的/行/算一下" while an offer is open), ``wait`` ("稍等我找一下"), ``figures``
+  (an amount or a term alone: the worked example);
+* the rate action's own readings: ``rate_complaint`` (a short "太贵了"), ``objection``, ``fee_question``;
+* ``none``: the turn carries no reading; the intent's own answer applies.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from credit.dialogue.facts import TurnFacts, read_facts
+from credit.dialogue.state import ConversationState
+from credit.text.halfwidth import normalize
+
+LEGITIMACY = re.compile(r"正规吗|正规的吗|是正规|持牌|合法吗|合法的吗|靠谱吗|靠不靠谱|是不是骗|骗子吧|骗人的吧|"
+                        r"真的假的|可信吗|黑平台|黑网贷|有资质|什么资质|能信吗|可靠吗")
+DATA_SAFETY = re.compile(r"泄露|泄漏|卖.{0,4}信息|信息安全|个人信息.{0,6}(?:安全|用来|干什么|怎么用)|"
+                         r"隐私.{0,4}(?:安全|保护)")
+WHY_VERIFY = re.compile(r"(?:为什么|为啥|干嘛|干什么|凭什么|非要|一定要|还要)[^，。？?]{0,8}"
+                        r"(?:申请号|编号|身份证|后四位|后4位|验证码|核实|验证|身份)")
+OTP_MISSING = re.compile(r"(?:没收到|收不到|没有收到|没来|还没到|没看到|没有短信|没短信)[^，。？?]{0,6}"
+                         r"(?:验证码|短信|码)?|验证码[^，。？?]{0,4}(?:没收到|收不到|没来|没到|过期)")
+SCAMMED = re.compile(r"已经转|转了|转过去|打了钱|付了|交了|汇了|被骗|上当|打过去")
+FRAUD_CONTEXT = re.compile(r"骗|保证金|解冻|刷流水|验资|手续费|好处费|包过|内部|陌生|冒充|假的|自称")
+WAIT = re.compile(r"稍等|等一下|等下|等会|我找一下|我找找|我看一下|我去看看|我查一下|马上发|找一找")
+NOT_APPLIED = re.compile(r"还没申请|没申请|还没有申请|没有申请|没提交|还没提交|没办过|还没借")
+SOMEONE = re.compile(r"有人|对方|那人|那个人|一个人|陌生|自称|冒充|加我|打电话给我|给我打|发短信|短信说|微信|QQ|群里")
+FRAUD_REPORT = re.compile(r"冒充|诈骗|骗子|假客服|假冒|自称|(?:让|要|叫)我(?:先)?(?:交|转|付|打款)")
+USURY = re.compile(r"高利贷|放贷的|黑贷|套路贷|砍头息")
+CREDIT_REPAIR = re.compile(r"(?:删|消除|消掉|抹掉|洗白|修复|清除|撤销|去掉|弄掉|改掉|处理掉)[^，。？?]{0,8}"
+                           r"(?:记录|征信|逾期|污点)|(?:征信|逾期记录|不良记录)[^，。？?]{0,8}"
+                           r"(?:删|消除|消掉|抹掉|洗白|修复|清除|撤销|去掉|弄掉|改掉)|征信修复|洗征信")
+THIRD_PARTY = re.compile(r"(?:打|联系|通知|找|告诉|骚扰|爆|催)[^，。？?]{0,6}"
+                         r"(?:家人|家里|父母|爸妈|老婆|老公|亲戚|朋友|同事|单位|领导|公司|紧急联系人|联系人|通讯录)|"
+                         r"(?:家人|家里|父母|爸妈|亲戚|朋友|同事|单位|领导|紧急联系人|联系人|通讯录)[^，。？?]{0,6}"
+                         r"(?:知道|被打|接到|收到|会不会|联系)|爆通讯录")
+LOST_ID = re.compile(r"(?:找不到|忘了|忘记|不记得|记不住|记不清|没有|丢了|不知道|查不到|删了)[^，。？?]{0,6}"
+                     r"(?:申请号|编号|单号|申请编号|号码)?|(?:申请号|编号|单号)[^，。？?]{0,6}"
+                     r"(?:找不到|忘了|忘记|不记得|没有|丢了|不知道|在哪)")
+CLOSING = re.compile(r"再想想|想一想|想想再说|再考虑|考虑一下|考虑考虑|先这样|就这样吧|没事了|没别的|没有别的|"
+                     r"没其他|没有其他|回头再|改天再|以后再说|暂时不用|暂时不需要|先不用|先不了|算了吧|就这些|"
+                     r"不打扰了|我先看看|再看看|再说吧|^算了|不投诉了|不用投诉|不投了|不借了吧|先不借")
+QUESTION = re.compile(r"[?？吗呢么]|多少|几|怎么|什么|哪|能不能|可不可以|是否")
+PAYOUT_TIME = re.compile(r"多久到账|多久能到|多久放款|几天到账|多久下款|多久能拿到|多快|什么时候到账|几天能放|"
+                         r"多长时间到账|当天能到|今天能到|马上能到|多久能批|多久审批|审批要多久|多久出结果")
+MAX_AMOUNT = re.compile(r"最多[能可]?借|最高[能可]?借|能借多少|可以借多少|额度最高|最高额度|最多多少|上限多少|能贷多少")
+MONTHLY = re.compile(r"每月还多少|每个月还多少|月供多少|月供是多少|每月多少|每个月多少|一个月还多少|"
+                     r"总共.{0,4}利息|利息一共|总利息")
+WANTS = re.compile(r"想借|要借|借点|借些|借一笔|想贷|想办|贷款|缺钱|用钱|周转|买车|装修|开店|进货")
+RATE_Q = re.compile(r"利息|利率|年化|多少钱利息|费用|手续费|贵不贵|划算吗")
+HOW_TO_APPLY = re.compile(r"怎么申请|如何申请|在哪申请|在哪里申请|怎么办理|如何办理|申请流程|怎么借|在哪借|从哪申请")
+DECLINE_WHY = re.compile(r"为什么|为啥|原因|怎么回事|凭什么|哪里不行|怎么没")
+HOTLINE = re.compile(r"热线|客服电话|电话号码|人工电话|官方电话|号码|电话多少|打什么电话|联系电话")
+LONGEST = re.compile(r"最长|最多[能可]?分|最久|能分多久|可以分多久|分多久|最多几期|能分几期|可以分几期|"
+                     r"期限多长|多长时间还")
+APPROVAL = re.compile(r"能批|能过|批吗|能借到|借得到|能下|可以借吗|能借吗|批不批|过不过|会通过|能通过|"
+                      r"够不够|还得起|压力")
+METHODS_DIFF = re.compile(r"差多少|差别|区别|哪个|哪种|对比|比较|比一比|比一下|划算|更省|省多少|不同")
+IMPATIENCE = re.compile(r"怎么还|还没|还在|这么慢|太慢|好慢|多久|什么时候|啥时候|快点|催|急|等了|一直|到底")
+REAPPLY = re.compile(r"以后|还能|再申请|重新申请|下次|再试|多久能|什么时候能|还可以")
+ACCEPT = re.compile(r"^(?:好|好的|好啊|好吧|行|行吧|可以|嗯|嗯嗯|要|要的|需要|来吧|麻烦了?|ok|OK|是的|对)"
+                    r"|算一下|算算|算一算|帮我算|给我算|试算|算下|算一个|那就算")
+SWITCH = re.compile(r"换成|改成|改为|换为|用|按|那|如果|要是|呢")
+OBJECTION = re.compile(r"太高|太贵|贵了|高了|好贵|真贵|贵死|不便宜|别家才|人家才|别的平台才|其他平台才|"
+                       r"便宜点|能不能低|能便宜|利息高|利率高|坑人|吃人|太黑|黑心|离谱|抢钱|宰人|不划算|吓人|"
+                       r"高得|高死|这么高|那么高|真高|好高")
+RATE_WORDS = re.compile(r"利息|利率|息|费|贵|年化|价")
+FEE_WORDS = ("手续费", "服务费", "管理费", "费用", "收费", "扣费", "砍头", "先扣", "违约金", "罚息", "额外")
+FORM_SLOTS_WITH_IDS = ("application_id",)
+RULES_TOPICS = ("prepayment", "rates", "eligibility", "limit", "repayment", "methods", "prepay_example")
+
+
+@dataclass(frozen=True)
+class Reading:
+    kind: str
+    facts: TurnFacts = field(default_factory=TurnFacts)
+    state: ConversationState = field(default_factory=ConversationState)
+
+    @property
+    def answered_here(self) -> bool:
+        """Whether the reading has its own answer (``none`` and the rate action's readings do not)."""
+        return self.kind not in ("none", "objection", "fee_question")
+
+
+def update_state(state: ConversationState, facts: TurnFacts) -> ConversationState:
+    """The state after a turn's facts (a fact said now replaces the one said before)."""
+    return state.updated(product=facts.product, amount=facts.amount, term=facts.term, method=facts.method,
+                         days_overdue=facts.days_overdue, periods_repaid=facts.periods_repaid, income=facts.income,
+                         monthly_debt=facts.monthly_debt, purpose=facts.purpose)
+
+
+def resolve(text: Optional[str], intent: Optional[str], state: ConversationState,
+            form: Optional[str] = None, requested_slot: Optional[str] = None) -> Reading:
+    """The reading of one turn; ``state`` is the state BEFORE the turn (its topic is the last answer's)."""
+    t = normalize(text or "").strip()[:500]
+    facts = read_facts(t)
+    new = update_state(state, facts)
+
+    def reading(kind: str) -> Reading:
+        return Reading(kind, facts, new)
+
+    if not t or t.startswith("/"):
+        return reading("none")
+    for kind in (_trust(t), _form_detour(t, form, requested_slot), _closing(t, facts, intent),
+                 _own_facts(t, facts, new, intent), _asked(t, facts, intent), _follow_up(t, facts, state, intent),
+                 _rate_reading(t, state)):
+        if kind:
+            return reading(kind)
+    return reading("none")
+
+
+def _trust(t: str) -> Optional[str]:
+    if CREDIT_REPAIR.search(t):
+        return "credit_repair"
+    if THIRD_PARTY.search(t):
+        return "third_party"
+    if SCAMMED.search(t) and FRAUD_CONTEXT.search(t):
+        return "scammed"  # money already gone: the urgent steps first
+    if FRAUD_REPORT.search(t) and FRAUD_CONTEXT.search(t) and SOMEONE.search(t):
+        return "fraud_report"  # "有人冒充你们让我先交钱": the fraud answer, not a complaint ticket
+    if USURY.search(t):
+        return "usury"
+    if DATA_SAFETY.search(t):
+        return "data_safety"
+    if LEGITIMACY.search(t):
+        return "legitimacy"
+    return None
+
+
+def _form_detour(t: str, form: Optional[str], requested_slot: Optional[str]) -> Optional[str]:
+    if WHY_VERIFY.search(t):
+        return "why_verify"
+    if requested_slot == "otp_code" and OTP_MISSING.search(t):
+        return "otp_missing"
+    if form == "progress_form" and NOT_APPLIED.search(t):
+        return "not_applied"
+    lost = LOST_ID.search(t) and ("号" in t or requested_slot in FORM_SLOTS_WITH_IDS)
+    if lost and (form in ("progress_form", "loan_form") or re.search(r"申请号|编号|单号", t)):
+        return "lost_application_id" if not re.search(r"SQ\d|[Ss][Qq]\s*\d", t) else None
+    return None
+
+
+def _closing(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
+    if not CLOSING.search(t) or len(t) > 20:
+        return None
+    if QUESTION.search(re.sub(r"再说吧|看看|想想", "", t)) or facts.amount or facts.product:
+        return None
+    return "closing"
+
+
+def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optional[str]) -> Optional[str]:
+    if facts.days_overdue is not None and (intent in ("ask_overdue", "ask_repayment", None) or "征信" in t
+                                           or "逾期" in t):
+        return "overdue_days"
+    if facts.payoff_month and state.example is not None:
+        return "payoff_month"
+    prepay_words = re.search(r"提前|手续费|违约金|还清|结清|一次性|全部还", t)
+    if facts.periods_repaid is not None and (intent == "ask_prepayment" or prepay_words
+                                             or state.topic in ("prepayment", "prepay_example")):
+        return "periods_fee"
+    if facts.other_rate is not None:
+        # 年化 stays 年化, a monthly or daily figure is converted; a bare one goes to the objection answer (read as
+        # monthly there, with the alternatives on the customer's figures)
+        return "objection" if facts.other_rate.unit == "unknown" else "other_rate"
+    if len({w for w in ("等额本息", "等额本金") if w in t}) == 2 and METHODS_DIFF.search(t):
+        return "methods_compared"
+    amount = facts.amount or state.amount
+    if facts.income and amount and APPROVAL.search(t):
+        return "affordability"
+    if facts.income and not facts.amount and (MAX_AMOUNT.search(t) or APPROVAL.search(t)):
+        return "capacity"  # "月入1万，房贷3000，还能借多少": what the repayments leave room for
+    if state.example is not None and MONTHLY.search(t) and len(t) <= 20 and not facts.product:
+        return "term_switch"  # "那每个月还多少" after an example: the example, on the figures now known
+    return None
+
+
+def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
+    if LONGEST.search(t):
+        return "longest_term"
+    if PAYOUT_TIME.search(t) and not re.search(r"我的|申请号|编号|SQ", t):
+        return "payout_time"
+    if MAX_AMOUNT.search(t) and not facts.income:
+        return "max_amount"
+    if HOW_TO_APPLY.search(t):
+        return "how_to_apply"
+    if WANTS.search(t) and RATE_Q.search(t) and QUESTION.search(t) and intent != "ask_interest_rate":
+        return "rate_question"  # "想借3万装修 利息多少": the rate first, not the discovery questions
+    if HOTLINE.search(t) and not re.search(r"\d{3}|打给我|打来|骚扰|一直打|天天打", t):
+        return "hotline"  # "热线号码给我一个" "把客服电话发我": the number, not a transfer
+    return None
+
+
+def _follow_up(t: str, facts: TurnFacts, state: ConversationState, intent: Optional[str]) -> Optional[str]:
+    topic = state.topic
+    short = len(t) <= 16
+    if topic == "progress" and IMPATIENCE.search(t) and not facts.amount:
+        return "impatience"
+    if topic == "declined" and (REAPPLY.search(t) or DECLINE_WHY.search(t)):
+        return "reapply"
+    if state.example is not None and facts.method and short and SWITCH.search(t + "呢"):
+        return "method_switch"
+    if state.example is not None and (facts.term or facts.amount) and short and intent not in ("ask_prepayment",):
+        return "term_switch"  # "那36期呢" "借5万呢": the last example on other figures
+    if facts.product and short and topic in RULES_TOPICS and not QUESTION.search(t.replace("呢", "")):
+        return "product_switch"
+    if state.offer and short and ACCEPT.search(t) and not re.search(r"不|别|没", t):
+        return "accept_offer"
+    if WAIT.search(t) and short:
+        return "wait"  # "稍等，我找一下": nothing to do but wait
+    if (facts.amount or facts.term) and short and intent in (None, "nlu_fallback", "inform", "out_of_scope"):
+        return "figures"  # "我想借2万": the worked example on those figures
+    return None
+
+
+def _rate_reading(t: str, state: ConversationState) -> Optional[str]:
+    about_rates = RATE_WORDS.search(t) or state.topic in ("rates", "methods", "prepay_example")
+    if OBJECTION.search(t) and about_rates:
+        return "rate_complaint" if len(t) <= 16 and "投诉" not in t else "objection"
+    if any(word in t for word in FEE_WORDS):
+        return "fee_question"
+    return None
