@@ -15,9 +15,9 @@ from actions.needs import start_need_discovery
 from actions.outreach import reply_to_followup
 from actions.sms import OPERATION as SMS_OPERATION
 from actions.sms import send_rules
+from actions.thread import OFFER_ACCEPTORS, answer_reading, calculate, reading_of, remember, shown_example, state_of
 from actions.voice import serve_pending
 from credit.answers import clarify
-from actions.thread import OFFER_ACCEPTORS, answer_reading, calculate, reading_of, remember, shown_example, state_of
 from credit.answers import texts as answers
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 from credit.dialogue.trust import closing_answer

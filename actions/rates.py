@@ -17,8 +17,8 @@ from actions.common import (
     say,
     speak,
 )
-from actions.voice import ask_of, rate_form
 from actions.thread import answer_reading, reading_of, remember, shown_example
+from actions.voice import ask_of, rate_form
 from credit.answers import explain, lender_replies
 from credit.answers import texts as answers
 
