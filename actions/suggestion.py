@@ -9,8 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, is_voice, polite_on_failure, service
+from actions.common import catalogue, is_voice, polite_on_failure, say, service
+from actions.thread import reading_of
 from credit.answers.suggestions import suggestion_reply
+from credit.dialogue.trust import closing_answer
 from credit.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -23,6 +25,9 @@ class ActionRecordSuggestion(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        if reading_of(tracker).kind == "closing":  # "那我再考虑考虑" read as a suggestion: a warm close, no ticket
+            say(dispatcher, closing_answer(catalogue()), tracker)
+            return []
         text = tracker.latest_message.get("text") or ""
         try:
             service().create_ticket(tracker.sender_id, "suggestion", detail=text or "（客户提出建议）")
