@@ -61,6 +61,7 @@ from harness.wechat_api import WeChatApiStandIn
 from ops.model_cache import dev_model
 
 MOOD = {"mood": [("hello", None), ("I am sad", None), ("yes", None), ("I am great", None), ("bye", None)]}
+MAX_LOAD = 0.5  # 1-minute load average above which a run is refused (or marked noisy)
 DB_TURN = 3  # index of the ID-digits turn of MIXED: validation action, identity check, progress lookup
 
 
@@ -148,23 +149,43 @@ def _ratios(a: Dict[str, Any], b: Dict[str, Any]) -> Dict[str, float]:
             "p99": ratio(a["p99_ms"], b["p99_ms"]), "tps": ratio(a["turns_per_second"], b["turns_per_second"])}
 
 
+def _headline(summary: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: summary[k] for k in ("turns", "errors", "p50_ms", "p95_ms", "turns_per_second")}
+
+
+def _spread(values: List[float]) -> Dict[str, float]:
+    return {"min": min(values), "max": max(values), "median": round(statistics.median(values), 2)}
+
+
 def concurrency_phases(ours: AssistantStack, mood: MoodbotStack, ref: Optional[AssistantStack], plan: List[Any],
                        rounds: int, results: Dict[str, Any]) -> None:
-    """Each phase alternates the bots in rounds, so that background load hits them alike."""
+    """Each phase runs every bot alone, one after the other, ``rounds`` times in alternating order (ours first,
+    then the moodbot first, ...), each time with the phase's full number of conversations: the spread between
+    rounds is reported beside the merged figures."""
     for concurrency, conversations in plan:
-        per_round = max(1, conversations // rounds)
         mine: List[LoadResult] = []
         theirs: List[LoadResult] = []
         before: List[LoadResult] = []
+        repeats: List[Dict[str, Any]] = []
         for r in range(rounds):
             print(f">> concurrency {concurrency}, round {r + 1}/{rounds}", file=sys.stderr, flush=True)
-            mine.append(measure(ours.url, MIXED, per_round, concurrency, f"b{concurrency}o{r}"))
-            theirs.append(measure(mood.url, MOOD, per_round, concurrency, f"b{concurrency}m{r}"))
+            load = round(os.getloadavg()[0], 2)
+            order = [("ours", ours.url, MIXED), ("mood", mood.url, MOOD)]
+            for name, url, flows in (order if r % 2 == 0 else order[::-1]):
+                result = measure(url, flows, conversations, concurrency, f"b{concurrency}{name[0]}{r}")
+                (mine if name == "ours" else theirs).append(result)
             if ref is not None:
-                before.append(measure(ref.url, MIXED, per_round, concurrency, f"b{concurrency}r{r}"))
+                before.append(measure(ref.url, MIXED, conversations, concurrency, f"b{concurrency}r{r}"))
+            a, b = _headline(mine[-1].summary()), _headline(theirs[-1].summary())
+            repeats.append({"round": r + 1, "order": "ours first" if r % 2 == 0 else "moodbot first",
+                            "load_1min_at_start": load, "assistant": a, "moodbot": b,
+                            "ratios": {"p95": ratio(a["p95_ms"], b["p95_ms"]),
+                                       "tps": ratio(a["turns_per_second"], b["turns_per_second"])}})
         a, b = phase_summary(merge(mine), db_turn_index=DB_TURN), phase_summary(merge(theirs))
         results["assistant"][f"c{concurrency}"], results["moodbot"][f"c{concurrency}"] = a, b
         results["ratios"][f"c{concurrency}"] = _ratios(a, b)
+        results["rounds"][f"c{concurrency}"] = repeats
+        results["spread"][f"c{concurrency}"] = {k: _spread([x["ratios"][k] for x in repeats]) for k in ("p95", "tps")}
         if ref is not None:
             c = phase_summary(merge(before), db_turn_index=DB_TURN)
             results["reference"][f"c{concurrency}"] = c
@@ -195,7 +216,7 @@ def run(args: argparse.Namespace, results: Dict[str, Any]) -> None:
         for stack, flows, name in ((ours, MIXED, "warm-ours"), (mood, MOOD, "warm-mood"), (ref, MIXED, "warm-ref")):
             if stack is not None:
                 measure(stack.url, flows, 3, 1, name)
-        for key in ("assistant", "moodbot", "ratios", "reference", "ratios_reference"):
+        for key in ("assistant", "moodbot", "ratios", "reference", "ratios_reference", "rounds", "spread"):
             results[key] = {}
         plan = [(c, n) for c, n in zip(args.concurrencies, args.conversations, strict=True)]
         concurrency_phases(ours, mood, ref, plan, args.rounds, results)
@@ -247,9 +268,15 @@ def failures(results: Dict[str, Any]) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concurrencies", type=int, nargs="+", default=[1, 20, 50])
-    parser.add_argument("--conversations", type=int, nargs="+", default=[30, 100, 150],
-                        help="conversations per bot at each concurrency")
-    parser.add_argument("--rounds", type=int, default=2, help="alternations of the two assistants per phase")
+    # 5 turns a conversation: 300 turns at 1, 1000 at 20 (issue 25), in each round
+    parser.add_argument("--conversations", type=int, nargs="+", default=[60, 200, 150],
+                        help="conversations per bot at each concurrency, in each round")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="repetitions of each phase (bots alone, one after the other, order alternating)")
+    parser.add_argument("--max-load", type=float, default=MAX_LOAD,
+                        help="refuse to start when the 1-minute load average is above this (default 0.5)")
+    parser.add_argument("--noisy", action="store_true",
+                        help="run anyway on a loaded machine; the results and docs are marked noisy")
     parser.add_argument("--long-turns", type=int, default=200, help="turns of the one long conversation")
     parser.add_argument("--burst", type=int, default=30, help="messages of the one-sender burst")
     parser.add_argument("--wechat-conversations", type=int, default=100)
@@ -276,10 +303,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.write_docs:
             write_docs(markdown(saved))
         return 0
+    load_at_start = os.getloadavg()
+    noisy = load_at_start[0] > args.max_load
+    if noisy and not (args.noisy or args.quick):
+        print(f"refusing: the 1-minute load average is {load_at_start[0]:.2f} (> {args.max_load}); other jobs "
+              "would compress the ratios. Wait for a quiet machine, or pass --noisy to run anyway (the results "
+              "are then marked noisy).", file=sys.stderr)
+        return 2
     if args.quick:
         args.conversations, args.rounds = [2, 10, 20][:len(args.concurrencies)], 1
         args.wechat_conversations, args.load_conversations, args.long_turns, args.burst = 10, 10, 20, 5
     results: Dict[str, Any] = {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+                               "noisy": noisy, "load_average_at_start": [round(x, 2) for x in load_at_start],
                                "machine": machine_facts(), "concurrencies": args.concurrencies,
                                "command": "make bench-perf (.venv/bin/python bench/latency.py "
                                           + " ".join(argv or sys.argv[1:]) + ")",

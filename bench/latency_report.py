@@ -12,7 +12,7 @@ from bench.docs import BENCH_DOC as DOCS
 from bench.docs import replace_section
 
 START, END = "<!-- perf:start -->", "<!-- perf:end -->"
-BUDGET_P95 = 1.3  # issue 14: p95 <= 1.3 x bare Rasa at concurrency 1 and 20
+BUDGET_P95 = 1.3  # issues 14 and 25: p95 <= 1.3 x bare Rasa at concurrency 1 and 20
 BUDGET_TPS = 0.8  # throughput >= 80 % of bare Rasa's at concurrency 20
 BUDGET_GROWTH = 1.5  # median of turns 191-200 <= 1.5 x median of turns 2-11
 
@@ -63,12 +63,34 @@ def _latency_tables(results: Dict[str, Any]) -> List[str]:
         for c in results["concurrencies"]:
             r = results["ratios_reference"][f"c{c}"]
             lines.append(f"| concurrency {c} | {r['p50']} | {r['p95']} | {r['p99']} | {r['tps']} |")
+    lines += _rounds(results)
     ratios = results["ratios"]
     p95_ok = all(ratios[f"c{c}"]["p95"] <= BUDGET_P95 for c in (1, 20) if f"c{c}" in ratios)
     tps = ratios.get("c20", {}).get("tps", 0)
-    lines += ["", f"Budget of issue 14: p95 ≤ {BUDGET_P95}× bare Rasa at concurrency 1 and 20 — {verdict(p95_ok)}; "
+    lines += ["", f"Budget of issues 14 and 25 (merged rounds): p95 ≤ {BUDGET_P95}× bare Rasa at concurrency 1 "
+                  f"and 20 — {verdict(p95_ok)}; "
                   f"throughput ≥ {BUDGET_TPS:.0%} of bare Rasa's at concurrency 20 — {verdict(tps >= BUDGET_TPS)} "
                   f"({tps:.0%})."]
+    return lines
+
+
+def _rounds(results: Dict[str, Any]) -> List[str]:
+    """Each round alone: the spread between repetitions (issue 25)."""
+    if not results.get("rounds"):
+        return []
+    lines = ["", "Each round on its own (every bot alone on the machine, order alternating between rounds):", "",
+             "| concurrency | round | order | load (1 min) at start | ours p50 / p95 ms | moodbot p50 / p95 ms | "
+             "p95 ratio | throughput ratio |", "|---:|---:|---|---:|---:|---:|---:|---:|"]
+    for c in results["concurrencies"]:
+        for r in results["rounds"].get(f"c{c}", []):
+            a, b = r["assistant"], r["moodbot"]
+            lines.append(f"| {c} | {r['round']} | {r['order']} | {r['load_1min_at_start']} | {a['p50_ms']} / "
+                         f"{a['p95_ms']} | {b['p50_ms']} / {b['p95_ms']} | {r['ratios']['p95']} | "
+                         f"{r['ratios']['tps']} |")
+    spread = results.get("spread") or {}
+    lines += ["", "Spread between rounds: " + "; ".join(
+        f"concurrency {c}: p95 ratio {s['p95']['min']}–{s['p95']['max']}, throughput ratio "
+        f"{s['tps']['min']}–{s['tps']['max']}" for c, s in ((k[1:], v) for k, v in spread.items())) + "."]
     return lines
 
 
@@ -137,9 +159,12 @@ def markdown(results: Dict[str, Any]) -> str:
         f"Run {results['date']} on {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM, Python {m['python']}, "
         f"Rasa 3.6.21, code at `{results.get('commit')}`. Command: `{results['command']}`. Load average at start "
         f"{', '.join(map(str, m['load_average_at_start']))}, at end "
-        f"{', '.join(map(str, results.get('load_average_at_end', [])))}: **the 2 cores were shared with other "
-        "agents' jobs, so every figure here is noisy** (expect ±20–30 % between runs); both bots ran at the same "
-        "time and the phases alternated between them, so the ratios are the figures to read. REST channel, SQLite "
+        f"{', '.join(map(str, results.get('load_average_at_end', [])))}: " + (
+            "**NOISY: the 1-minute load was above 0.5 at the start (`--noisy`); other jobs shared the 2 cores and "
+            "compress the ratios**" if results.get("noisy") else
+            "a quiet machine (the bench refuses to start above a 1-minute load of 0.5)") +
+        "; every bot is measured alone, one after the other, and each phase is repeated with the order "
+        "alternating, so the ratios and their spread are the figures to read. REST channel, SQLite "
         "tracker store, one Sanic worker each; latency is client-side per turn. Ours: hardened Rasa server + action "
         "server; the reference: bare `rasa init` moodbot (`harness.moodbot`) on plain `rasa run`, same install; "
         "and today's build of this project frozen before the turn-cost work (`bench/reference.py`: its own code, "
