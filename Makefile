@@ -55,15 +55,18 @@ bench: venv
 bench-dialogue: venv
 	$(PY) bench/dialogue_bench.py
 
-# Per-turn cost next to a bare `rasa init` bot in the same run (issue 14): p50/p95/p99 and throughput
-# at 1, 20 and 50 concurrent mixed conversations, turn 10 vs turn 200 of one long conversation,
-# a burst from one sender, load, RSS, cold start; rewrites the perf section of docs/benchmarks.md (~12 min).
+# Per-turn cost next to a bare `rasa init` bot (issues 14, 25): p50/p95/p99 and throughput at 1, 20 and 50
+# concurrent mixed conversations (300/1000/750 turns a bot, each bot alone, two rounds in alternating order,
+# spread reported), turn 10 vs turn 200 of one long conversation, a burst from one sender, load, RSS, cold
+# start; rewrites the perf section of docs/benchmarks.md (~15 min). Refuses to start when the 1-minute load
+# average is above 0.5 (`bench/latency.py --noisy` runs anyway and marks the results noisy).
 bench-perf: venv
 	$(PY) bench/latency.py --write-docs
 
-# py-spy flame graphs of the Rasa server and the action server under the mixed load -> docs/perf/ (~2 min).
+# py-spy flame graphs of the Rasa server and the action server under the mixed load at 20 concurrent -> docs/perf/,
+# twice (TED prediction cache off, then on) with the ranked cost table in docs/benchmarks.md (~3 min).
 profile: venv
-	$(PY) -m bench.flamegraphs
+	$(PY) -m bench.flamegraphs --compare
 
 # Long fuzz run of every HTTP entry point (the suite runs 25 examples per property).
 fuzz: venv

@@ -21,6 +21,8 @@ the members used; tests/unit/nlu_components/test_cached_ted.py fingerprints them
 from __future__ import annotations
 
 import json
+import logging
+import os
 from collections import OrderedDict
 from threading import Lock
 from typing import Any, Dict, Optional, Text
@@ -33,7 +35,20 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 
-CACHE_SIZE = 4096  # state sequences; each entry is one probability list over the domain's actions
+logger = logging.getLogger(__name__)
+
+# State sequences kept; each entry is one probability list over the domain's actions (a few KB).
+# TED_CACHE_SIZE overrides it at start-up; 0 turns the cache off (bench/latency.py measures both).
+CACHE_SIZE = 2048
+REPORT_EVERY = 1000  # predictions between two INFO lines with the hit rate (ops see whether the cache works)
+
+
+def cache_size() -> int:
+    try:
+        return max(0, int(os.environ.get("TED_CACHE_SIZE", CACHE_SIZE)))
+    except ValueError:
+        logger.warning("TED_CACHE_SIZE=%r is not a number: using %d", os.environ.get("TED_CACHE_SIZE"), CACHE_SIZE)
+        return CACHE_SIZE
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True)
@@ -44,12 +59,14 @@ class CachedTEDPolicy(TEDPolicy):
         super().__init__(*args, **kwargs)
         self._predictions: "OrderedDict[str, PolicyPrediction]" = OrderedDict()
         self._lock = Lock()  # the graph may run in a worker thread; the dict is shared by all conversations
+        self.size = cache_size()
         self.hits = 0
         self.misses = 0
 
     def cacheable(self) -> bool:
         """Only when the states are the whole input: no user text among TED's features."""
-        return self.model is not None and not self.only_e2e and TEXT not in (self.fake_features or {})
+        return (self.size > 0 and self.model is not None and not self.only_e2e
+                and TEXT not in (self.fake_features or {}))
 
     def state_key(self, tracker: DialogueStateTracker, domain: Domain,
                   rule_only_data: Optional[Dict[Text, Any]]) -> str:
@@ -77,6 +94,7 @@ class CachedTEDPolicy(TEDPolicy):
                 self._predictions.move_to_end(key)
                 self.hits += 1
         if known is not None:
+            self._report()
             return self._prediction(list(known.probabilities), is_end_to_end_prediction=False,
                                     diagnostic_data=known.diagnostic_data)
         prediction = super().predict_action_probabilities(tracker, domain, rule_only_data, precomputations, **kwargs)
@@ -84,6 +102,13 @@ class CachedTEDPolicy(TEDPolicy):
             with self._lock:
                 self.misses += 1
                 self._predictions[key] = prediction
-                if len(self._predictions) > CACHE_SIZE:
+                if len(self._predictions) > self.size:
                     self._predictions.popitem(last=False)
+        self._report()
         return prediction
+
+    def _report(self) -> None:
+        total = self.hits + self.misses
+        if total % REPORT_EVERY == 0:
+            logger.info("TED prediction cache: %d hits, %d misses (%.0f%% hits), %d state sequences kept",
+                        self.hits, self.misses, 100 * self.hits / total, len(self._predictions))
