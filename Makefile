@@ -42,7 +42,7 @@ rasa-test: venv
 # End-to-end on running servers, the NLU checks on the dev model (tests/nlu: confusable pairs), plus the short
 # fault, fuzz, load and scale-out tests.
 e2e: venv sysdeps
-	$(PY) -m pytest tests/e2e tests/nlu tests/channels tests/ops tests/console tests/resilience tests/fuzz tests/scale -q
+	$(PY) -m pytest tests/e2e tests/nlu tests/channels tests/ops tests/console tests/resilience tests/fuzz tests/scale -q --durations=25
 
 # CI order: lint -> action/unit tests -> data validate -> train (cached) -> rasa test (stories + NLU) -> end-to-end.
 test: sysdeps lint unit validate train rasa-test e2e

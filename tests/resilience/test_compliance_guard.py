@@ -8,7 +8,8 @@ answers with a misbehaving reply — a promise of approval or of the lowest rate
 card number, a rate without 年化 — as a new catalogue text or an odd response of a promoted model would.
 Nothing of it is in the production domain, actions or model.
 
-For each red line and each channel (REST, web chat, WeChat, Twilio, JSON IVR, and SMS — whose replies
+For each red line, once on a text channel and once on a phone channel, so that every channel (REST, web chat,
+WeChat, Twilio, JSON IVR) sees at least two lines (``MATRIX``), and for each red line on SMS (whose replies
 never start a dialogue turn and whose notices the outreach engine reviews the same way):
 
 * the stopped text is never delivered, nor kept in the conversation store;
@@ -59,6 +60,14 @@ ENV = {
 DIALOGUE_CHANNELS = ("rest", "webchat", "wechat", "twilio", "ivr")
 LINES = sorted(RED_LINES)
 VOICE = ("twilio", "ivr")
+TEXT_CHANNELS = tuple(c for c in DIALOGUE_CHANNELS if c not in VOICE)
+# Every red line twice, once read (a text channel) and once heard (a phone channel), rotating so that every
+# channel gets at least two lines: the guard sits at the one point all channels pass
+# (MessageProcessor._send_bot_messages) and each line's detection is unit-tested
+# (tests/unit/server/test_output_guard.py), so the full 6 x 5 matrix (about 8 s a case, 4 of the CI's
+# 27 minutes) only repeated the same path.
+MATRIX = sorted([(line, TEXT_CHANNELS[i % len(TEXT_CHANNELS)]) for i, line in enumerate(LINES)]
+                + [(line, VOICE[i % len(VOICE)]) for i, line in enumerate(LINES)])
 
 
 @dataclass
@@ -130,8 +139,14 @@ def _interceptions(engine: Any, conversation: str) -> List[Interception]:
 
 # --------------------------------------------------------------------------- every red line, every channel
 
-@pytest.mark.parametrize("channel", DIALOGUE_CHANNELS)
-@pytest.mark.parametrize("line", LINES)
+def test_the_matrix_covers_every_line_and_every_channel_as_text_and_heard() -> None:
+    assert {line for line, _ in MATRIX} == set(LINES) and {c for _, c in MATRIX} == set(DIALOGUE_CHANNELS)
+    for line in LINES:
+        seen = {c in VOICE for l_, c in MATRIX if l_ == line}
+        assert seen == {True, False}, line
+
+
+@pytest.mark.parametrize(("line", "channel"), MATRIX)
 def test_a_reply_breaking_a_red_line_is_never_delivered(guarded: Guarded, line: str, channel: str) -> None:
     red = RED_LINES[line]
     got = guarded.turn(channel, line)
