@@ -166,9 +166,9 @@ def markdown(results: Dict[str, Any]) -> str:
         "; every bot is measured alone, one after the other, and each phase is repeated with the order "
         "alternating, so the ratios and their spread are the figures to read. REST channel, SQLite "
         "tracker store, one Sanic worker each; latency is client-side per turn. Ours: hardened Rasa server + action "
-        "server; the reference: bare `rasa init` moodbot (`harness.moodbot`) on plain `rasa run`, same install; "
-        "and today's build of this project frozen before the turn-cost work (`bench/reference.py`: its own code, "
-        "model and databases), in the same rounds.",
+        "server; the reference: bare `rasa init` moodbot (`harness.moodbot`) on plain `rasa run`, same install" + (
+            "; and today's build of this project frozen before the turn-cost work (`bench/reference.py`: its own "
+            "code, model and databases), in the same rounds." if results.get("reference") else "."),
         "",
         *_latency_tables(results),
         *_long_and_burst(results),
