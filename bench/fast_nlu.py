@@ -58,6 +58,15 @@ class Ours:
         self.seconds = time.monotonic() - started
         self.threshold, self.ambiguity = threshold, ambiguity
 
+    def margins(self, texts: Sequence[str]) -> List[Tuple[str, float, float]]:
+        """(top intent, top probability, second probability) per text, before the fallback rule."""
+        out = []
+        for text in texts:
+            probs = self.component._scores(text, self.extractor._entities_for(text))
+            order = np.argsort(-probs)
+            out.append((self.component.model.classes[order[0]], float(probs[order[0]]), float(probs[order[1]])))
+        return out
+
     def predict(self, texts: Sequence[str], fallback: bool = True) -> List[str]:
         model = self.component.model
         out = []
@@ -83,6 +92,16 @@ def dev_nll(model: Ours, examples: Sequence[Labelled]) -> float:
     return total / len(examples)
 
 
+def sweep(rows: Sequence[Tuple[bool, float, float]]) -> str:
+    """Accuracy for fallback threshold x ambiguity, from (top is right, top, second) rows."""
+    cells = []
+    for t in (0.2, 0.3, 0.4):
+        for a in (0.0, 0.05, 0.1):
+            ok = sum(right and top >= t and top - second >= a for right, top, second in rows)
+            cells.append(f"{t}/{a}: {ok / len(rows):.3f}")
+    return "  ".join(cells)
+
+
 def lenient(examples: Sequence[Labelled], predicted: Sequence[str]) -> float:
     return sum(p in e.accept for e, p in zip(examples, predicted, strict=True)) / len(examples)
 
@@ -97,18 +116,22 @@ def cross_validate(train: List[Tuple[str, str]], config: Dict[str, Any], thresho
 
     labels = [i for _, i in train]
     ours_ok = raw_ok = peer_ok = 0
+    rows: List[Tuple[bool, float, float]] = []
     for k, (tr, te) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=42).split(train, labels)):
         part = [train[i] for i in tr]
         held = [train[i] for i in te]
         model = Ours(part, config, threshold, ambiguity, tmp / f"cv{k}")
         ours_ok += sum(p == g for p, (_, g) in zip(model.predict([t for t, _ in held]), held, strict=True))
-        raw_ok += sum(p == g for p, (_, g) in zip(model.predict([t for t, _ in held], False), held, strict=True))
+        margins = model.margins([t for t, _ in held])
+        raw_ok += sum(p == g for (p, _, _), (_, g) in zip(margins, held, strict=True))
+        rows.extend((p == g, top, second) for (p, top, second), (_, g) in zip(margins, held, strict=True))
         if not peer:
             continue
         peer = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
                              LogisticRegression(C=100.0, max_iter=5000, random_state=42))
         peer.fit([t for t, _ in part], [i for _, i in part])
         peer_ok += sum(p == g for p, (_, g) in zip(peer.predict([t for t, _ in held]), held, strict=True))
+    print("CV fallback sweep (threshold/ambiguity: accuracy): " + sweep(rows))
     return ours_ok / len(train), raw_ok / len(train), peer_ok / len(train)
 
 
@@ -143,6 +166,8 @@ def main(argv: List[str] | None = None) -> int:
         print(f"config {config} fallback {threshold}/{ambiguity}; trained in {model.seconds:.1f} s")
         print(f"wild_dev lenient: ours {lenient(dev, predicted):.3f} (no fallback {lenient(dev, raw):.3f}, "
               f"{fallbacks} fallbacks), NLL {dev_nll(model, dev):.3f}")
+        dev_rows = [(p in e.accept, top, second) for e, (p, top, second) in zip(dev, model.margins(texts), strict=True)]
+        print("wild_dev fallback sweep (threshold/ambiguity: accuracy): " + sweep(dev_rows))
         if args.peer:
             print(f"wild_dev lenient: peer {lenient(dev, tfidf_lr(train, 42)[0](texts)):.3f}")
         if args.cv:
