@@ -92,6 +92,20 @@ def dev_nll(model: Ours, examples: Sequence[Labelled]) -> float:
     return total / len(examples)
 
 
+def fit_temperature(model: Ours, examples: Sequence[Labelled]) -> Tuple[float, float]:
+    """The temperature of least NLL on wild_dev for this model (the calibration step of the classifier)."""
+    config = model.component.config
+    kept, config["temperature"] = config["temperature"], 1.0
+    best = (float("inf"), 1.0)
+    try:
+        for t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 1.0):
+            config["temperature"] = t
+            best = min(best, (dev_nll(model, examples), t))
+    finally:
+        config["temperature"] = kept
+    return best[1], best[0]
+
+
 def sweep(rows: Sequence[Tuple[bool, float, float]]) -> str:
     """Accuracy for fallback threshold x ambiguity, from (top is right, top, second) rows."""
     cells = []
@@ -149,6 +163,7 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--ambiguity", type=float, help="ambiguity threshold (default: config.yml)")
     parser.add_argument("--cv", type=int, default=0, help="also k-fold cross-validation on data/nlu")
     parser.add_argument("--peer", action="store_true", help="also the TF-IDF peer on wild_dev")
+    parser.add_argument("--fit-temperature", action="store_true", help="temperature of least NLL on wild_dev")
     parser.add_argument("--dev-misses", action="store_true", help="print the misses on wild_dev")
     args = parser.parse_args(argv)
     config, threshold, ambiguity = _config()
@@ -167,6 +182,8 @@ def main(argv: List[str] | None = None) -> int:
         print(f"wild_dev lenient: ours {lenient(dev, predicted):.3f} (no fallback {lenient(dev, raw):.3f}, "
               f"{fallbacks} fallbacks), NLL {dev_nll(model, dev):.3f}")
         dev_rows = [(p in e.accept, top, second) for e, (p, top, second) in zip(dev, model.margins(texts), strict=True)]
+        if args.fit_temperature:
+            print("wild_dev temperature of least NLL: %.2f (NLL %.3f)" % fit_temperature(model, dev))
         print("wild_dev fallback sweep (threshold/ambiguity: accuracy): " + sweep(dev_rows))
         if args.peer:
             print(f"wild_dev lenient: peer {lenient(dev, tfidf_lr(train, 42)[0](texts)):.3f}")
