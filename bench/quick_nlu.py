@@ -75,7 +75,7 @@ def main(argv: List[str] | None = None) -> int:
             cells = []
             for set_name, examples in sets.items():
                 score = score_set(examples, predict([e.text for e in examples]), business)
-                cells.append(f"{score.accuracy_any:.3f}")
+                cells.append(f"{score.accuracy_any:.3f} ({score.report.fallbacks} fb)")
                 recalls[(name, set_name)] = score.report.per_intent
             print(f"| {name} | " + " | ".join(cells) + " |")
         print("\nper-intent recall (ours / tfidf_lr):")

@@ -81,6 +81,16 @@ def char_ngrams(text: str) -> List[str]:
     return [t[i:i + n] for n in (1, 2, 3, 4) for i in range(len(t) - n + 1) if t[i:i + n].strip()]
 
 
+_WHITE_RE = re.compile(r"\s\s+")
+
+
+def plain_chars(text: str) -> List[str]:
+    """Character 1-3-grams exactly as scikit-learn's ``analyzer="char"`` makes them (lower-cased, runs of
+    white space collapsed, no padding): the features of the plain TF-IDF member of the ensemble."""
+    t = _WHITE_RE.sub(" ", text.lower())
+    return [t[i:i + n] for n in (1, 2, 3) for i in range(len(t) - n + 1)]
+
+
 def pinyin_ngrams(text: str) -> List[str]:
     syllables = [s for s in pinyin(text).split(" ") if s and not _PUNCT_RE.fullmatch(s)]
     return ["_".join(syllables[i:i + n]) for n in (1, 2, 3) for i in range(len(syllables) - n + 1)]

@@ -32,6 +32,7 @@ class Family:
     analyzer: Analyzer
     vocabulary: Dict[str, int]
     idf: np.ndarray
+    scale: float = 1.0  # the family's l2 norm in the concatenated features (its say against the others)
 
     def weights(self, text: str) -> Dict[int, float]:
         """Column -> weight of one text: sublinear tf x idf, l2-normalised (what TfidfVectorizer computes)."""
@@ -41,7 +42,7 @@ class Family:
             if j is not None:
                 counts[j] = counts.get(j, 0) + 1
         weights = {j: (1.0 + math.log(c)) * self.idf[j] for j, c in counts.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        norm = (math.sqrt(sum(w * w for w in weights.values())) or 1.0) / self.scale
         return {j: w / norm for j, w in weights.items()}
 
     def transform(self, texts: Sequence[str]) -> csr_matrix:
@@ -85,16 +86,18 @@ class LinearIntentModel:
 
     @classmethod
     def fit(cls, texts: Sequence[str], labels: Sequence[str], analyzers: Dict[str, Analyzer], c: float,
-            weights: Sequence[float] | None = None, max_iter: int = 3000) -> "LinearIntentModel":
+            weights: Sequence[float] | None = None, max_iter: int = 3000,
+            scales: Dict[str, float] | None = None) -> "LinearIntentModel":
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         families, blocks = [], []
         for name, analyzer in analyzers.items():
             vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, lowercase=False)
-            blocks.append(vectorizer.fit_transform(texts))
+            scale = float((scales or {}).get(name, 1.0))
+            blocks.append(vectorizer.fit_transform(texts) * scale)
             vocabulary = {term: int(j) for term, j in vectorizer.vocabulary_.items()}
-            families.append(Family(name, analyzer, vocabulary, vectorizer.idf_.astype(np.float64)))
+            families.append(Family(name, analyzer, vocabulary, vectorizer.idf_.astype(np.float64), scale))
         x = hstack(blocks).tocsr()
         lr = LogisticRegression(C=c, max_iter=max_iter, multi_class="multinomial")
         lr.fit(x, list(labels), sample_weight=None if weights is None else np.asarray(weights))
@@ -131,7 +134,7 @@ class LinearIntentModel:
         meta = {
             "classes": self.classes,
             "temperature": self.temperature,
-            "families": [{"name": f.name, "vocabulary": f.vocabulary} for f in self.families],
+            "families": [{"name": f.name, "vocabulary": f.vocabulary, "scale": f.scale} for f in self.families],
         }
         (directory / "linear_model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         arrays = {"coef": self.coef, "intercept": self.intercept}
@@ -143,7 +146,8 @@ class LinearIntentModel:
         meta = json.loads((directory / "linear_model.json").read_text(encoding="utf-8"))
         with np.load(directory / "linear_model.npz", allow_pickle=False) as arrays:
             families = [Family(f["name"], analyzers[f["name"]], {k: int(v) for k, v in f["vocabulary"].items()},
-                               arrays[f"idf_{i}"]) for i, f in enumerate(meta["families"])]
+                               arrays[f"idf_{i}"], float(f.get("scale", 1.0)))
+                        for i, f in enumerate(meta["families"])]
             return cls(families, list(meta["classes"]), arrays["coef"], arrays["intercept"],
                        float(meta.get("temperature", 1.0)))
 

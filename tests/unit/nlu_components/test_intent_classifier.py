@@ -14,7 +14,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu_components.credit_entities import CreditEntityExtractor
 from nlu_components.intent_classifier import CreditIntentClassifier, is_reply_only
-from nlu_components.intent_features import Featurizer, char_ngrams
+from nlu_components.intent_features import Featurizer, char_ngrams, plain_chars
 from nlu_components.linear_model import LinearIntentModel
 
 CORPUS = [
@@ -112,3 +112,39 @@ def test_reply_only(text: str, reply_only: bool) -> None:
 
 def test_featurizer_needs_no_userdict() -> None:
     assert Featurizer([], None).words("额度怎么提")
+
+
+def test_plain_chars_are_sklearns_char_analyzer() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyzer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3)).build_analyzer()
+    for text in ("利息太高了[捂脸]", "借呗  ABC 手续费", "a", "喂\t\t人工"):
+        assert plain_chars(text) == analyzer(text)
+
+
+def test_block_scales_weigh_families_and_survive_save_load(tmp_path: Path) -> None:
+    texts, labels = zip(*CORPUS, strict=True)
+    analyzers = {"char": char_ngrams, "plain_char": plain_chars}
+    model = LinearIntentModel.fit(texts, labels, analyzers, c=10.0, scales={"plain_char": 0.5})
+    row = model.features(["利息高吗"]).toarray()[0]
+    split = len(model.families[0].vocabulary)
+    assert np.linalg.norm(row[:split]) == pytest.approx(1.0)
+    assert np.linalg.norm(row[split:]) == pytest.approx(0.5)
+    model.save(tmp_path)
+    loaded = LinearIntentModel.load(tmp_path, analyzers)
+    np.testing.assert_allclose(loaded.predict_proba(["利息高吗"]), model.predict_proba(["利息高吗"]))
+
+
+def test_plain_char_member_is_persisted_and_used(storage: LocalModelStorage) -> None:
+    resource = Resource("intent_classifier")
+    config = {**CreditIntentClassifier.get_default_config(), "userdict": "data/jieba/userdict.txt",
+              "char_weight": 0.5}
+    component = CreditIntentClassifier.create(config, storage, resource, _context())
+    component.train(TrainingData([Message(data={"text": t, "intent": i}) for t, i in CORPUS]))
+    loaded = CreditIntentClassifier.load(config, storage, resource, _context())
+    assert loaded.char_model is not None
+    probe = ["利息高吗", "额度咋提", "投诉你们"]
+    np.testing.assert_allclose(loaded.probabilities(probe), component.probabilities(probe))
+    alone = CreditIntentClassifier.load({**config, "char_weight": 0.0}, storage, resource, _context())
+    mixed = 0.5 * alone.probabilities(probe) + 0.5 * loaded.char_model.predict_proba(probe)
+    np.testing.assert_allclose(loaded.probabilities(probe), mixed)
