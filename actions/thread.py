@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, question_text, say, service
 from credit.answers import texts as answers
-from credit.dialogue import rules, trust
+from credit.dialogue import asked, rules, stated, trust
 from credit.dialogue.resolver import Reading, resolve
 from credit.dialogue.state import ConversationState, Example
 from credit.errors import RateLimited, ServiceUnavailable
@@ -121,6 +121,53 @@ def _methods(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Readin
     return remember(reading.state, "methods", example=example)
 
 
+def stated_example(reading: Reading) -> Optional[Example]:
+    """The customer's own loan at the rate they stated (their amount, term and method)."""
+    s, apr = reading.state, stated.stated_apr(reading.facts.other_rate)
+    if apr is None or not (s.amount and s.term) or s.term > 120:
+        return None
+    method = s.method if s.method in stated.STATED_METHODS else "equal_installment"
+    return Example(product=catalogue().find_product(s.product or "") and s.product or catalogue().demo_loan.product,
+                   amount=s.amount, term=s.term, method=method, apr=apr)
+
+
+def _stated(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
+    example = stated_example(reading)
+    if example is None:
+        return None
+    cat = catalogue()
+    if reading.kind == "stated_methods":
+        say(dispatcher, stated.methods_answer(cat, example), tracker)
+        return remember(reading.state, "methods", example=example)
+    say(dispatcher, stated.example_answer(cat, example, reading.state.income), tracker)
+    return remember(reading.state, "rates", example=example)
+
+
+def _remaining(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
+    example = reading.state.example
+    if example is None or not example.apr:
+        return None
+    say(dispatcher, stated.remaining_answer(catalogue(), example, reading.state.periods_repaid), tracker)
+    return remember(reading.state, "prepay_example")
+
+
+def _method_question(dispatcher: CollectingDispatcher, tracker: Tracker,
+                     reading: Reading) -> Optional[List[EventType]]:
+    """A method named as a question: the switch when the example's product offers it, else whether it is offered."""
+    s, method = reading.state, reading.facts.method or ""
+    product = catalogue().find_product(s.product or (s.example.product if s.example else ""))
+    if s.example is not None and (s.example.apr or (product is not None and product.supports_method(method))):
+        return _switch(dispatcher, tracker, replace(reading, kind="method_switch"))
+    say(dispatcher, asked.method_answer(catalogue(), method, product.code if product else None), tracker)
+    return remember(s, "repayment", "calc_example")
+
+
+def _calc(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
+    s = reading.state
+    amount, term = s.figures()
+    return calculate(dispatcher, tracker, s.updated(amount=amount, term=term))
+
+
 def fitting_product(state: ConversationState) -> Optional[str]:
     """The product named, or the one that serves the purpose said (and the amount, if any)."""
     if state.product is not None or not state.purpose:
@@ -134,7 +181,7 @@ def _longest(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Readin
     cat, state = catalogue(), reading.state
     product = fitting_product(state)
     say(dispatcher, rules.longest_term_answer(cat, product, state.amount), tracker)
-    return remember(state.updated(product=product), "rates", "calc_example")
+    return remember(state.updated(product=product), "terms", "calc_example")
 
 
 def _affordability(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
@@ -266,6 +313,19 @@ HANDLERS: Dict[str, Handler] = {
     "other_rate": _reply("rates", lambda r: rules.other_rate_answer(catalogue(), r.facts.other_rate, r.state.product),
                          "calc_example"),
     "methods_compared": _methods,
+    "stated_example": _stated,
+    "stated_methods": _stated,
+    "stated_penalty": _reply("overdue", lambda r: stated.penalty_answer(catalogue(), r.facts.other_rate)
+                             if r.facts.other_rate else None),
+    "remaining": _remaining,
+    "grace": _reply("overdue", lambda r: asked.grace_answer(catalogue()), "negotiation"),
+    "shortest_term": _reply("terms", lambda r: asked.shortest_term_answer(catalogue(), fitting_product(r.state))),
+    "lowest_rate": _reply("rates", lambda r: asked.lowest_rate_answer(catalogue(), r.state.product), "calc_example"),
+    "products": _reply("rates", lambda r: asked.products_answer(catalogue())),
+    "documents": _reply("eligibility", lambda r: asked.documents_answer(catalogue(), r.text)),
+    "method_question": _method_question,
+    "calc": _calc,
+    "channels": _reply("handoff", lambda r: asked.channels_answer(catalogue())),
     "affordability": _affordability,
     "capacity": _reply("eligibility", lambda r: rules.capacity_answer(catalogue(), r.state.income or 0,
                                                                       r.state.monthly_debt, r.state.product)),

@@ -13,12 +13,17 @@ Kinds, in the order they are tried (the first that applies wins):
 * detours inside a form: ``why_verify`` ("为什么要身份证后四位"), ``otp_missing`` ("没收到验证码"),
   ``not_applied`` ("还没申请呢"), ``lost_application_id`` ("申请号找不到了");
 * ``closing``: a hesitation or a close ("我再想想", "先这样", "没事了") with no question in it;
-* questions answered on the customer's own facts: ``overdue_days``, ``payoff_month``, ``periods_fee``,
+* questions answered on the customer's own facts: ``overdue_days``, ``stated_penalty`` / ``stated_example`` /
+  ``stated_methods`` (a rate of their own loan with its figures: computed at that rate), ``remaining`` (principal
+  left after the periods repaid), ``payoff_month``, ``periods_fee``,
   ``other_rate``, ``methods_compared``, ``affordability`` (income and amount), ``capacity`` (income, debts);
-* questions answered before any discovery question: ``longest_term``, ``payout_time``, ``max_amount``,
+* questions answered before any discovery question: ``grace``, ``shortest_term``, ``longest_term``,
+  ``max_amount`` (also the lowest amount), ``products``, ``documents``, ``payout_time``,
   ``how_to_apply``, ``rate_question`` (a need with a rate question), ``hotline``;
 * follow-ups on the topic: ``impatience`` (after a progress answer), ``reapply`` (after a decline: again, or why),
-  ``method_switch`` / ``term_switch`` (after a worked example), ``product_switch`` (a bare product name after
+  ``method_question`` (a method named as a question: offered or not), ``method_switch`` / ``term_switch`` (after a
+  worked example), ``calc`` (the figures known), ``lowest_rate``, ``channels`` (after the hotline),
+  ``product_switch`` (a bare product name after
   a rules answer), ``accept_offer`` ("好的/行/算一下" while an offer is open), ``wait`` ("稍等我找一下"), ``figures``
   (an amount or a term alone: the worked example);
 * the rate action's own readings: ``rate_complaint`` (a short "太贵了"), ``objection``, ``fee_question``;
@@ -73,9 +78,10 @@ RATE_Q = re.compile(r"利息|利率|年化|多少钱利息|费用|手续费|贵�
 HOW_TO_APPLY = re.compile(r"怎么申请|如何申请|在哪申请|在哪里申请|怎么办理|如何办理|申请流程|怎么借|在哪借|从哪申请")
 DECLINE_WHY = re.compile(r"为什么|为啥|原因|怎么回事|凭什么|哪里不行|怎么没")
 HOTLINE = re.compile(r"热线|客服电话|电话号码|人工电话|官方电话|号码|电话多少|打什么电话|联系电话")
-LONGEST = re.compile(r"最长|最多[能可]?分|最久|能分多久|可以分多久|分多久|最多几期|能分几期|可以分几期|"
+LONGEST = re.compile(r"最长|最多[能可]?分|最久|能分多久|可以分多久|分多久|最多几期|能分几期|可以分几期|分多少期|"
                      r"期限多长|多长时间还")
-APPROVAL = re.compile(r"能批|能过|批吗|能借到|借得到|能下|可以借吗|能借吗|批不批|过不过|会通过|能通过|"
+APPROVAL = re.compile(r"够格|有资格|符合条件|够条件|批得下|"
+                      r"能批|能过|批吗|能借到|借得到|能下|可以借吗|能借吗|批不批|过不过|会通过|能通过|"
                       r"够不够|还得起|压力")
 METHODS_DIFF = re.compile(r"差多少|差别|区别|哪个|哪种|对比|比较|比一比|比一下|划算|更省|省多少|不同")
 IMPATIENCE = re.compile(r"怎么还|还没|还在|这么慢|太慢|好慢|多久|什么时候|啥时候|快点|催|急|等了|一直|到底")
@@ -88,8 +94,23 @@ OBJECTION = re.compile(r"太高|太贵|贵了|高了|好贵|真贵|贵死|不便
                        r"高得|高死|这么高|那么高|真高|好高")
 RATE_WORDS = re.compile(r"利息|利率|息|费|贵|年化|价")
 FEE_WORDS = ("手续费", "服务费", "管理费", "费用", "收费", "扣费", "砍头", "先扣", "违约金", "罚息", "额外")
+PENALTY = re.compile(r"罚息|逾期")
+GRACE = re.compile(r"宽限")
+SHORTEST = re.compile(r"最短|最少[能可]?分|最少几期|最少分几期|最少多久|最短多久")
+MIN_AMOUNT = re.compile(r"最少[能可]?借|最低[能可]?借|起借|最少借多少|最少要借|最低额度|最少能贷|最少[能可]?贷")
+LOWEST = re.compile(r"最低|最便宜|最少的利")
+PRODUCTS = re.compile(r"(?:有啥|有什么|有哪些|哪几种|几种|都有啥|都有什么|有哪几款|有几款)(?:样的)?(?:贷款|借款)?"
+                      r"(?:产品|贷款|业务)|产品有哪些|产品都有|产品介绍")
+DOC = re.compile(r"房产证|房本|不动产|营业执照|执照|流水")
+DOC_ASK = re.compile(r"没有|没|无|缺|办不了|拿不出|不够|才办|刚办|不满|[?？吗呢么]|"
+                     r"能申请|可以申请|能借|能贷|行不行|几个月|多久")
+CALC = re.compile(r"算一下|算算|算一算|帮我算|给我算|试算|算下")
+CHANNELS = re.compile(r"打不通|没人接|占线|别的渠道|其他渠道|别的方式|其他方式|别的联系|还有什么渠道|别的办法联系")
+METHOD_ASK = re.compile(r"[?？吗呢么]|不行|能选|可以选|能不能|可不可以|支持|有没有")
+TWO_METHODS = re.compile(r"两种|两个方式|两种方式|分别|各要|各是|各多少|哪种(?:方式)?(?:更)?(?:便宜|省|划算)")
+REMAINING = re.compile(r"剩多少本金|剩余本金|剩下的?本金|还剩多少|还欠多少|还差多少没还|剩下多少|本金还有多少")
 FORM_SLOTS_WITH_IDS = ("application_id",)
-RULES_TOPICS = ("prepayment", "rates", "eligibility", "limit", "repayment", "methods", "prepay_example")
+RULES_TOPICS = ("prepayment", "rates", "eligibility", "limit", "repayment", "methods", "prepay_example", "terms")
 
 
 @dataclass(frozen=True)
@@ -97,6 +118,8 @@ class Reading:
     kind: str
     facts: TurnFacts = field(default_factory=TurnFacts)
     state: ConversationState = field(default_factory=ConversationState)
+    #: the turn's text, normalised (for the answers that quote the customer's own words back as facts)
+    text: str = ""
 
     @property
     def answered_here(self) -> bool:
@@ -119,7 +142,7 @@ def resolve(text: Optional[str], intent: Optional[str], state: ConversationState
     new = update_state(state, facts)
 
     def reading(kind: str) -> Reading:
-        return Reading(kind, facts, new)
+        return Reading(kind, facts, new, t)
 
     if not t or t.startswith("/"):
         return reading("none")
@@ -172,10 +195,16 @@ def _closing(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
 
 def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optional[str]) -> Optional[str]:
     if facts.days_overdue is not None and (intent in ("ask_overdue", "ask_repayment", None) or "征信" in t
-                                           or "逾期" in t):
+                                           or "逾期" in t or state.topic == "overdue"):
         return "overdue_days"
     if facts.payoff_month and state.example is not None:
         return "payoff_month"
+    if facts.own_rate and facts.other_rate is not None:
+        stated = _stated(t, facts, state)
+        if stated:
+            return stated
+    if state.example is not None and REMAINING.search(t):
+        return "remaining"  # "还剩多少本金": the example after the periods repaid
     prepay_words = re.search(r"提前|手续费|违约金|还清|结清|一次性|全部还", t)
     if facts.periods_repaid is not None and (intent == "ask_prepayment" or prepay_words
                                              or state.topic in ("prepayment", "prepay_example")):
@@ -186,6 +215,8 @@ def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
         return "objection" if facts.other_rate.unit == "unknown" else "other_rate"
     if len({w for w in ("等额本息", "等额本金") if w in t}) == 2 and METHODS_DIFF.search(t):
         return "methods_compared"
+    if state.topic == "methods" and METHODS_DIFF.search(t) and len(t) <= 16 and not facts.method:
+        return "methods_compared"  # "哪个更划算" after the two methods were explained
     amount = facts.amount or state.amount
     if facts.income and amount and APPROVAL.search(t):
         return "affordability"
@@ -196,9 +227,29 @@ def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
     return None
 
 
+def _stated(t: str, facts: TurnFacts, state: ConversationState) -> Optional[str]:
+    """A rate of the customer's own loan: the penalty on it, or their figures computed at it."""
+    if PENALTY.search(t):
+        return "stated_penalty"  # "合同年化20%，罚息是不是30%": the multiplier and its cap
+    if not (state.amount and state.term):
+        return None
+    both = len({w for w in ("等额本息", "等额本金") if w in t}) == 2 or TWO_METHODS.search(t)
+    return "stated_methods" if both else "stated_example"
+
+
 def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
+    if GRACE.search(t):
+        return "grace"
+    if SHORTEST.search(t):
+        return "shortest_term"
     if LONGEST.search(t):
         return "longest_term"
+    if MIN_AMOUNT.search(t):
+        return "max_amount"  # the ranges, from the lowest amount up
+    if PRODUCTS.search(t):
+        return "products"
+    if DOC.search(t) and DOC_ASK.search(t):
+        return "documents"  # "没有房产证怎么办" "营业执照才办了半年能申请吗": what needs it, and the alternatives
     if PAYOUT_TIME.search(t) and not re.search(r"我的|申请号|编号|SQ", t):
         return "payout_time"
     if MAX_AMOUNT.search(t) and not facts.income:
@@ -219,6 +270,8 @@ def _follow_up(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
         return "impatience"
     if topic == "declined" and (REAPPLY.search(t) or DECLINE_WHY.search(t)):
         return "reapply"
+    if facts.method and len(t) <= 30 and not (facts.amount or facts.term) and METHOD_ASK.search(t):
+        return "method_question"  # "等额本金不行吗" "先息后本呢": whether the product offers it (or the switch)
     if state.example is not None and facts.method and short and SWITCH.search(t + "呢"):
         return "method_switch"
     if state.example is not None and (facts.term or facts.amount) and short and intent not in ("ask_prepayment",):
@@ -227,6 +280,12 @@ def _follow_up(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
         return "product_switch"
     if state.offer and short and ACCEPT.search(t) and not re.search(r"不|别|没", t):
         return "accept_offer"
+    if short and CALC.search(t) and (state.amount or state.example is not None) and not re.search(r"不|别|没", t):
+        return "calc"  # "行，你帮我算算" with the figures already known: the example, no offer needed
+    if topic in ("rates", "methods", "needs") and LOWEST.search(t) and short and not facts.amount:
+        return "lowest_rate"  # "那最低能给我多少" after the rates
+    if topic == "handoff" and CHANNELS.search(t):
+        return "channels"
     if WAIT.search(t) and short:
         return "wait"  # "稍等，我找一下": nothing to do but wait
     if (facts.amount or facts.term) and short and intent in (None, "nlu_fallback", "inform", "out_of_scope"):

@@ -8,6 +8,7 @@ from typing import Optional
 from credit.calculators import build_schedule, format_yuan, payment_range, prepayment_quote
 from credit.catalogue.loader import Catalogue, Product, format_apr, format_apr_range, format_percent
 from credit.compliance import RATE_DISCLAIMER
+from credit.dialogue import stated
 from credit.dialogue.facts import StatedRate
 from credit.dialogue.state import ConversationState, Example
 from credit.replies import DEFAULT_EXAMPLE_AMOUNT, DEFAULT_EXAMPLE_TERM, Reply, button, numbered, wan
@@ -28,6 +29,10 @@ def example_for(cat: Catalogue, state: ConversationState, method: Optional[str] 
     amount = state.amount or (base.amount if base else None) or DEFAULT_EXAMPLE_AMOUNT
     term = term or state.term or (base.term if base else None) or DEFAULT_EXAMPLE_TERM
     method = method or state.method or (base.method if base else None) or product.example_method
+    if base is not None and base.apr:  # the customer's own loan at their rate: our ranges do not apply
+        method = method if method in stated.STATED_METHODS else "equal_installment"
+        return Example(product=product.code, amount=amount, term=term, method=method, apr=base.apr) \
+            if 0 < term <= 120 else None
     if not product.supports_method(method):
         method = product.example_method
     if not (product.amount_in_range(amount) and product.supports_term(term)):
@@ -97,6 +102,8 @@ def product_prepayment_answer(cat: Catalogue, product_code: str) -> Reply:
 
 def payoff_answer(cat: Catalogue, example: Example, month: int) -> Reply:
     """Settle the worked example at its month ``month`` (instalments 1..month-1 paid, month's interest due)."""
+    if example.apr:
+        return stated.payoff_answer(cat, example, month)
     product = cat.product(example.product)
     if not 1 <= month <= example.term:
         return Reply(f"刚才的例子一共{example.term}期，第{month}个月已经超出期限了。"
@@ -126,6 +133,8 @@ def payoff_answer(cat: Catalogue, example: Example, month: int) -> Reply:
 
 def example_answer(cat: Catalogue, example: Example) -> Reply:
     """The worked example recomputed (another term or method): monthly payment and total interest, both ends."""
+    if example.apr:
+        return stated.example_answer(cat, example)
     product = cat.product(example.product)
     low, high = payment_range(product, example.amount, example.term, example.method)
     level = abs(low.first_payment - low.last_payment) < 1
@@ -143,6 +152,8 @@ def example_answer(cat: Catalogue, example: Example) -> Reply:
 
 def methods_compared_answer(cat: Catalogue, example: Example) -> Reply:
     """等额本息 and 等额本金 on the customer's figures, and the difference between them."""
+    if example.apr:
+        return stated.methods_answer(cat, example)
     product = cat.product(example.product)
     if not product.supports_method("equal_principal") or not product.supports_method("equal_installment"):
         product = next(p for p in cat.products if p.supports_method("equal_principal"))
@@ -279,6 +290,8 @@ def product_topic_answer(cat: Catalogue, product_code: str, topic: Optional[str]
                      "是否能通过、额度多少，以系统审批结果为准。")
     if topic == "limit":
         return max_amount_answer(cat, product.code)
+    if topic == "terms":
+        return longest_term_answer(cat, product.code, None)
     if topic == "repayment":
         methods = "、".join(cat.method_name(m) for m in product.repayment_methods)
         return Reply(f"{product.name}可选的还款方式：{methods}；期限{product.format_terms()}。"

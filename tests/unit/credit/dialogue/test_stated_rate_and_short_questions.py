@@ -1,0 +1,133 @@
+"""The customer's own loan at the rate they stated (credit/dialogue/stated.py), the short questions answered from the
+catalogue (asked.py), and the readings that lead to them (resolver.py): figures, content, compliance."""
+from __future__ import annotations
+
+import pytest
+
+from credit.catalogue.loader import load_catalogue
+from credit.compliance import check_text
+from credit.dialogue import asked, stated
+from credit.dialogue.facts import read_facts
+from credit.dialogue.resolver import resolve
+from credit.dialogue.state import ConversationState, Example
+
+CAT = load_catalogue()
+OWN = Example("suixinjie", 30000, 12, "equal_installment", apr="0.10")
+
+
+def kind(text: str, **state) -> str:
+    return resolve(text, None, ConversationState(**state)).kind
+
+
+# ------------------------------------------------------------------ facts
+
+def test_an_own_rate_is_told_apart_from_another_lenders():
+    own = read_facts("我这笔贷款3万块 年化10% 分12个月")
+    assert own.own_rate and own.other_rate is not None and own.other_rate.annual == 10
+    assert own.amount == 30000 and own.term == 12  # "3万 年化" is an amount, not "3万年"
+    other = read_facts("人家平台年化才8%")
+    assert not other.own_rate
+
+
+def test_lender_wording_of_a_monthly_rate_in_fen():
+    rate = read_facts("那边说月息一分五").other_rate
+    assert rate is not None and rate.unit == "monthly" and rate.figure == 1.5 and rate.annual == 18
+
+
+def test_first_instalment_is_not_a_term_and_interest_first_is_a_method():
+    assert read_facts("按等额本金第一个月要交多少").term is None
+    assert read_facts("可以先光还利息吗").method == "interest_only"
+
+
+def test_a_late_day_count_without_the_word_overdue():
+    assert read_facts("晚两天会怎样").days_overdue == 2
+
+
+# ------------------------------------------------------------------ readings
+
+@pytest.mark.parametrize("text, state, expected", [
+    ("借3万 年化10% 分12期 月供是多少", {}, "stated_example"),
+    ("5万 年化8% 24期，两种方式分别多少利息", {}, "stated_methods"),
+    ("我合同是年化18%，逾期的话罚息多少", {}, "stated_penalty"),
+    ("剩下的本金还有多少", {"example": OWN, "periods_repaid": 4}, "remaining"),
+    ("有没有宽限期", {}, "grace"),
+    ("最短能借几个月", {}, "shortest_term"),
+    ("最低借多少起", {}, "max_amount"),
+    ("你们有哪些贷款产品", {}, "products"),
+    ("我没有房本怎么办", {"product": "anjia"}, "documents"),
+    ("可以选先息后本吗", {"product": "suixinjie"}, "method_question"),
+    ("帮我算一下", {"amount": 30000, "term": 12}, "calc"),
+    ("利率最低多少", {"topic": "rates"}, "lowest_rate"),
+    ("电话老是占线", {"topic": "handoff"}, "channels"),
+    ("哪种省钱", {"topic": "methods"}, "methods_compared"),
+])
+def test_readings(text, state, expected):
+    assert kind(text, **state) == expected
+
+
+def test_a_product_after_a_terms_answer_keeps_the_topic():
+    assert kind("小微周转贷", topic="terms") == "product_switch"
+
+
+# ------------------------------------------------------------------ answers
+
+def test_the_example_at_the_stated_rate():
+    text = stated.example_answer(CAT, OWN, income=8000).text
+    assert "年化10%" in text and "2,637.48" in text and "8,000" in text and "审批" in text
+
+
+def test_both_methods_at_the_stated_rate_name_the_cheaper():
+    text = stated.methods_answer(CAT, OWN).text
+    assert "等额本息" in text and "等额本金" in text and "1,625" in text  # equal principal's interest
+    assert "更省利息" in text
+
+
+def test_principal_left_after_the_periods_repaid():
+    text = stated.remaining_answer(CAT, OWN, 4).text
+    assert "还满4期" in text and "20,330.03" in text
+    assert "几期" in stated.remaining_answer(CAT, OWN, None).text
+
+
+def test_payoff_of_the_stated_loan_uses_its_rate():
+    text = stated.payoff_answer(CAT, OWN, 6).text
+    assert "第6个月" in text and "年化10%" in text and "免手续费" in text
+
+
+def test_penalty_on_the_contract_rate_is_capped():
+    capped = stated.penalty_answer(CAT, read_facts("合同年化22%").other_rate).text
+    assert "24%" in capped and "不会到33%" in capped
+    plain = stated.penalty_answer(CAT, read_facts("合同年化10%").other_rate).text
+    assert "罚息年化是15%" in plain
+
+
+def test_the_short_answers():
+    assert "3天" in asked.grace_answer(CAT).text
+    assert "最短3期" in asked.shortest_term_answer(CAT, "suixinjie").text
+    lowest = asked.lowest_rate_answer(CAT, "suixinjie").text
+    assert "7.2%" in lowest and "没法提前承诺" in lowest
+    assert all(p.name in asked.products_answer(CAT).text for p in CAT.products)
+    lacking = asked.documents_answer(CAT, "没有营业执照").text
+    assert "小微周转贷需要" in lacking and "随心借" in lacking
+    assert "满1年" in asked.documents_answer(CAT, "执照刚办半年能借吗").text
+    assert "暂不支持等额本金" in asked.method_answer(CAT, "equal_principal", "anjia").text
+    assert "小微周转贷" in asked.method_answer(CAT, "interest_only", None).text
+    assert "在线客服" in asked.channels_answer(CAT).text
+
+
+def test_every_new_answer_passes_the_compliance_checker():
+    replies = [stated.example_answer(CAT, OWN, 6000), stated.methods_answer(CAT, OWN),
+               stated.remaining_answer(CAT, OWN, 3), stated.payoff_answer(CAT, OWN, 5),
+               stated.penalty_answer(CAT, read_facts("合同年化20%").other_rate),
+               asked.grace_answer(CAT), asked.shortest_term_answer(CAT, None), asked.lowest_rate_answer(CAT, None),
+               asked.products_answer(CAT), asked.documents_answer(CAT, "没有房产证"),
+               asked.method_answer(CAT, "equal_principal", None), asked.channels_answer(CAT)]
+    for reply in replies:
+        assert reply is not None
+        assert check_text(reply.text) == [], reply.text
+
+
+def test_chat_replies_write_a_short_figure_next_to_its_word():
+    from credit.replies import compact
+    assert compact("还满 2 期后，按本金的 1% 收取") == "还满2期后，按本金的1%收取"
+    assert compact("每月还500.00 元") == "每月还500.00 元"  # yuan amounts as formatted
+    assert compact("拨打 400-820-8820") == "拨打 400-820-8820" and compact("编号 SQ202611200001 审批中").count(" ") == 2
