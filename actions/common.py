@@ -16,6 +16,7 @@ from credit.answers.repeats import without_repeats
 from credit.catalogue.loader import Catalogue, load_catalogue
 from credit.db.engine import get_engine, init_db
 from credit.errors import ServiceUnavailable
+from credit.replies import compact
 from credit.service import LoanService
 from credit.voice import generic as voice_generic
 from credit.voice.turns import MENU_TYPE, VoiceForm, first_turn
@@ -150,7 +151,7 @@ def say(dispatcher: CollectingDispatcher, reply: Any, tracker: Optional[Tracker]
         earlier = [e.get("text") or "" for e in tracker.events if e.get("event") == "bot"]
         earlier += [m.get("text") or "" for m in dispatcher.messages]
         text = without_repeats(text, earlier) or text
-    dispatcher.utter_message(text=text, buttons=list(reply.buttons) or None)
+    dispatcher.utter_message(text=compact(text), buttons=list(reply.buttons) or None)
 
 
 def question_text(tracker: Tracker) -> str:
