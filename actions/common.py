@@ -146,12 +146,12 @@ def say(dispatcher: CollectingDispatcher, reply: Any, tracker: Optional[Tracker]
     if tracker is not None and reads_aloud(tracker):  # heard, not read: the reply in spoken points
         speak(dispatcher, voice_generic.from_text("answer", reply.text, reply.buttons), tracker)
         return
-    text = reply.text
+    text = compact(reply.text)
     if tracker is not None:
         earlier = [e.get("text") or "" for e in tracker.events if e.get("event") == "bot"]
         earlier += [m.get("text") or "" for m in dispatcher.messages]
         text = without_repeats(text, earlier) or text
-    dispatcher.utter_message(text=compact(text), buttons=list(reply.buttons) or None)
+    dispatcher.utter_message(text=text, buttons=list(reply.buttons) or None)
 
 
 def question_text(tracker: Tracker) -> str:

@@ -103,13 +103,36 @@ def _payoff(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading
 
 
 def _switch(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
-    example = rules.example_for(catalogue(), reading.state, method=reading.facts.method, term=reading.facts.term)
+    cat, state = catalogue(), reading.state
+    example = rules.example_for(cat, state, method=reading.facts.method, term=reading.facts.term)
+    note = ""
+    if example is None and reading.facts.term:  # a term the product does not offer: the product that does
+        example, note = _other_product_for_term(state, reading.facts.term)
+        state = state.updated(product=example.product) if example else state
     if example is None:
         return None
-    if reading.state.topic == "prepay_example" and reading.facts.payoff_month is None and reading.kind == "term_switch":
+    if state.topic == "prepay_example" and reading.facts.payoff_month is None and reading.kind == "term_switch":
         return None
-    say(dispatcher, rules.example_answer(catalogue(), example), tracker)
-    return remember(reading.state, "rates", example=example)
+    if example == state.example and not note:  # "利息一共多少" on the example just shown: the figures, briefly
+        say(dispatcher, rules.example_recap(cat, example), tracker)
+        return remember(state, "rates", example=example)
+    reply = rules.example_answer(cat, example)
+    say(dispatcher, replace(reply, text=note + reply.text), tracker)
+    return remember(state, "rates", example=example)
+
+
+def _other_product_for_term(state: ConversationState, term: int) -> tuple[Optional[Example], str]:
+    cat = catalogue()
+    current = cat.find_product(state.product or (state.example.product if state.example else ""))
+    amount = state.amount or (state.example.amount if state.example else None) or answers.DEFAULT_EXAMPLE_AMOUNT
+    others = [p for p in cat.products if p.supports_term(term) and p.amount_in_range(amount)
+              and (not state.purpose or serves(p, state.purpose))]
+    if current is None or not others:
+        return None, ""
+    other = others[0]
+    example = Example(product=other.code, amount=amount, term=term, method=other.example_method)
+    return example, (f"{current.name}最长{current.term_max}期，不支持{term}期；{other.name}（{other.category}）"
+                     f"可以分{term}期，按{other.name}给您算：\n")
 
 
 def _methods(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
@@ -325,6 +348,9 @@ HANDLERS: Dict[str, Handler] = {
     "documents": _reply("eligibility", lambda r: asked.documents_answer(catalogue(), r.text)),
     "method_question": _method_question,
     "calc": _calc,
+    "full_number": _reply("complaint", lambda r: asked.full_number_answer(), "handoff"),
+    "all_fees": _reply("rates", lambda r: asked.all_fees_answer(catalogue())),
+    "x_digit": _reply("progress", lambda r: asked.x_digit_answer()),
     "channels": _reply("handoff", lambda r: asked.channels_answer(catalogue())),
     "affordability": _affordability,
     "capacity": _reply("eligibility", lambda r: rules.capacity_answer(catalogue(), r.state.income or 0,

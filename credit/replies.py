@@ -18,8 +18,8 @@ class Reply:
 
 # a short figure and the Chinese word next to it ("满 3 期", "1% 收取"): written together in a chat reply; amounts
 # in yuan ("866.19 元"), phone numbers and application numbers are left as they are
-_FIGURE_THEN_WORD = re.compile(r"(?<![A-Za-z0-9.,\-])([0-9][0-9.,%]{0,6}) (?=[\u4e00-\u9fff])(?!元)")
-_WORD_THEN_FIGURE = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[0-9][0-9.,%]{0,6}(?![0-9A-Za-z\-]))")
+_FIGURE_THEN_WORD = re.compile(r"(?<![A-Za-z0-9.,:\-])([0-9](?:[0-9.,]{0,5}[0-9])?%?) (?=[\u4e00-\u9fff])(?!元)")
+_WORD_THEN_FIGURE = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[0-9](?:[0-9.,]{0,5}[0-9])?%?(?![0-9A-Za-z.:\-]))")
 
 
 def compact(text: str) -> str:

@@ -114,3 +114,31 @@ def channels_answer(cat: Catalogue) -> Reply:
         "就在这里直接说您的问题，我能处理的马上处理，需要人工的我帮您转接或登记回电；",
         f"稍后再拨热线{h.number}（{h.hours}）。"]),
         (button("转人工客服", "request_human"),))
+
+
+def x_digit_answer() -> Reply:
+    """How to type an ID ending in X."""
+    return Reply("身份证末位是X的，直接输入X就行，大小写都可以，比如“123X”或“123x”。请把身份证号后四位发给我。")
+
+
+def full_number_answer() -> Reply:
+    """A whole ID or card number sent: never needed; the question itself is taken up."""
+    return Reply("理解您着急，这个问题我来帮您核实处理。\n"
+                 "为了您的信息安全，请不要在对话里发送完整的身份证号或银行卡号，"
+                 "也请勿告诉任何人验证码；核实身份只需要身份证号后四位或手机号后四位。\n"
+                 "扣款有疑问的，可以先在APP「我的借款」查看扣款明细；需要人工核实的话，我帮您转人工客服或登记。",
+                 (button("查询申请进度", "check_progress"), button("转人工客服", "request_human")))
+
+
+def all_fees_answer(cat: Catalogue) -> Reply:
+    """Every cost, none hidden: the annual rate includes them; the two charges that depend on what the customer does."""
+    o = cat.overdue
+    rules = "；".join(f"{p.name}{p.prepayment.description.rstrip('。')}" for p in cat.products)
+    return Reply("没有隐藏费用。我们公布的年化利率(单利)已包含利息和全部费用，不另收服务费、管理费，"
+                 "申请和放款前也不收任何钱。\n"
+                 "只有两种情况会另外产生费用，事先都写在合同里：\n" + numbered([
+                     f"提前还款手续费，按产品规则：{rules}；",
+                     f"逾期罚息：超过{o.grace_days}天宽限期后，按合同年化利率的{o.penalty_multiplier.normalize():f}倍计收，"
+                     f"不超过年化{format_percent(o.penalty_apr_max)}。"]) +
+                 "\n签约前合同会列明全部费用，您确认后才生效。",
+                 (button("利率是多少", "ask_interest_rate"), button("了解提前还款", "ask_prepayment")))

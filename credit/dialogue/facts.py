@@ -17,16 +17,18 @@ from credit.text.numerals import to_number
 
 _NUM = r"[0-9]+(?:\.[0-9]+)?|[零〇一二两三四五六七八九十百半]+"
 # periods already repaid: "已经还了4期" "按时还了六个月" "还满3期" (a term is "分4期", "4期的")
-_REPAID = re.compile(rf"(?:还了|已还|还过|还满|还到|还完了?|已经还|交了|已交)\s*(?:第\s*)?({_NUM})\s*(?:期|个月|個月)")
+_REPAID = re.compile(rf"(?:还了|已还|还过|还满|还到|还完了?|已经还|交了|已交|借了)\s*(?:第\s*)?({_NUM})\s*"
+                     r"(?:期|个多?月|個月)")  # "借了八个多月": the loan's age, the periods it has run
 # days overdue: "逾期两天" "晚了3天" "超过还款日一天" "5天没还"
-_OVERDUE = re.compile(rf"(?:逾期了?|晚了?|迟了?|超了|超过了?|过了还款日|超过还款日|拖了?|晚还了?)\s*({_NUM})\s*"
+_OVERDUE = re.compile(rf"(?:逾期了?|预期了?|晚了?|迟了?|超了|超过了?|过了还款日|超过还款日|拖了?|晚还了?)\s*({_NUM})\s*"
                       r"(天|日|周|星期|个?月)")
 _OVERDUE_AFTER = re.compile(rf"({_NUM})\s*(天|日)\s*(?:没还|没有还|未还|才还|逾期)")
 # the month of a payoff: "第8个月提前还清" "第8期结清"
 _PAYOFF_MONTH = re.compile(rf"第\s*({_NUM})\s*(?:个月|個月|期)")
 _PAYOFF_WORDS = re.compile(r"提前|还清|结清|一次性|全部还|还完")
 # another lender's (or a stated) rate: the figure, and its unit from the words around it
-_RATE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[%％]|个点|厘)")
+_RATE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[%％]|个点|厘)|"
+                   r"(?<=年化)\s*(\d+(?:\.\d+)?)(?![\d.万千百元块期个])")  # "年化12": a percentage said bare
 _WAN_RATE = re.compile(rf"万分之\s*({_NUM})")
 # "月息一分" = 1% a month, "月息一分五" = 1.5% (the lenders' way of saying it)
 _FEN_RATE = re.compile(r"(?:月息|月利率|每月)\s*([一二两三四五六七八九1-9])\s*分\s*"
@@ -121,7 +123,7 @@ def stated_rate(text: str) -> Optional[StatedRate]:
     m = _RATE.search(text)
     if not m:
         return None
-    figure = float(m.group(1))
+    figure = float(m.group(1) or m.group(2))
     if "厘" in m.group(0):
         figure = figure / 10  # "月息8厘" = 0.8% a month
     clause_start = max(text.rfind(p, 0, m.start()) for p in "，。！？,.!?;；") + 1

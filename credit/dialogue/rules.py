@@ -150,6 +150,19 @@ def example_answer(cat: Catalogue, example: Example) -> Reply:
     return Reply("\n".join(lines), (button("了解提前还款", "ask_prepayment"), button("转人工客服", "request_human")))
 
 
+def example_recap(cat: Catalogue, example: Example) -> Reply:
+    """The example just shown, asked about again ("利息一共多少"): its payment and total interest in one line."""
+    if example.apr:
+        s = stated.schedule_of(example)
+        return Reply(f"还是按{wan(example.amount)}、{example.term}期、{stated.apr_text(example.apr)}(单利)：总利息"
+                     f"{format_yuan(s.total_interest)}，每期约{format_yuan(s.first_payment)}，一共还{format_yuan(s.total_payment)}。")
+    product = cat.product(example.product)
+    low, high = payment_range(product, example.amount, example.term, example.method)
+    return Reply(f"还是按{product.name}借{wan(example.amount)}、分{example.term}期：总利息在"
+                 f"{format_yuan(low.total_interest)}到{format_yuan(high.total_interest)}之间（看审批给的年化利率），"
+                 f"首期约{format_yuan(low.first_payment)}到{format_yuan(high.first_payment)}。{RATE_DISCLAIMER}")
+
+
 def methods_compared_answer(cat: Catalogue, example: Example) -> Reply:
     """等额本息 and 等额本金 on the customer's figures, and the difference between them."""
     if example.apr:
@@ -183,7 +196,7 @@ def other_rate_answer(cat: Catalogue, rate: StatedRate, product_code: Optional[s
                       else "您的实际利率以审批结果为准。"))
     elif rate.unit in ("monthly", "daily"):
         unit = "月利率" if rate.unit == "monthly" else "日利率"
-        compare = (f"{ours}。您说的{rate.text}是{unit}，折成年化大约是{rate.annual:.1f}%；"
+        compare = (f"{ours}。您说的{rate.text}是{unit}，折成年化大约是{round(rate.annual, 2):g}%；"
                    "比较不同平台，要都换成年化利率(单利)再比。")
     else:
         compare = (f"{ours}。您说的{rate.text}如果是年化，可以直接和我们比；如果是按月计的，折成年化约"
@@ -244,7 +257,7 @@ def affordability_answer(cat: Catalogue, income: int, amount: int, product_code:
         items.append(f"分{t}期：每月约{format_yuan(s.first_payment)}，约占收入的{share:.0f}%")
     lines.append(numbered(items))
     lines.append(f"一般建议每月所有还款加起来不超过收入的{AFFORDABLE_SHARE * 100:.0f}%。"
-                 "能不能批、批多少，要看系统对收入、负债和征信的综合审批，我这里没法提前保证。")
+                 "能不能批、批多少，要看系统对收入、负债和征信的综合审批结果，我这里没法提前答复。")
     return Reply("\n".join(lines), (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))
 
 
@@ -331,6 +344,6 @@ def capacity_answer(cat: Catalogue, income: int, monthly_debt: Optional[int], pr
     lines = [head, f"一般建议每月所有还款不超过收入的{AFFORDABLE_SHARE * 100:.0f}%，"
              f"也就是新增月供最好在{format_yuan(room)}以内（按{product.name}最低{format_apr(product.apr_min)}算）：",
              numbered(items) if items else "",
-             "这只是帮您量力而行的参考；实际额度由系统按收入、负债和征信综合评估，我这里没法提前保证。"]
+             "这只是帮您量力而行的参考；实际额度由系统按收入、负债和征信综合评估，我这里没法提前答复。"]
     return Reply("\n".join(line for line in lines if line),
                  (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))

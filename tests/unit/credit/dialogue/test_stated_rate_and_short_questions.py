@@ -108,7 +108,7 @@ def test_the_short_answers():
     assert all(p.name in asked.products_answer(CAT).text for p in CAT.products)
     lacking = asked.documents_answer(CAT, "没有营业执照").text
     assert "小微周转贷需要" in lacking and "随心借" in lacking
-    assert "满1年" in asked.documents_answer(CAT, "执照刚办半年能借吗").text
+    assert "满 1 年" in asked.documents_answer(CAT, "执照刚办半年能借吗").text
     assert "暂不支持等额本金" in asked.method_answer(CAT, "equal_principal", "anjia").text
     assert "小微周转贷" in asked.method_answer(CAT, "interest_only", None).text
     assert "在线客服" in asked.channels_answer(CAT).text
@@ -131,3 +131,35 @@ def test_chat_replies_write_a_short_figure_next_to_its_word():
     assert compact("还满 2 期后，按本金的 1% 收取") == "还满2期后，按本金的1%收取"
     assert compact("每月还500.00 元") == "每月还500.00 元"  # yuan amounts as formatted
     assert compact("拨打 400-820-8820") == "拨打 400-820-8820" and compact("编号 SQ202611200001 审批中").count(" ") == 2
+
+
+@pytest.mark.parametrize("text, state, expected", [
+    ("催收的人会不会上门骂人", {}, "third_party"),
+    ("借了以后会不会天天打电话给我", {}, "third_party"),
+    ("你们会把我的资料卖掉吗", {}, "data_safety"),
+    ("这利率和抢钱有什么两样", {}, "usury"),
+    ("利息之外还有没有别的费用", {}, "all_fees"),
+    ("卡号6222000011112222333 怎么扣了两次", {}, "full_number"),
+    ("我回去跟家里商量商量", {}, "closing"),
+    ("行 那我等消息", {}, "closing"),
+    ("身份证尾号是X的怎么输", {}, "x_digit"),
+    ("贷款借了七个多月了，现在结清收手续费吗", {"product": "zhouzhuan"}, "periods_fee"),
+    ("年化9 借5万 24期 月供多少", {}, "stated_example"),
+    ("热线一直占线", {}, "channels"),
+])
+def test_more_readings(text, state, expected):
+    assert kind(text, **state) == expected
+
+
+def test_the_fee_answer_hides_nothing_and_the_full_number_answer_asks_for_the_last_four_only():
+    fees = asked.all_fees_answer(CAT).text
+    assert "没有隐藏费用" in fees and "提前还款手续费" in fees and "罚息" in fees
+    assert check_text(fees) == []
+    warning = asked.full_number_answer().text
+    assert "不要" in warning and "后四位" in warning and check_text(warning) == []
+
+
+def test_asking_again_about_the_example_just_shown_recaps_it():
+    from credit.dialogue import rules
+    text = rules.example_recap(CAT, OWN).text
+    assert "总利息" in text and "年化10%" in text and check_text(text) == []
