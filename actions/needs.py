@@ -92,10 +92,13 @@ def answer_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
     cat, need = catalogue(), need_of(tracker)
     fitting = [p for p in cat.products if need.purpose and serves(p, need.purpose)] or list(cat.products)
     top = max(fitting, key=lambda p: p.amount_max)
-    if need.amount and need.amount > top.amount_max and as_int(latest_entity(tracker, "amount")) == need.amount:
+    said_now = need.amount is not None and as_int(latest_entity(tracker, "amount")) == need.amount
+    if said_now and need.amount > top.amount_max:
         dispatcher.utter_message(text=f"先说明一下：{top.name}最高可借{wan(int(top.amount_max))}"
                                       f"（可借{top.format_amount_range()}），{wan(need.amount)}超过了上限，"
                                       "可以按上限以内的金额申请，实际额度以审批结果为准。")
+    elif said_now and tracker.get_slot("requested_slot") != "amount":
+        dispatcher.utter_message(text=f"好的，借{wan(need.amount)}。")  # heard, outside the amount question
     return []
 
 

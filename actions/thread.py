@@ -31,8 +31,10 @@ _REPAID_WORDS = re.compile(r"还上|还了|已还|还清|补上|已经还")
 def state_of(tracker: Tracker) -> ConversationState:
     """The state before this turn; the entity-filled slots (product, amount, term) are at least as recent."""
     state = ConversationState.from_slot(tracker.get_slot(STATE_SLOT))
+    term = _int(tracker.get_slot("term"))
+    shortest = min(p.term_min for p in catalogue().products)
     state = state.updated(product=tracker.get_slot("product"), amount=_int(tracker.get_slot("amount")),
-                          term=_int(tracker.get_slot("term")),
+                          term=term if term and term >= shortest else None,  # "头一个月" is no term
                           verified_application=tracker.get_slot("verified_application"))
     return replace(state, offer=tracker.get_slot("offer"))
 
@@ -345,6 +347,8 @@ HANDLERS: Dict[str, Handler] = {
     "shortest_term": _reply("terms", lambda r: asked.shortest_term_answer(catalogue(), fitting_product(r.state))),
     "lowest_rate": _reply("rates", lambda r: asked.lowest_rate_answer(catalogue(), r.state.product), "calc_example"),
     "products": _reply("rates", lambda r: asked.products_answer(catalogue())),
+    "product_eligibility": _reply("eligibility", lambda r: rules.product_topic_answer(
+        catalogue(), r.state.product or "", "eligibility")),
     "documents": _reply("eligibility", lambda r: asked.documents_answer(catalogue(), r.text)),
     "method_question": _method_question,
     "calc": _calc,

@@ -68,14 +68,16 @@ THIRD_PARTY = re.compile(r"(?:打|联系|通知|找|告诉|骚扰|爆|催)[^，�
 LOST_ID = re.compile(r"(?:找不到|忘了|忘记|不记得|记不住|记不清|没有|丢了|不知道|查不到|删了)[^，。？?]{0,6}"
                      r"(?:申请号|编号|单号|申请编号|号码)?|(?:申请号|编号|单号)[^，。？?]{0,6}"
                      r"(?:找不到|忘了|忘记|不记得|没有|丢了|不知道|在哪)")
-CLOSING = re.compile(r"商量一下|商量商量|等通知|等消息|改天吧|今天没空|现在没空|不用了谢谢|不用了，谢谢|谢谢不用|"
+CLOSING = re.compile(r"回去准备|准备准备|先准备一下|准备好了再|"
+                     r"商量一下|商量商量|等通知|等消息|改天吧|今天没空|现在没空|不用了谢谢|不用了，谢谢|谢谢不用|"
                      r"再想想|想一想|想想再说|再考虑|考虑一下|考虑考虑|先这样|就这样吧|没事了|没别的|没有别的|"
                      r"没其他|没有其他|回头再|改天再|以后再说|暂时不用|暂时不需要|先不用|先不了|算了吧|就这些|"
                      r"不打扰了|我先看看|再看看|再说吧|^算了|不投诉了|不用投诉|不投了|不借了吧|先不借")
 QUESTION = re.compile(r"[?？吗呢么]|多少|几|怎么|什么|哪|能不能|可不可以|是否")
 PAYOUT_TIME = re.compile(r"多久到账|多久能到|多久放款|几天到账|多久下款|多久能拿到|多快|什么时候到账|几天能放|"
                          r"多长时间到账|当天能到|今天能到|马上能到|多久能批|多久审批|审批要多久|多久出结果")
-MAX_AMOUNT = re.compile(r"最多[能可]?借|最高[能可]?借|能借多少|可以借多少|额度最高|最高额度|最多多少|上限多少|能贷多少")
+MAX_AMOUNT = re.compile(r"额度范围|金额范围|借款范围|能借的范围|"
+                        r"最多[能可]?借|最高[能可]?借|能借多少|可以借多少|额度最高|最高额度|最多多少|上限多少|能贷多少")
 MONTHLY = re.compile(r"每月还多少|每个月还多少|月供多少|月供是多少|每月多少|每个月多少|一个月还多少|"
                      r"总共.{0,4}利息|利息一共|总利息")
 WANTS = re.compile(r"想借|要借|借点|借些|借一笔|想贷|想办|贷款|缺钱|用钱|周转|买车|装修|开店|进货")
@@ -106,6 +108,8 @@ ALL_FEES = re.compile(r"(?:别的|其他|其它|额外|隐藏|乱七八糟|另�
 X_DIGIT = re.compile(r"(?:最后一位|末位|尾号|最后一个).{0,4}(?:[Xx叉]|字母)|"
                      r"[Xx叉].{0,4}(?:怎么|咋|如何)(?:输|填|打|写)")
 GRACE = re.compile(r"宽限")
+PRODUCT_NEEDS = re.compile(r"申请条件|什么条件|啥条件|哪些条件|要求是|有什么要求|门槛|要什么材料|要啥材料|需要什么材料|"
+                           r"准备什么|准备哪些|要准备|需要哪些资料|要哪些资料|什么资料|啥资料")
 SHORTEST = re.compile(r"最短|最少[能可]?分|最少几期|最少分几期|最少多久|最短多久")
 MIN_AMOUNT = re.compile(r"最少[能可]?借|最低[能可]?借|起借|最少借多少|最少要借|最低额度|最少能贷|最少[能可]?贷")
 LOWEST = re.compile(r"最低|最便宜|最少的利")
@@ -265,6 +269,8 @@ def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
         return "max_amount"  # the ranges, from the lowest amount up
     if PRODUCTS.search(t):
         return "products"
+    if facts.product and PRODUCT_NEEDS.search(t):
+        return "product_eligibility"  # "小微周转贷要什么条件": that product's requirements, not the general list
     if DOC.search(t) and DOC_ASK.search(t):
         return "documents"  # "没有房产证怎么办" "营业执照才办了半年能申请吗": what needs it, and the alternatives
     if PAYOUT_TIME.search(t) and not re.search(r"我的|申请号|编号|SQ", t):

@@ -146,6 +146,9 @@ def test_chat_replies_write_a_short_figure_next_to_its_word():
     ("贷款借了七个多月了，现在结清收手续费吗", {"product": "zhouzhuan"}, "periods_fee"),
     ("年化9 借5万 24期 月供多少", {}, "stated_example"),
     ("热线一直占线", {}, "channels"),
+    ("安家分期有什么要求", {}, "product_eligibility"),
+    ("小微周转贷的额度范围", {}, "max_amount"),
+    ("好 那我先准备一下材料再说", {}, "closing"),
 ])
 def test_more_readings(text, state, expected):
     assert kind(text, **state) == expected
