@@ -267,8 +267,8 @@ def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
         return "longest_term"
     if MIN_AMOUNT.search(t):
         return "max_amount"  # the ranges, from the lowest amount up
-    if PRODUCTS.search(t):
-        return "products"
+    if PRODUCTS.search(t) and not WANTS.search(t) and not facts.purpose:
+        return "products"  # a need said with it ("想借钱装修，有什么产品") is asked about first
     if facts.product and PRODUCT_NEEDS.search(t):
         return "product_eligibility"  # "小微周转贷要什么条件": that product's requirements, not the general list
     if DOC.search(t) and DOC_ASK.search(t):
