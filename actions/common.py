@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from credit import clock
-from credit.answers.repeats import without_repeats
+from credit.answers.repeats import ALREADY_SAID, recap, without_repeats
 from credit.catalogue.loader import Catalogue, load_catalogue
 from credit.db.engine import get_engine, init_db
 from credit.errors import ServiceUnavailable
@@ -150,7 +150,10 @@ def say(dispatcher: CollectingDispatcher, reply: Any, tracker: Optional[Tracker]
     if tracker is not None:
         earlier = [e.get("text") or "" for e in tracker.events if e.get("event") == "bot"]
         earlier += [m.get("text") or "" for m in dispatcher.messages]
-        text = without_repeats(text, earlier) or text
+        reduced = without_repeats(text, earlier)
+        if reduced is not None and reduced.splitlines()[0] in ALREADY_SAID:  # nothing new: a question asked again
+            reduced = recap(text, tracker.latest_message.get("text") or "") or reduced  # gets its key points
+        text = reduced or text
     dispatcher.utter_message(text=text, buttons=list(reply.buttons) or None)
 
 

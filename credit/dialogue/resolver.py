@@ -108,6 +108,7 @@ ALL_FEES = re.compile(r"(?:别的|其他|其它|额外|隐藏|乱七八糟|另�
 X_DIGIT = re.compile(r"(?:最后一位|末位|尾号|最后一个).{0,4}(?:[Xx叉]|字母)|"
                      r"[Xx叉].{0,4}(?:怎么|咋|如何)(?:输|填|打|写)")
 GRACE = re.compile(r"宽限")
+OTHER_KEY = re.compile(r"(?:手机号?|电话号?|身份证号?|名字|姓名)[^，。？?]{0,4}(?:能|可以|行)?(?:查|找|核实)")
 PRODUCT_NEEDS = re.compile(r"申请条件|什么条件|啥条件|哪些条件|要求是|有什么要求|门槛|要什么材料|要啥材料|需要什么材料|"
                            r"准备什么|准备哪些|要准备|需要哪些资料|要哪些资料|什么资料|啥资料")
 SHORTEST = re.compile(r"最短|最少[能可]?分|最少几期|最少分几期|最少多久|最短多久")
@@ -197,6 +198,8 @@ def _form_detour(t: str, form: Optional[str], requested_slot: Optional[str]) -> 
         return "x_digit"  # "身份证最后一位是X怎么输": how to type it
     if requested_slot == "otp_code" and OTP_MISSING.search(t):
         return "otp_missing"
+    if form in ("progress_form", "loan_form") and OTHER_KEY.search(t) and QUESTION.search(t):
+        return "lost_application_id"  # "用手机号能查吗": where the number is, and the mobile + ID alternative
     if form == "progress_form" and NOT_APPLIED.search(t):
         return "not_applied"
     lost = LOST_ID.search(t) and ("号" in t or requested_slot in FORM_SLOTS_WITH_IDS)
@@ -267,7 +270,8 @@ def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
         return "longest_term"
     if MIN_AMOUNT.search(t):
         return "max_amount"  # the ranges, from the lowest amount up
-    if PRODUCTS.search(t) and not WANTS.search(t) and not facts.purpose:
+    if PRODUCTS.search(t) and not re.search(r"想借|要借|借点|想贷|想办|缺钱|用钱|周转|买|装修|开店|进货", t) \
+            and not facts.purpose:
         return "products"  # a need said with it ("想借钱装修，有什么产品") is asked about first
     if facts.product and PRODUCT_NEEDS.search(t):
         return "product_eligibility"  # "小微周转贷要什么条件": that product's requirements, not the general list

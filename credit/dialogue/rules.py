@@ -62,7 +62,8 @@ def overdue_days_answer(cat: Catalogue, days: int, repaid: bool) -> Reply:
     lines = [head]
     if not repaid and days > o.grace_days:
         lines.append(o.advice)
-    return Reply("\n".join(lines), (button("申请协商还款", "affirm"), button("转人工客服", "request_human")))
+        return Reply("\n".join(lines), (button("申请协商还款", "affirm"), button("转人工客服", "request_human")))
+    return Reply("\n".join(lines))  # repaid, or within the grace period: nothing to negotiate
 
 
 # ------------------------------------------------------------ prepayment

@@ -166,3 +166,18 @@ def test_asking_again_about_the_example_just_shown_recaps_it():
     from credit.dialogue import rules
     text = rules.example_recap(CAT, OWN).text
     assert "总利息" in text and "年化10%" in text and check_text(text) == []
+
+
+def test_another_key_asked_for_inside_the_progress_form_gets_the_alternative():
+    reading = resolve("拿手机号可以查吗", None, ConversationState(), form="progress_form",
+                      requested_slot="application_id")
+    assert reading.kind == "lost_application_id"
+
+
+def test_a_question_asked_again_gets_its_key_points_not_the_whole_block():
+    from credit.answers.repeats import RECAP_LEAD, recap
+    block = "规则是这样的：\n1. 第一条规则写得足够长一些才算数\n2. 第二条规则写得足够长一些才算数\n" \
+            "3. 第三条规则写得足够长一些才算数\n4. 第四条规则写得足够长一些才算数"
+    again = recap(block, "到底是什么规则？")
+    assert again is not None and again.splitlines()[0] == RECAP_LEAD and len(again.splitlines()) == 4
+    assert recap(block, "好的知道了") is None
