@@ -12,10 +12,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from credit import clock
-from credit.answers.repeats import without_repeats
+from credit.answers.repeats import ALREADY_SAID, recap, without_repeats
 from credit.catalogue.loader import Catalogue, load_catalogue
 from credit.db.engine import get_engine, init_db
 from credit.errors import ServiceUnavailable
+from credit.replies import compact
 from credit.service import LoanService
 from credit.voice import generic as voice_generic
 from credit.voice.turns import MENU_TYPE, VoiceForm, first_turn
@@ -145,11 +146,14 @@ def say(dispatcher: CollectingDispatcher, reply: Any, tracker: Optional[Tracker]
     if tracker is not None and reads_aloud(tracker):  # heard, not read: the reply in spoken points
         speak(dispatcher, voice_generic.from_text("answer", reply.text, reply.buttons), tracker)
         return
-    text = reply.text
+    text = compact(reply.text)
     if tracker is not None:
         earlier = [e.get("text") or "" for e in tracker.events if e.get("event") == "bot"]
         earlier += [m.get("text") or "" for m in dispatcher.messages]
-        text = without_repeats(text, earlier) or text
+        reduced = without_repeats(text, earlier)
+        if reduced is not None and reduced.splitlines()[0] in ALREADY_SAID:  # nothing new: a question asked again
+            reduced = recap(text, tracker.latest_message.get("text") or "") or reduced  # gets its key points
+        text = reduced or text
     dispatcher.utter_message(text=text, buttons=list(reply.buttons) or None)
 
 

@@ -12,13 +12,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import as_int, catalogue, is_voice, latest_entity, polite_on_failure, reads_aloud, say, speak
-from actions.thread import reading_of, remember, shown_example, state_of
+from actions.thread import answer_reading, reading_of, remember, shown_example, state_of
 from credit.catalogue.needs import SKIPPED, asks_conditions, wants_to_borrow
 from credit.compliance import PRIVACY_NOTICE
 from credit.dialogue.trust import closing_answer
 from credit.needs.answers import fitting_product_line, recommendation
 from credit.needs.figures import parse_income, parse_monthly_debt
 from credit.needs.matching import Need, match_products, serves
+from credit.replies import wan
 from credit.text.numbers import parse_amount, parse_term
 from credit.voice import money as voice_money
 
@@ -61,6 +62,46 @@ def need_of(tracker: Tracker) -> Need:
                 term=number("term"), income=number("income"), monthly_debt=number("monthly_debt"))
 
 
+#: readings answered inside the need form before its next question ("answer first, then ask")
+ANSWERED_IN_FORM = ("grace", "shortest_term", "longest_term", "max_amount", "products", "documents", "payout_time",
+                    "how_to_apply", "rate_question", "hotline", "affordability", "capacity", "method_question",
+                    "usury", "third_party", "credit_repair", "legitimacy", "data_safety", "stated_example",
+                    "stated_methods", "stated_penalty")
+
+
+def _said_this_turn(tracker: Tracker) -> bool:
+    """Whether the bot has already answered the latest customer message (the form was started by it)."""
+    for event in reversed(list(tracker.events)):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False
+
+
+def answer_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """A question asked inside the need form is answered before the form's next question; an amount above what
+    the fitting products lend is said at once."""
+    if _said_this_turn(tracker):
+        return []
+    reading = reading_of(tracker)
+    if reading.kind in ANSWERED_IN_FORM:
+        answered = answer_reading(dispatcher, tracker, reading)
+        if answered is not None:
+            return answered
+    cat, need = catalogue(), need_of(tracker)
+    fitting = [p for p in cat.products if need.purpose and serves(p, need.purpose)] or list(cat.products)
+    top = max(fitting, key=lambda p: p.amount_max)
+    said_now = need.amount is not None and as_int(latest_entity(tracker, "amount")) == need.amount
+    if said_now and need.amount > top.amount_max:
+        dispatcher.utter_message(text=f"先说明一下：{top.name}最高可借{wan(int(top.amount_max))}"
+                                      f"（可借{top.format_amount_range()}），{wan(need.amount)}超过了上限，"
+                                      "可以按上限以内的金额申请，实际额度以审批结果为准。")
+    elif said_now and tracker.get_slot("requested_slot") != "amount":
+        dispatcher.utter_message(text=f"好的，借{wan(need.amount)}。")  # heard, outside the amount question
+    return []
+
+
 class _AskNeed(Action):
     slot = ""
     field = ""
@@ -71,7 +112,8 @@ class _AskNeed(Action):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        events = privacy_before_personal_data(dispatcher, tracker) if self.slot == "income" else []
+        events = answer_first(dispatcher, tracker)
+        events += privacy_before_personal_data(dispatcher, tracker) if self.slot == "income" else []
         dispatcher.utter_message(text=getattr(catalogue().needs, self.field))
         return events
 
@@ -88,13 +130,14 @@ class ActionAskAmount(_AskNeed):
     @polite_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        events = answer_first(dispatcher, tracker)
         cat, purpose = catalogue(), need_of(tracker).purpose
         fitting = [p for p in cat.products if purpose and serves(p, purpose)]
         line = fitting_product_line(cat, fitting[0]) if len(fitting) == 1 and not is_voice(tracker) else None
         if line and not any(e.get("text") == line for e in tracker.events if e.get("event") == "bot"):
             dispatcher.utter_message(text=line)  # once: not again when the question is asked again
         dispatcher.utter_message(text=cat.needs.ask_amount)
-        return []
+        return events
 
 
 class ActionAskTerm(_AskNeed):

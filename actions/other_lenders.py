@@ -36,7 +36,9 @@ class ActionOutOfScope(Action):
         return []
 
 
-ANSWERED_BEFORE_ASKING = ("payout_time", "max_amount", "longest_term", "hotline", "usury", "third_party")
+ANSWERED_BEFORE_ASKING = ("payout_time", "max_amount", "longest_term", "hotline", "usury", "third_party", "channels",
+                          "grace", "all_fees", "products", "documents", "product_eligibility", "data_safety",
+                          "legitimacy", "credit_repair", "full_number")
 
 
 def _form_started_this_turn(tracker: Tracker, form: str) -> bool:

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import catalogue, question_text, say, service
 from credit.answers import texts as answers
-from credit.dialogue import rules, trust
+from credit.dialogue import asked, rules, stated, trust
 from credit.dialogue.resolver import Reading, resolve
 from credit.dialogue.state import ConversationState, Example
 from credit.errors import RateLimited, ServiceUnavailable
@@ -31,8 +31,10 @@ _REPAID_WORDS = re.compile(r"还上|还了|已还|还清|补上|已经还")
 def state_of(tracker: Tracker) -> ConversationState:
     """The state before this turn; the entity-filled slots (product, amount, term) are at least as recent."""
     state = ConversationState.from_slot(tracker.get_slot(STATE_SLOT))
+    term = _int(tracker.get_slot("term"))
+    shortest = min(p.term_min for p in catalogue().products)
     state = state.updated(product=tracker.get_slot("product"), amount=_int(tracker.get_slot("amount")),
-                          term=_int(tracker.get_slot("term")),
+                          term=term if term and term >= shortest else None,  # "头一个月" is no term
                           verified_application=tracker.get_slot("verified_application"))
     return replace(state, offer=tracker.get_slot("offer"))
 
@@ -103,13 +105,36 @@ def _payoff(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading
 
 
 def _switch(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
-    example = rules.example_for(catalogue(), reading.state, method=reading.facts.method, term=reading.facts.term)
+    cat, state = catalogue(), reading.state
+    example = rules.example_for(cat, state, method=reading.facts.method, term=reading.facts.term)
+    note = ""
+    if example is None and reading.facts.term:  # a term the product does not offer: the product that does
+        example, note = _other_product_for_term(state, reading.facts.term)
+        state = state.updated(product=example.product) if example else state
     if example is None:
         return None
-    if reading.state.topic == "prepay_example" and reading.facts.payoff_month is None and reading.kind == "term_switch":
+    if state.topic == "prepay_example" and reading.facts.payoff_month is None and reading.kind == "term_switch":
         return None
-    say(dispatcher, rules.example_answer(catalogue(), example), tracker)
-    return remember(reading.state, "rates", example=example)
+    if example == state.example and not note:  # "利息一共多少" on the example just shown: the figures, briefly
+        say(dispatcher, rules.example_recap(cat, example), tracker)
+        return remember(state, "rates", example=example)
+    reply = rules.example_answer(cat, example)
+    say(dispatcher, replace(reply, text=note + reply.text), tracker)
+    return remember(state, "rates", example=example)
+
+
+def _other_product_for_term(state: ConversationState, term: int) -> tuple[Optional[Example], str]:
+    cat = catalogue()
+    current = cat.find_product(state.product or (state.example.product if state.example else ""))
+    amount = state.amount or (state.example.amount if state.example else None) or answers.DEFAULT_EXAMPLE_AMOUNT
+    others = [p for p in cat.products if p.supports_term(term) and p.amount_in_range(amount)
+              and (not state.purpose or serves(p, state.purpose))]
+    if current is None or not others:
+        return None, ""
+    other = others[0]
+    example = Example(product=other.code, amount=amount, term=term, method=other.example_method)
+    return example, (f"{current.name}最长{current.term_max}期，不支持{term}期；{other.name}（{other.category}）"
+                     f"可以分{term}期，按{other.name}给您算：\n")
 
 
 def _methods(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
@@ -119,6 +144,53 @@ def _methods(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Readin
     assert example is not None
     say(dispatcher, rules.methods_compared_answer(cat, example), tracker)
     return remember(reading.state, "methods", example=example)
+
+
+def stated_example(reading: Reading) -> Optional[Example]:
+    """The customer's own loan at the rate they stated (their amount, term and method)."""
+    s, apr = reading.state, stated.stated_apr(reading.facts.other_rate)
+    if apr is None or not (s.amount and s.term) or s.term > 120:
+        return None
+    method = s.method if s.method in stated.STATED_METHODS else "equal_installment"
+    return Example(product=catalogue().find_product(s.product or "") and s.product or catalogue().demo_loan.product,
+                   amount=s.amount, term=s.term, method=method, apr=apr)
+
+
+def _stated(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
+    example = stated_example(reading)
+    if example is None:
+        return None
+    cat = catalogue()
+    if reading.kind == "stated_methods":
+        say(dispatcher, stated.methods_answer(cat, example), tracker)
+        return remember(reading.state, "methods", example=example)
+    say(dispatcher, stated.example_answer(cat, example, reading.state.income), tracker)
+    return remember(reading.state, "rates", example=example)
+
+
+def _remaining(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
+    example = reading.state.example
+    if example is None or not example.apr:
+        return None
+    say(dispatcher, stated.remaining_answer(catalogue(), example, reading.state.periods_repaid), tracker)
+    return remember(reading.state, "prepay_example")
+
+
+def _method_question(dispatcher: CollectingDispatcher, tracker: Tracker,
+                     reading: Reading) -> Optional[List[EventType]]:
+    """A method named as a question: the switch when the example's product offers it, else whether it is offered."""
+    s, method = reading.state, reading.facts.method or ""
+    product = catalogue().find_product(s.product or (s.example.product if s.example else ""))
+    if s.example is not None and (s.example.apr or (product is not None and product.supports_method(method))):
+        return _switch(dispatcher, tracker, replace(reading, kind="method_switch"))
+    say(dispatcher, asked.method_answer(catalogue(), method, product.code if product else None), tracker)
+    return remember(s, "repayment", "calc_example")
+
+
+def _calc(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
+    s = reading.state
+    amount, term = s.figures()
+    return calculate(dispatcher, tracker, s.updated(amount=amount, term=term))
 
 
 def fitting_product(state: ConversationState) -> Optional[str]:
@@ -134,7 +206,7 @@ def _longest(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Readin
     cat, state = catalogue(), reading.state
     product = fitting_product(state)
     say(dispatcher, rules.longest_term_answer(cat, product, state.amount), tracker)
-    return remember(state.updated(product=product), "rates", "calc_example")
+    return remember(state.updated(product=product), "terms", "calc_example")
 
 
 def _affordability(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
@@ -266,6 +338,24 @@ HANDLERS: Dict[str, Handler] = {
     "other_rate": _reply("rates", lambda r: rules.other_rate_answer(catalogue(), r.facts.other_rate, r.state.product),
                          "calc_example"),
     "methods_compared": _methods,
+    "stated_example": _stated,
+    "stated_methods": _stated,
+    "stated_penalty": _reply("overdue", lambda r: stated.penalty_answer(catalogue(), r.facts.other_rate)
+                             if r.facts.other_rate else None),
+    "remaining": _remaining,
+    "grace": _reply("overdue", lambda r: asked.grace_answer(catalogue()), "negotiation"),
+    "shortest_term": _reply("terms", lambda r: asked.shortest_term_answer(catalogue(), fitting_product(r.state))),
+    "lowest_rate": _reply("rates", lambda r: asked.lowest_rate_answer(catalogue(), r.state.product), "calc_example"),
+    "products": _reply("rates", lambda r: asked.products_answer(catalogue())),
+    "product_eligibility": _reply("eligibility", lambda r: rules.product_topic_answer(
+        catalogue(), r.state.product or "", "eligibility")),
+    "documents": _reply("eligibility", lambda r: asked.documents_answer(catalogue(), r.text)),
+    "method_question": _method_question,
+    "calc": _calc,
+    "full_number": _reply("complaint", lambda r: asked.full_number_answer(), "handoff"),
+    "all_fees": _reply("rates", lambda r: asked.all_fees_answer(catalogue())),
+    "x_digit": _reply("progress", lambda r: asked.x_digit_answer()),
+    "channels": _reply("handoff", lambda r: asked.channels_answer(catalogue())),
     "affordability": _affordability,
     "capacity": _reply("eligibility", lambda r: rules.capacity_answer(catalogue(), r.state.income or 0,
                                                                       r.state.monthly_debt, r.state.product)),

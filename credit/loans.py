@@ -128,14 +128,22 @@ class Loans:
             info = stage_info(app.stage)
             next_step = app.expected_next_step or info.next_step
             expected = info.expected
+            label, description = info.label, info.description
+            loan = app.loan
+            if app.stage == "disbursed" and loan is not None and loan.status == "settled" \
+                    and loan.outstanding_principal <= 0:
+                # all paid: the application's stage is still 已放款, but what the customer asks about is the loan
+                label = "已结清"
+                description = "这笔借款已经全部还清（已结清），不会再扣款。"
+                next_step = "需要结清证明的话，可以在APP「我的借款」里申请，或直接告诉我帮您办理。"
             if app.expected_done_at is not None and app.stage in CANCELLABLE_STAGES:
                 local = app.expected_done_at.astimezone(CHINA_TZ)
                 expected = f"预计{local.month}月{local.day}日{local:%H:%M}前"
             return ProgressView(
                 application_id=app.application_id,
                 stage=app.stage,
-                stage_label=info.label,
-                description=info.description,
+                stage_label=label,
+                description=description,
                 next_step=next_step,
                 expected=expected,
                 expected_done_at=app.expected_done_at,

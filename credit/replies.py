@@ -1,6 +1,7 @@
 """The shape of a customer-facing answer and the small helpers every answer module uses."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,6 +14,17 @@ DEFAULT_EXAMPLE_TERM = 12
 class Reply:
     text: str
     buttons: tuple[dict[str, str], ...] = field(default_factory=tuple)
+
+
+# a short figure and the Chinese word next to it ("满 3 期", "1% 收取"): written together in a chat reply; amounts
+# in yuan ("866.19 元"), phone numbers and application numbers are left as they are
+_FIGURE_THEN_WORD = re.compile(r"(?<![A-Za-z0-9.,:\-])([0-9](?:[0-9.,]{0,5}[0-9])?%?) (?=[\u4e00-\u9fff])(?!元)")
+_WORD_THEN_FIGURE = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[0-9](?:[0-9.,]{0,5}[0-9])?%?(?![0-9A-Za-z.:\-]))")
+
+
+def compact(text: str) -> str:
+    """Chinese written the way customers write it: no space between a short figure and its word."""
+    return _WORD_THEN_FIGURE.sub("", _FIGURE_THEN_WORD.sub(r"\1", text))
 
 
 def button(title: str, intent: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ failures) and form re-prompts are domain responses, which never pass through her
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Iterable, Optional
 
 from credit.compliance import FRAUD_WARNING, RATE_DISCLAIMER, RATE_DISCLAIMER_VOICE
@@ -20,6 +21,19 @@ ALREADY_SAID = (
     "刚才的说明仍然适用，我就不重复了。哪一点还不清楚，您直接问我。",
     "上面已经为您说明过了。如果告诉我您的金额、期数或具体情况，我可以按您的情况再细说。",
 )
+
+
+RECAP_LEAD = "再把要点说一下："
+_QUESTION = re.compile(r"[?？吗么]|多少|怎么|什么|哪|几|到底")
+
+
+def recap(text: str, asked: str) -> Optional[str]:
+    """The same question asked again ("热线到底多少？"): its first key points, briefly, not the whole block again.
+    None when the customer's words are not a question (then the short "already said" line stands)."""
+    if not _QUESTION.search(asked or ""):
+        return None
+    points = [ln for ln in _lines(text) if ln not in ALWAYS_KEPT and not ln.endswith(("：", ":")) and len(ln) >= 12]
+    return "\n".join([RECAP_LEAD, *points[:3]]) if points else None
 
 
 def _lines(text: str) -> list[str]:

@@ -17,21 +17,32 @@ from credit.text.numerals import to_number
 
 _NUM = r"[0-9]+(?:\.[0-9]+)?|[零〇一二两三四五六七八九十百半]+"
 # periods already repaid: "已经还了4期" "按时还了六个月" "还满3期" (a term is "分4期", "4期的")
-_REPAID = re.compile(rf"(?:还了|已还|还过|还满|还到|还完了?|已经还|交了|已交)\s*(?:第\s*)?({_NUM})\s*(?:期|个月|個月)")
+_REPAID = re.compile(rf"(?:还了|已还|还过|还满|还到|还完了?|已经还|交了|已交|借了)\s*(?:第\s*)?({_NUM})\s*"
+                     r"(?:期|个多?月|個月)")  # "借了八个多月": the loan's age, the periods it has run
 # days overdue: "逾期两天" "晚了3天" "超过还款日一天" "5天没还"
-_OVERDUE = re.compile(rf"(?:逾期了?|晚了|迟了|超了|超过了?|过了还款日|超过还款日|拖了|晚还了?)\s*({_NUM})\s*"
+_OVERDUE = re.compile(rf"(?:逾期了?|预期了?|晚了?|迟了?|超了|超过了?|过了还款日|超过还款日|拖了?|晚还了?)\s*({_NUM})\s*"
                       r"(天|日|周|星期|个?月)")
 _OVERDUE_AFTER = re.compile(rf"({_NUM})\s*(天|日)\s*(?:没还|没有还|未还|才还|逾期)")
 # the month of a payoff: "第8个月提前还清" "第8期结清"
 _PAYOFF_MONTH = re.compile(rf"第\s*({_NUM})\s*(?:个月|個月|期)")
 _PAYOFF_WORDS = re.compile(r"提前|还清|结清|一次性|全部还|还完")
 # another lender's (or a stated) rate: the figure, and its unit from the words around it
-_RATE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[%％]|个点|厘)")
+_RATE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[%％]|个点|厘)|"
+                   r"(?<=年化)\s*(\d+(?:\.\d+)?)(?![\d.万千百元块期个])")  # "年化12": a percentage said bare
 _WAN_RATE = re.compile(rf"万分之\s*({_NUM})")
+# "月息一分" = 1% a month, "月息一分五" = 1.5% (the lenders' way of saying it)
+_FEN_RATE = re.compile(r"(?:月息|月利率|每月)\s*([一二两三四五六七八九1-9])\s*分\s*"
+                       r"([一二三四五六七八九1-9])?(?!之|钟|期)")
+# "先只还利息，最后还本金" is 先息后本 described
+_INTEREST_FIRST = re.compile(r"(?:先|只|光|每月)(?:只)?还利息|先付利息|先还息|只还息")
+# "头一个月" "第一个月" "首月" name an instalment, not the loan's term
+_FIRST_MONTH = re.compile(r"(?:头|第|首)\s*(?:一|1)\s*(?:个月|個月|期)|首月|首期")
 _ANNUAL = re.compile(r"年化|年利率|年息|一年|每年|年费率|apr|APR")
 _MONTHLY = re.compile(r"月息|月利率|月费率|每月|一个月|每个月|月供利息")
 _DAILY = re.compile(r"日息|日利率|日费率|每天|一天|天息|日利")
-_OTHER_LENDER_WORDS = re.compile(r"别家|人家|别的|其他|其它|银行|外面|[借花白金]呗|微粒贷|京东|网商|朋友|同事")
+_OTHER_LENDER_WORDS = re.compile(r"别家|人家|别的|其他|其它|银行|外面|[借花白金]呗|微粒贷|京东|网商|朋友|同事|"
+                                 r"隔壁|那家|"
+                                 r"别处|网贷|平台")
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,8 @@ class TurnFacts:
     purpose: Optional[str] = None
     other_rate: Optional[StatedRate] = None
     other_lender: Optional[str] = None
+    #: the stated rate is the customer's own loan's ("借2万 年化12% 12期"), not another lender's offer
+    own_rate: bool = False
 
 
 def _number(expr: str) -> Optional[int]:
@@ -96,6 +109,12 @@ def payoff_month(text: str) -> Optional[int]:
 
 def stated_rate(text: str) -> Optional[StatedRate]:
     """The first rate figure with its unit: words within the clause before it, or right after it."""
+    fen = _FEN_RATE.search(text)
+    if fen is not None:
+        whole, tenth = _number(fen.group(1)), _number(fen.group(2)) if fen.group(2) else 0
+        if whole:
+            figure = whole + (tenth or 0) / 10
+            return StatedRate(figure=figure, unit="monthly", annual=figure * 12)
     wan = _WAN_RATE.search(text)
     if wan is not None:  # "日息万分之五" = 0.05% a day
         n = _number(wan.group(1))
@@ -104,7 +123,7 @@ def stated_rate(text: str) -> Optional[StatedRate]:
     m = _RATE.search(text)
     if not m:
         return None
-    figure = float(m.group(1))
+    figure = float(m.group(1) or m.group(2))
     if "厘" in m.group(0):
         figure = figure / 10  # "月息8厘" = 0.8% a month
     clause_start = max(text.rfind(p, 0, m.start()) for p in "，。！？,.!?;；") + 1
@@ -124,7 +143,7 @@ def method_named(text: str) -> Optional[str]:
     """The repayment method a message names; of two, the one it switches to ("从等额本息换成等额本金")."""
     named = sorted((text.find(word), code) for code, word in METHOD_WORDS.items() if word in text)
     if not named:
-        return None
+        return "interest_only" if _INTEREST_FIRST.search(text) else None
     return named[-1][1] if re.search(r"换成|改成|改为|换为", text) else named[0][1]
 
 
@@ -138,10 +157,14 @@ def read_facts(raw: Optional[str]) -> TurnFacts:
     for span in spans:
         if span.entity == "term" and repaid_span and repaid_span.start() <= span.start < repaid_span.end():
             continue  # "还了4期" is what was repaid, not the loan's term
+        if span.entity == "term" and any(m.start() <= span.start < m.end() for m in _FIRST_MONTH.finditer(text)):
+            continue  # "头一个月还多少" asks for the first instalment
         values.setdefault(span.entity, span.value)
-    rate = stated_rate(text) if _RATE.search(text) or _WAN_RATE.search(text) else None
+    has_rate = _RATE.search(text) or _WAN_RATE.search(text) or _FEN_RATE.search(text)
+    rate = stated_rate(text) if has_rate else None
     lender = values.get("other_lender")
-    if rate is not None and not (lender or _OTHER_LENDER_WORDS.search(text)):
+    own = rate is not None and not (lender or _OTHER_LENDER_WORDS.search(text))
+    if own:
         rate = rate if rate.unit != "unknown" else None  # a bare figure of ours ("12%的利率") is no comparison
     return TurnFacts(
         product=values.get("product"),
@@ -156,6 +179,7 @@ def read_facts(raw: Optional[str]) -> TurnFacts:
         purpose=values.get("purpose"),
         other_rate=rate,
         other_lender=lender,
+        own_rate=own and rate is not None,
     )
 
 

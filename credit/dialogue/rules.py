@@ -8,6 +8,7 @@ from typing import Optional
 from credit.calculators import build_schedule, format_yuan, payment_range, prepayment_quote
 from credit.catalogue.loader import Catalogue, Product, format_apr, format_apr_range, format_percent
 from credit.compliance import RATE_DISCLAIMER
+from credit.dialogue import stated
 from credit.dialogue.facts import StatedRate
 from credit.dialogue.state import ConversationState, Example
 from credit.replies import DEFAULT_EXAMPLE_AMOUNT, DEFAULT_EXAMPLE_TERM, Reply, button, numbered, wan
@@ -28,6 +29,10 @@ def example_for(cat: Catalogue, state: ConversationState, method: Optional[str] 
     amount = state.amount or (base.amount if base else None) or DEFAULT_EXAMPLE_AMOUNT
     term = term or state.term or (base.term if base else None) or DEFAULT_EXAMPLE_TERM
     method = method or state.method or (base.method if base else None) or product.example_method
+    if base is not None and base.apr:  # the customer's own loan at their rate: our ranges do not apply
+        method = method if method in stated.STATED_METHODS else "equal_installment"
+        return Example(product=product.code, amount=amount, term=term, method=method, apr=base.apr) \
+            if 0 < term <= 120 else None
     if not product.supports_method(method):
         method = product.example_method
     if not (product.amount_in_range(amount) and product.supports_term(term)):
@@ -57,7 +62,8 @@ def overdue_days_answer(cat: Catalogue, days: int, repaid: bool) -> Reply:
     lines = [head]
     if not repaid and days > o.grace_days:
         lines.append(o.advice)
-    return Reply("\n".join(lines), (button("申请协商还款", "affirm"), button("转人工客服", "request_human")))
+        return Reply("\n".join(lines), (button("申请协商还款", "affirm"), button("转人工客服", "request_human")))
+    return Reply("\n".join(lines))  # repaid, or within the grace period: nothing to negotiate
 
 
 # ------------------------------------------------------------ prepayment
@@ -97,6 +103,8 @@ def product_prepayment_answer(cat: Catalogue, product_code: str) -> Reply:
 
 def payoff_answer(cat: Catalogue, example: Example, month: int) -> Reply:
     """Settle the worked example at its month ``month`` (instalments 1..month-1 paid, month's interest due)."""
+    if example.apr:
+        return stated.payoff_answer(cat, example, month)
     product = cat.product(example.product)
     if not 1 <= month <= example.term:
         return Reply(f"刚才的例子一共{example.term}期，第{month}个月已经超出期限了。"
@@ -126,6 +134,8 @@ def payoff_answer(cat: Catalogue, example: Example, month: int) -> Reply:
 
 def example_answer(cat: Catalogue, example: Example) -> Reply:
     """The worked example recomputed (another term or method): monthly payment and total interest, both ends."""
+    if example.apr:
+        return stated.example_answer(cat, example)
     product = cat.product(example.product)
     low, high = payment_range(product, example.amount, example.term, example.method)
     level = abs(low.first_payment - low.last_payment) < 1
@@ -141,8 +151,23 @@ def example_answer(cat: Catalogue, example: Example) -> Reply:
     return Reply("\n".join(lines), (button("了解提前还款", "ask_prepayment"), button("转人工客服", "request_human")))
 
 
+def example_recap(cat: Catalogue, example: Example) -> Reply:
+    """The example just shown, asked about again ("利息一共多少"): its payment and total interest in one line."""
+    if example.apr:
+        s = stated.schedule_of(example)
+        return Reply(f"还是按{wan(example.amount)}、{example.term}期、{stated.apr_text(example.apr)}(单利)：总利息"
+                     f"{format_yuan(s.total_interest)}，每期约{format_yuan(s.first_payment)}，一共还{format_yuan(s.total_payment)}。")
+    product = cat.product(example.product)
+    low, high = payment_range(product, example.amount, example.term, example.method)
+    return Reply(f"还是按{product.name}借{wan(example.amount)}、分{example.term}期：总利息在"
+                 f"{format_yuan(low.total_interest)}到{format_yuan(high.total_interest)}之间（看审批给的年化利率），"
+                 f"首期约{format_yuan(low.first_payment)}到{format_yuan(high.first_payment)}。{RATE_DISCLAIMER}")
+
+
 def methods_compared_answer(cat: Catalogue, example: Example) -> Reply:
     """等额本息 and 等额本金 on the customer's figures, and the difference between them."""
+    if example.apr:
+        return stated.methods_answer(cat, example)
     product = cat.product(example.product)
     if not product.supports_method("equal_principal") or not product.supports_method("equal_installment"):
         product = next(p for p in cat.products if p.supports_method("equal_principal"))
@@ -172,7 +197,7 @@ def other_rate_answer(cat: Catalogue, rate: StatedRate, product_code: Optional[s
                       else "您的实际利率以审批结果为准。"))
     elif rate.unit in ("monthly", "daily"):
         unit = "月利率" if rate.unit == "monthly" else "日利率"
-        compare = (f"{ours}。您说的{rate.text}是{unit}，折成年化大约是{rate.annual:.1f}%；"
+        compare = (f"{ours}。您说的{rate.text}是{unit}，折成年化大约是{round(rate.annual, 2):g}%；"
                    "比较不同平台，要都换成年化利率(单利)再比。")
     else:
         compare = (f"{ours}。您说的{rate.text}如果是年化，可以直接和我们比；如果是按月计的，折成年化约"
@@ -233,7 +258,7 @@ def affordability_answer(cat: Catalogue, income: int, amount: int, product_code:
         items.append(f"分{t}期：每月约{format_yuan(s.first_payment)}，约占收入的{share:.0f}%")
     lines.append(numbered(items))
     lines.append(f"一般建议每月所有还款加起来不超过收入的{AFFORDABLE_SHARE * 100:.0f}%。"
-                 "能不能批、批多少，要看系统对收入、负债和征信的综合审批，我这里没法提前保证。")
+                 "能不能批、批多少，要看系统对收入、负债和征信的综合审批结果，我这里没法提前答复。")
     return Reply("\n".join(lines), (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))
 
 
@@ -279,6 +304,8 @@ def product_topic_answer(cat: Catalogue, product_code: str, topic: Optional[str]
                      "是否能通过、额度多少，以系统审批结果为准。")
     if topic == "limit":
         return max_amount_answer(cat, product.code)
+    if topic == "terms":
+        return longest_term_answer(cat, product.code, None)
     if topic == "repayment":
         methods = "、".join(cat.method_name(m) for m in product.repayment_methods)
         return Reply(f"{product.name}可选的还款方式：{methods}；期限{product.format_terms()}。"
@@ -318,6 +345,6 @@ def capacity_answer(cat: Catalogue, income: int, monthly_debt: Optional[int], pr
     lines = [head, f"一般建议每月所有还款不超过收入的{AFFORDABLE_SHARE * 100:.0f}%，"
              f"也就是新增月供最好在{format_yuan(room)}以内（按{product.name}最低{format_apr(product.apr_min)}算）：",
              numbered(items) if items else "",
-             "这只是帮您量力而行的参考；实际额度由系统按收入、负债和征信综合评估，我这里没法提前保证。"]
+             "这只是帮您量力而行的参考；实际额度由系统按收入、负债和征信综合评估，我这里没法提前答复。"]
     return Reply("\n".join(line for line in lines if line),
                  (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))

@@ -6,24 +6,27 @@ session bound (``credit/session_carry.py`` carries it).  Every field is optional
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Mapping, Optional
 
 #: topics an answer can leave the conversation in (read by the resolver for the next turn)
 TOPICS = ("rates", "prepayment", "prepay_example", "repayment", "methods", "overdue", "progress", "declined",
-          "eligibility", "limit", "needs", "complaint", "fraud", "trust", "handoff", "account", "closing")
+          "eligibility", "limit", "needs", "complaint", "fraud", "trust", "handoff", "account", "closing", "terms")
 #: offers an answer can leave open (accepted with "好的/行/算一下")
 OFFERS = ("calc_example", "prepay_calc", "loan_details", "negotiation", "progress_check", "callback", "handoff")
 
 
 @dataclass(frozen=True)
 class Example:
-    """The last worked example shown: product code, amount (yuan), term (months), repayment method code."""
+    """The last worked example shown: product code, amount (yuan), term (months), repayment method code, and the
+    annual rate the customer stated for their own loan (a decimal string, "0.12"; None: the product's range)."""
 
     product: str
     amount: int
     term: int
     method: str
+    apr: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -114,4 +117,6 @@ def _example(value: Any) -> Optional[Example]:
     product, method = value.get("product"), value.get("method")
     if not (amount and term and isinstance(product, str) and isinstance(method, str)):
         return None
-    return Example(product=product, amount=amount, term=term, method=method)
+    apr = value.get("apr")
+    apr = apr if isinstance(apr, str) and re.fullmatch(r"0(?:\.[0-9]{1,6})?", apr) else None
+    return Example(product=product, amount=amount, term=term, method=method, apr=apr)

@@ -52,14 +52,15 @@ def scammed_answer(cat: Catalogue) -> Reply:
         "马上联系转出的银行或支付平台，说明被骗，请他们止付、冻结对方账户；",
         "保留好聊天记录、转账凭证和对方的账号、电话，不要删除；",
         "不要再向对方转任何钱，也不要透露短信验证码和密码——“交钱退款”“解冻”都是二次诈骗。"])
-        + f"\n我们从不在放款前收费，官方客服热线只有{cat.hotline.number}。需要的话我可以帮您转人工，一起核实。",
+        + "\n我们放款前不收任何费用，也从不要求转账到个人账户；"
+        + f"官方客服热线只有{cat.hotline.number}。需要的话我可以帮您转人工，一起核实。",
         (button("转人工客服", "request_human"),))
 
 
 def legitimacy_answer(cat: Catalogue) -> Reply:
     """"你们正规吗": what can be checked, not a claim to trust."""
     cap = format_percent(cat.legal_cap_apr)
-    return Reply("您谨慎是对的，这些都可以核实：\n" + numbered([
+    return Reply("理解您的顾虑，您谨慎是对的，这些都可以核实：\n" + numbered([
         f"我们是{cat.company}，所有利率按年化利率(单利)写进合同，都在{cap}的上限以内，签约前可以先看清楚。",
         "放款前不收任何费用；凡是要求先交钱、转账到个人账户的，都不是我们。",
         f"官方客服热线只有{cat.hotline.number}，也可以在官方APP里联系在线客服核实。"]),

@@ -49,7 +49,7 @@ def test_impatience_after_a_progress_answer_is_answered_not_asked_again(stack, s
 
 def test_can_i_apply_again_after_a_decline(stack, sender):
     *_, reply = talk(stack, sender, "我的申请结果出来没", "SQ202611150003", "4321", "那我以后还能再申请吗")
-    assert "30 天后重新申请" in reply
+    assert "30天后重新申请" in reply
 
 
 # ------------------------------------------------------------ own facts
@@ -82,7 +82,7 @@ def test_both_methods_on_the_customers_figures(stack, sender):
 
 def test_affordability_from_income_and_amount_without_a_promise(stack, sender):
     reply = stack.texts(sender, "我一个月工资七千，想借6万，能批吗")
-    assert "7,000元" in reply and "6万元" in reply and "约占收入" in reply and "没法提前保证" in reply
+    assert "7,000元" in reply and "6万元" in reply and "约占收入" in reply and "没法提前答复" in reply
 
 
 # ------------------------------------------------------- answer first
@@ -159,3 +159,29 @@ def test_the_fraud_warning_says_each_point_once(stack, sender):
 def test_a_complaint_is_restated_neutrally(stack, sender):
     reply = stack.texts(sender, "我要投诉你们这帮垃圾，昨天乱扣了我500元")
     assert "垃圾" not in reply and "500元" in reply
+
+
+# ------------------------------------------- the customer's own rate, short questions (issue 21, second pass)
+
+def test_own_loan_at_the_stated_rate_then_another_term_and_the_principal_left(stack, sender):
+    first, longer, left = talk(stack, sender, "我这笔是3万 年化10% 12期 等额本息，每期还多少",
+                               "换成24期呢", "我已经还了4期了，还剩多少本金")
+    assert "年化10%" in first and "2,637.48" in first
+    assert "分24期" in longer and "年化10%" in longer and "想借多少" not in longer
+    assert "25,405.57" in left  # 4 of the 24 periods
+
+
+def test_both_methods_on_the_customers_rate(stack, sender):
+    reply = stack.texts(sender, "3万 12期 年化10%，两种还款方式分别多少利息")
+    assert "等额本息" in reply and "等额本金" in reply and "更省利息" in reply
+
+
+def test_a_question_inside_the_need_form_is_answered_before_the_next_question(stack, sender):
+    _, reply = talk(stack, sender, "我想借点钱", "最长可以分几期")
+    assert "最长" in reply and "60期" in reply  # the terms first
+    assert "?" in reply or "？" in reply or "呢" in reply  # and the form goes on
+
+
+def test_the_grace_period_after_the_overdue_rules(stack, sender):
+    *_, reply = talk(stack, sender, "逾期了有什么后果", "宽限期是几天")
+    assert "3天" in reply and "不收罚息" in reply

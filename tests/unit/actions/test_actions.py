@@ -360,13 +360,17 @@ def test_one_gentle_follow_up_after_a_resolved_question_not_twice_in_a_row():
 
 def test_the_same_topic_asked_twice_is_not_answered_with_the_same_block(svc):
     from actions.topics import ActionAnswerTopic
-    from credit.answers.repeats import ALREADY_SAID
+    from credit.answers.repeats import ALREADY_SAID, RECAP_LEAD
 
     first, _ = run(ActionAnswerTopic(), make_tracker(text="怎么还款", intent="ask_repayment"))
     earlier = [{"event": "bot", "text": m["text"]} for m in first if m.get("text")]
-    second, _ = run(ActionAnswerTopic(), make_tracker(text="还款方式有哪些", intent="ask_repayment", events=earlier))
+    second, _ = run(ActionAnswerTopic(), make_tracker(text="还款的事就这样", intent="ask_repayment", events=earlier))
     assert all_text(second) != all_text(first)
     assert all_text(second).splitlines()[0] in ALREADY_SAID
+    # the same question asked again: its key points, briefly — never the whole block a second time
+    again, _ = run(ActionAnswerTopic(), make_tracker(text="还款方式到底有哪些", intent="ask_repayment", events=earlier))
+    lines = all_text(again).splitlines()
+    assert lines[0] == RECAP_LEAD and 1 < len(lines) <= 4 + 2 and all_text(again) != all_text(first)
 
 
 
