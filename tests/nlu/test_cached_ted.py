@@ -16,9 +16,9 @@ from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.generator import TrainingDataGenerator
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.core.training_data.structures import StoryGraph
-from rasa.shared.core.trackers import DialogueStateTracker
 
 from nlu_components.cached_ted import CachedTEDPolicy
 from server.patches.fingerprint import source_fingerprint
