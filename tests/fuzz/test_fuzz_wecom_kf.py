@@ -116,8 +116,10 @@ def test_whatever_a_customer_sends_is_finished_and_recorded(stack: Any) -> None:
                 raise AssertionError("a customer's message was never finished")
         finally:
             engine.dispose()
-        assert row[0] in ("done", "skipped"), row
-        if kind == "text" and content.strip():
+        # "human": an earlier message was handed to a colleague (two misunderstandings in a row, an insult...)
+        # who now holds the session; the message is kept for them and the assistant stays silent
+        assert row[0] in ("done", "skipped", "human"), row
+        if kind == "text" and content.strip() and row[0] != "human":
             sent.append(content)
 
     check()
