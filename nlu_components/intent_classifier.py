@@ -47,6 +47,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu_components.concepts import ConceptTagger
 from nlu_components.intent_features import Featurizer, augment, clauses, plain_chars
 from nlu_components.linear_model import LinearIntentModel, SparseRow
 from nlu_components.textnorm import normalise
@@ -92,6 +93,8 @@ class CreditIntentClassifier(GraphComponent, IntentClassifier):
             "char_C": 100.0,
             "char_input": "raw",  # the plain member reads the raw text ("raw") or the prepared one ("prepared")
             "augment_share": 0.0,  # share of training examples given a voice/lead-in variant
+            "concepts": False,  # concept tokens of nlu_components/concepts.yml + the catalogue's names (issue 22)
+            "synonym_share": 0.0,  # share of training examples given a synonym-swapped variant (needs concepts)
             "random_seed": 42,
             "userdict": "data/jieba/userdict.txt",
         }
@@ -101,7 +104,8 @@ class CreditIntentClassifier(GraphComponent, IntentClassifier):
         return ["sklearn", "jieba", "pypinyin", "opencc"]
 
     def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 product_names: Optional[List[str]] = None, userdict: Optional[Path] = None) -> None:
+                 product_names: Optional[List[str]] = None, userdict: Optional[Path] = None,
+                 concepts: Optional[ConceptTagger] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._storage = model_storage
         self._resource = resource
@@ -109,7 +113,9 @@ class CreditIntentClassifier(GraphComponent, IntentClassifier):
         # Training reads the project's dictionary; a trained model carries its own copy (see persist), so the
         # words jieba knows cannot differ between training and serving, whatever the server's working folder.
         self.userdict = userdict if userdict is not None else Path(self.config["userdict"])
-        self.featurizer = Featurizer(self.product_names, self.userdict)
+        if concepts is None and self.config["concepts"]:
+            concepts = ConceptTagger.build(self.product_names, _catalogue_lender_names())
+        self.featurizer = Featurizer(self.product_names, self.userdict, concepts)
         self.model: Optional[LinearIntentModel] = None
         self.char_model: Optional[LinearIntentModel] = None
         self.nb_log_prob = None
@@ -136,11 +142,19 @@ class CreditIntentClassifier(GraphComponent, IntentClassifier):
                                             float(self.config["augment_share"]), exclude=(INFORM,))
         prepared = [self.featurizer.prepare(t) for t in texts + extra_texts]
         all_labels = labels + extra_labels
+        raw_inputs = texts + extra_texts
+        tagger = self.featurizer.concepts
+        if tagger is not None and float(self.config["synonym_share"]) > 0:
+            swapped, swapped_labels = tagger.variants(prepared[:len(texts)], labels, int(self.config["random_seed"]),
+                                                      float(self.config["synonym_share"]), exclude=(INFORM,))
+            prepared += swapped
+            raw_inputs += swapped
+            all_labels = all_labels + swapped_labels
         self.model = LinearIntentModel.fit(prepared, all_labels, self.featurizer.analyzers(), float(self.config["C"]),
                                            scales=dict(self.config["block_scales"] or {}))
         self.nb_log_prob = self._fit_nb(prepared, all_labels)
         if float(self.config["char_weight"]) > 0:
-            inputs = prepared if self.config["char_input"] == "prepared" else texts + extra_texts
+            inputs = prepared if self.config["char_input"] == "prepared" else raw_inputs
             self.char_model = LinearIntentModel.fit(inputs, all_labels, {"plain_char": plain_chars},
                                                     float(self.config["char_C"]))
             if self.char_model.classes != self.model.classes:
@@ -241,6 +255,9 @@ class CreditIntentClassifier(GraphComponent, IntentClassifier):
                                                      encoding="utf-8")
             words = self.userdict.read_text(encoding="utf-8") if self.userdict.is_file() else ""
             (directory / "userdict.txt").write_text(words, encoding="utf-8")
+            if self.featurizer.concepts is not None:
+                (directory / "concepts.json").write_text(
+                    json.dumps(self.featurizer.concepts.to_json(), ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -248,8 +265,11 @@ class CreditIntentClassifier(GraphComponent, IntentClassifier):
         try:
             with model_storage.read_from(resource) as directory:
                 products = json.loads((directory / "products.json").read_text(encoding="utf-8"))
-                component = cls(config, model_storage, resource, product_names=products,
-                                userdict=directory / "userdict.txt")
+                concepts_path = directory / "concepts.json"
+                concepts = (ConceptTagger(json.loads(concepts_path.read_text(encoding="utf-8")))
+                            if concepts_path.exists() else None)
+                component = cls({**config, "concepts": False}, model_storage, resource, product_names=products,
+                                userdict=directory / "userdict.txt", concepts=concepts)
                 component.featurizer.jieba  # noqa: B018 - load the dictionary now, while the folder exists
                 component.model = LinearIntentModel.load(directory, component.featurizer.analyzers())
                 nb_path = directory / "nb_log_prob.npy"
@@ -269,3 +289,9 @@ def _catalogue_product_names() -> List[str]:
     for code in load_catalogue().product_codes:
         names.extend(load_catalogue().product(code).names)
     return [n for n in dict.fromkeys(names) if re.fullmatch(r"[\u4e00-\u9fff]{2,5}", n)]
+
+
+def _catalogue_lender_names() -> List[str]:
+    from credit.catalogue.loader import load_catalogue
+
+    return [n for lender in load_catalogue().other_lenders.names for n in lender.names]

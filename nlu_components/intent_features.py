@@ -1,12 +1,14 @@
 """What the intent classifier sees of a message, shared by training and inference (framework-free).
 
 ``Featurizer.prepare(raw)`` = :func:`textnorm.normalise` then homophone repair (:mod:`homophones`), and
-three analyzers turn the prepared text into terms:
+three or four analyzers turn the prepared text into terms:
 
 * ``char``   character 1-4-grams (the part a plain char TF-IDF baseline also has);
 * ``pinyin`` tone-less pinyin syllable 1-3-grams, so a homophone typo the repair did not catch
   (or an ASR error) still shares features with the right word;
-* ``word``   jieba words and word bigrams, with the project's domain dictionary.
+* ``word``   jieba words and word bigrams, with the project's domain dictionary;
+* ``concept`` (when a :class:`~nlu_components.concepts.ConceptTagger` is given) the concepts a message
+  mentions and the figures' shapes, so that synonyms share features (issue 22).
 
 ``augment`` adds seeded training variants in the shapes real messages take that short training
 examples lack: a voice-transcript form (no punctuation, a filler word) and a neutral lead-in clause
@@ -21,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
+from nlu_components.concepts import ConceptTagger
 from nlu_components.homophones import HomophoneRepair
 from nlu_components.textnorm import normalise, pinyin
 
@@ -43,10 +46,12 @@ LEAD_INS = ("你好，", "您好，", "在吗，", "我想问一下，", "请问
 class Featurizer:
     """Prepares texts and provides the analyzers (see the module docstring)."""
 
-    def __init__(self, product_names: Iterable[str], userdict: Path | None) -> None:
+    def __init__(self, product_names: Iterable[str], userdict: Path | None,
+                 concepts: ConceptTagger | None = None) -> None:
         self.repair = HomophoneRepair([*DOMAIN_TERMS, *product_names], keep=KEEP_WORDS)
         self._userdict = userdict
         self._jieba = None
+        self.concepts = concepts
 
     @property
     def jieba(self):  # noqa: ANN201 - jieba.Tokenizer
@@ -64,7 +69,10 @@ class Featurizer:
         return _prepare(self.repair, raw or "")
 
     def analyzers(self) -> Dict[str, "callable"]:
-        return {"char": char_ngrams, "pinyin": pinyin_ngrams, "word": self.words}
+        families = {"char": char_ngrams, "pinyin": pinyin_ngrams, "word": self.words}
+        if self.concepts is not None:
+            families["concept"] = self.concepts
+        return families
 
     def words(self, text: str) -> List[str]:
         tokens = [w for w in self.jieba.lcut(text) if w.strip() and not _PUNCT_RE.fullmatch(w)]

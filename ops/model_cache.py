@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = ROOT / "models" / "production" / "model.tar.gz"
 DEV_DIR = ROOT / "models" / "dev"
 # Training inputs that are data, not code (folders are hashed whole).
-DATA_INPUTS = ("config.yml", "domain", "domain.yml", "data", "credit/catalogue.yml")  # domain.yml: one-file projects
+# domain.yml: one-file projects; concepts.yml: the intent classifier's lexicon (issue 22)
+DATA_INPUTS = ("config.yml", "domain", "domain.yml", "data", "credit/catalogue.yml", "nlu_components/concepts.yml")
 
 
 def custom_components(config: Path) -> List[str]:
