@@ -1,20 +1,24 @@
-"""Shared glue: service singletons, sender/channel helpers, and the guard that turns
-backend failures into a polite reply instead of silence."""
+"""Shared glue: service singletons, sender/channel helpers, the guard that turns backend failures into a polite
+reply instead of silence, and the conversation state in its slot with the resolver's reading of the turn."""
 from __future__ import annotations
 
 import functools
 import logging
 import os
+from dataclasses import replace
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from credit import clock
+from credit.answers import texts as answers
 from credit.answers.repeats import ALREADY_SAID, recap, without_repeats
 from credit.catalogue.loader import Catalogue, load_catalogue
 from credit.db.engine import get_engine, init_db
+from credit.dialogue.resolver import Reading, resolve
+from credit.dialogue.state import ConversationState, Example
 from credit.errors import ServiceUnavailable
 from credit.replies import compact
 from credit.service import LoanService
@@ -184,3 +188,53 @@ def follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     recent = [e for e in tracker.events if e.get("event") == "bot"][-4:]
     if not any((e.get("metadata") or {}).get("utter_action") == "utter_follow_up" for e in recent):
         dispatcher.utter_message(response="utter_follow_up")
+
+
+# ------------------------------------------------- the conversation state and the reading of the turn
+
+STATE_SLOT = "dialogue_state"
+
+
+def state_of(tracker: Tracker) -> ConversationState:
+    """The state before this turn; the entity-filled slots (product, amount, term) are at least as recent."""
+    state = ConversationState.from_slot(tracker.get_slot(STATE_SLOT))
+    term = _int(tracker.get_slot("term"))
+    shortest = min(p.term_min for p in catalogue().products)
+    state = state.updated(product=tracker.get_slot("product"), amount=_int(tracker.get_slot("amount")),
+                          term=term if term and term >= shortest else None,  # "头一个月" is no term
+                          verified_application=tracker.get_slot("verified_application"))
+    return replace(state, offer=tracker.get_slot("offer"))
+
+
+def _int(value: Any) -> Optional[int]:
+    try:
+        number = int(float(value)) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+    return number if number and number > 0 else None
+
+
+def reading_of(tracker: Tracker) -> Reading:
+    """The resolver's reading of the latest message against the state before it."""
+    message = tracker.latest_message or {}
+    form = (tracker.active_loop or {}).get("name")
+    # a clarification button ("/ask_overdue") is read as the question it clarified
+    return resolve(question_text(tracker), (message.get("intent") or {}).get("name"), state_of(tracker),
+                   form=form, requested_slot=tracker.get_slot("requested_slot") if form else None)
+
+
+def remember(state: ConversationState, topic: Optional[str], offer: Optional[str] = None,
+             example: Optional[Example] = None) -> List[EventType]:
+    """The state after an answer: its topic, the open offer (mirrored in the ``offer`` slot) and its example."""
+    new = state.answered(topic, offer, example)
+    return [SlotSet(STATE_SLOT, new.to_slot()), SlotSet("offer", new.offer)]
+
+
+def shown_example(product: Optional[str], amount: Optional[int], term: Optional[int]) -> Optional[Example]:
+    """The example a rate answer showed for these figures (None when they do not fit the product)."""
+    cat = catalogue()
+    p = cat.find_product(product or "") or cat.product(cat.demo_loan.product)
+    amount, term = amount or answers.DEFAULT_EXAMPLE_AMOUNT, term or answers.DEFAULT_EXAMPLE_TERM
+    if not (p.amount_in_range(amount) and p.supports_term(term)):
+        return None
+    return Example(product=p.code, amount=amount, term=term, method=p.example_method)

@@ -9,13 +9,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import catalogue, follow_up, latest_entity, polite_on_failure, say, service
+from actions.common import catalogue, follow_up, latest_entity, polite_on_failure, reading_of, remember, say, service
 from actions.handoff import hand_off
 from actions.outreach import reply_to_followup
-from actions.thread import answer_reading, reading_of, remember
+from actions.thread import answer_reading
 from actions.validation_base import STOPPED
 from credit.answers import explain
 from credit.answers import texts as answers
+from credit.dialogue.everyday import collection_hours_line
 from credit.dialogue.trust import complaint_paraphrase
 from credit.text.numbers import extract_phone_number
 
@@ -23,6 +24,15 @@ MIN_DETAIL_CHARS = 8
 CJK = re.compile(r"[\u4e00-\u9fff]")  # words, not a mistyped number: what the complaint is about
 REGISTERED_WORDS = ("注册", "预留", "本机", "这个号", "原来的", "绑定")
 NO_CALL_WORDS = ("不用", "不需要", "别打", "不要打")
+# calls at the wrong time or to the wrong people: "早上七点就打" "半夜打电话" "打给我同事"
+CONTACT_TIMES = re.compile(r"(?:早上|清早|一大早|晚上|半夜|夜里|凌晨|深夜|[0-9一二三四五六七八九十]+点)[^，。？?]{0,6}"
+                           r"(?:打|电话|催|来电)|"
+                           r"(?:打|电话|催|来电)[^，。？?]{0,6}(?:早上|清早|一大早|晚上|半夜|夜里|凌晨|深夜)|"
+                           r"一天[^，。？?]{0,3}(?:打|几个|好几|七八|十几)[^，。？?]{0,4}电话")
+
+
+#: questions of trust that are no complaint detail ("你们是正规公司吗" right after the form asked what happened)
+TRUST_QUESTIONS = ("legitimacy", "usury", "data_safety", "third_party", "credit_repair")
 
 
 class ActionComplaintStart(Action):
@@ -53,6 +63,11 @@ class ActionComplaintStart(Action):
             say(dispatcher, explain.objection_answer(catalogue(), text, reading.state.product, amount, term),
                 tracker)
             return remember(reading.state, "rates") + [SlotSet("next_step", "none")]
+        if tracker.get_slot("offer") == "progress_check" and tracker.get_slot("complaint_detail") \
+                and not tracker.active_loop.get("name"):
+            # "就是审批的事啊，都一个礼拜了" right after the slow-complaint reply: the same complaint insisted on,
+            # registered with what was added (not a second complaint, no hand-off)
+            return register_offered_complaint(dispatcher, tracker, text)
         count = int(tracker.get_slot("complaint_count") or 0) + 1
         events: List[EventType] = [SlotSet("complaint_count", count), SlotSet("complaint_category", category)]
         if count >= 2:
@@ -71,9 +86,9 @@ class ActionComplaintStart(Action):
                          SlotSet("offer", None), SlotSet("next_step", "complaint_form")]
 
 
-def register_offered_complaint(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+def register_offered_complaint(dispatcher: CollectingDispatcher, tracker: Tracker, added: str = "") -> List[EventType]:
     """Open the ticket for the complaint already made (not a second complaint, no hand-off)."""
-    detail = tracker.get_slot("complaint_detail")
+    detail = " ".join(filter(None, [tracker.get_slot("complaint_detail"), added.strip()]))[:500] or None
     dispatcher.utter_message(response="utter_complaint_register")
     restated = complaint_paraphrase(tracker.get_slot("complaint_category") or "slow", detail)
     if restated:
@@ -94,10 +109,15 @@ class ValidateComplaintForm(FormValidationAction):
                                   tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         if slot_value is None:
             return {"complaint_detail": None}
-        if reading_of(tracker).kind == "closing":  # "算了，先这样吧": no ticket, a warm close
-            answer_reading(dispatcher, tracker)
-            return {"complaint_detail": None, "verify_status": STOPPED}
+        reading = reading_of(tracker)
         text = str(slot_value).strip()
+        if reading.kind in ("closing", "stop_and_ask"):  # "算了，先这样吧": no ticket, a warm close (or the question)
+            answer_reading(dispatcher, tracker, reading)
+            return {"complaint_detail": None, "verify_status": STOPPED}
+        if reading.kind in TRUST_QUESTIONS and "投诉" not in text:
+            # "你们正规吗" where the form expected what happened: the question answered, no ticket
+            answer_reading(dispatcher, tracker, reading)
+            return {"complaint_detail": None, "verify_status": STOPPED}
         if len(text) < 2:
             dispatcher.utter_message(response="utter_ask_complaint_detail")
             return {"complaint_detail": None}
@@ -105,6 +125,8 @@ class ValidateComplaintForm(FormValidationAction):
             restated = complaint_paraphrase(tracker.get_slot("complaint_category"), text)
             if restated:
                 dispatcher.utter_message(text=restated)
+            if CONTACT_TIMES.search(text):
+                dispatcher.utter_message(text=collection_hours_line(catalogue()))
         return {"complaint_detail": text[:500]}
 
     def validate_contact_phone(self, slot_value: Any, dispatcher: CollectingDispatcher,
@@ -119,14 +141,23 @@ class ValidateComplaintForm(FormValidationAction):
             return {"contact_phone": "registered"}
         if any(w in text for w in NO_CALL_WORDS):
             return {"contact_phone": "no_call"}
-        if reading_of(tracker).kind == "closing":
-            answer_reading(dispatcher, tracker)
+        reading = reading_of(tracker)
+        if reading.kind in ("closing", "stop_and_ask"):
+            answer_reading(dispatcher, tracker, reading)
             return {"contact_phone": None, "verify_status": STOPPED}
+        if reading.kind == "complaint_time":  # a question about the ticket, answered; the form asks on
+            answer_reading(dispatcher, tracker, reading)
+            return {"contact_phone": None}
+        if (tracker.latest_message.get("intent") or {}).get("name") == "check_progress":
+            # "顺便帮我查下进度" while the number to call back is asked: the ticket first, then the progress
+            dispatcher.utter_message(text="好的，先把这条投诉登记好；登记完把申请编号发给我，我再帮您查进度。")
+            return {"contact_phone": None}
         if not any(c.isdigit() for c in text) and len(CJK.findall(text)) >= 4:
             # not a number at all: what the complaint is about, said again or added to; it goes on the record
             answered = answer_reading(dispatcher, tracker, skip=("closing", "accept_offer", "rate_complaint"))
             if answered is None:
-                dispatcher.utter_message(text="明白，这一点我已经补充到投诉记录里了。")
+                rule = f"\n{collection_hours_line(catalogue())}" if CONTACT_TIMES.search(text) else ""
+                dispatcher.utter_message(text="明白，这一点我已经补充到投诉记录里了。" + rule)
             detail = " ".join(filter(None, [tracker.get_slot("complaint_detail"), text]))[:500]
             return {"contact_phone": None, "complaint_detail": detail}
         dispatcher.utter_message(response="utter_invalid_contact")

@@ -8,14 +8,28 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import INTENT_LABELS, as_int, catalogue, is_voice, latest_entity, polite_on_failure, say, service
+from actions.common import (
+    INTENT_LABELS,
+    as_int,
+    catalogue,
+    is_voice,
+    latest_entity,
+    polite_on_failure,
+    reading_of,
+    remember,
+    say,
+    service,
+    shown_example,
+    state_of,
+)
+from actions.figures import calculate
 from actions.handoff import hand_off
 from actions.loan_ops import prepare_loan_form
 from actions.needs import start_need_discovery
 from actions.outreach import reply_to_followup
 from actions.sms import OPERATION as SMS_OPERATION
 from actions.sms import send_rules
-from actions.thread import OFFER_ACCEPTORS, answer_reading, calculate, reading_of, remember, shown_example, state_of
+from actions.thread import OFFER_ACCEPTORS, answer_reading
 from actions.voice import serve_pending
 from credit.answers import clarify
 from credit.answers import texts as answers
@@ -51,11 +65,19 @@ class ActionFallback(Action):
         answered = answer_reading(dispatcher, tracker)  # "行，帮我算算" "我再想想" read against the thread
         if answered is not None:
             return answered
+        if latest_entity(tracker, "application_id") and not tracker.active_loop.get("name"):
+            # "SQ202611150003 结果出来没" understood only by its number: that application's progress, verified
+            return [SlotSet("id_last4", None), SlotSet("verify_status", None), SlotSet("ticket_check", None),
+                    FollowupAction("progress_form")]
         if _previous_user_intent(tracker) == "nlu_fallback":
             return hand_off(dispatcher, tracker, "连续两次未能理解客户问题")
         # two close intents: "您是想问 A 还是 B？"; nothing confident: the likeliest topics (credit/answers/clarify.py)
         say(dispatcher, clarify.fallback_reply(tracker.latest_message.get("intent_ranking") or [], INTENT_LABELS))
         return []
+
+
+#: readings of an "affirm" turn that answer something other than the open offer
+NOT_A_YES = ("closing", "product_switch", "term_switch", "method_switch")
 
 
 class ActionAcceptOffer(Action):
@@ -71,8 +93,11 @@ class ActionAcceptOffer(Action):
         if served is not None:
             return [*served, NEXT_NONE]  # the answer's own offer stays for after its last point
         offer = tracker.get_slot("offer")
-        if offer is None:
-            answered = answer_reading(dispatcher, tracker)  # "好的，那36期呢" with no offer open
+        reading = reading_of(tracker)
+        # "好的，那36期呢" with no offer open; with one open, "行，我回去准备下，到时候再来" is a close and "那经营贷的
+        # 呢" a question about another product, not a yes
+        if offer is None or reading.kind in NOT_A_YES:
+            answered = answer_reading(dispatcher, tracker, reading)
             if answered is not None:
                 return answered + [NEXT_NONE]
         return accept_offer(dispatcher, tracker, offer)
@@ -111,6 +136,22 @@ def accept_offer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: str 
 
 
 OFFER_ACCEPTORS.append(accept_offer)  # "行，帮我算算" read as acceptance wherever the turn lands (actions/thread.py)
+
+
+class ActionGreet(Action):
+    """A greeting; one that carries a question ("过年放假也有人吗" read as greet) gets the question's answer."""
+
+    def name(self) -> Text:
+        return "action_greet"
+
+    @polite_on_failure
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        answered = answer_reading(dispatcher, tracker)
+        if answered is not None:
+            return answered
+        dispatcher.utter_message(response="utter_greet")
+        return []
 
 
 class ActionDeclineOffer(Action):
@@ -181,7 +222,12 @@ class ActionStopForm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "goodbye" or reading_of(tracker).kind == "closing":  # "先这样吧" inside a form
+        reading = reading_of(tracker)
+        if reading.answered_here and reading.kind not in ("closing", "stop_and_ask", "accept_offer"):
+            # a question read as goodbye ("撤了会扣钱吗"): answered; the form stops, and how to go on is said
+            answer_reading(dispatcher, tracker, reading)
+            dispatcher.utter_message(text="要继续办理的话，随时告诉我。")
+        elif intent == "goodbye" or reading.kind == "closing":  # "先这样吧" inside a form
             say(dispatcher, closing_answer(catalogue()), tracker)
         else:
             dispatcher.utter_message(response="utter_form_stopped")

@@ -16,6 +16,7 @@ from actions.common import (
     channel_of,
     other_lenders_named,
     polite_on_failure,
+    reading_of,
     reads_aloud,
     say,
     service,
@@ -23,7 +24,7 @@ from actions.common import (
 )
 from actions.sms import OPERATION as SMS_OPERATION
 from actions.sms import ask_consent
-from actions.thread import answer_reading, reading_of, resend_otp
+from actions.thread import answer_reading, resend_otp
 from actions.validation_base import STOPPED, CreditFormValidation
 from credit.answers import lender_replies
 from credit.answers import texts as answers
@@ -143,6 +144,8 @@ class ActionPrepareLoanOp(Action):
             if answered is not None:
                 return answered + [SlotSet("next_step", "none")]
         operation = OPERATION_BY_INTENT.get(intent, tracker.get_slot("loan_operation") or "details")
+        if operation == "settlement":  # "结清证明多久能开出来": how long first, then the number is asked
+            answer_reading(dispatcher, tracker, only=("certificate_delivery",))
         return [SlotSet("loan_operation", operation), *prepare_loan_form(dispatcher, tracker, operation),
                 SlotSet("next_step", "loan_form")]
 

@@ -11,8 +11,21 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import as_int, catalogue, is_voice, latest_entity, polite_on_failure, reads_aloud, say, speak
-from actions.thread import answer_reading, reading_of, remember, shown_example, state_of
+from actions.common import (
+    as_int,
+    catalogue,
+    is_voice,
+    latest_entity,
+    polite_on_failure,
+    reading_of,
+    reads_aloud,
+    remember,
+    say,
+    shown_example,
+    speak,
+    state_of,
+)
+from actions.thread import answer_reading
 from credit.catalogue.needs import SKIPPED, asks_conditions, wants_to_borrow
 from credit.compliance import PRIVACY_NOTICE
 from credit.dialogue.trust import closing_answer
@@ -66,7 +79,8 @@ def need_of(tracker: Tracker) -> Need:
 ANSWERED_IN_FORM = ("grace", "shortest_term", "longest_term", "max_amount", "products", "documents", "payout_time",
                     "how_to_apply", "rate_question", "hotline", "affordability", "capacity", "method_question",
                     "usury", "third_party", "credit_repair", "legitimacy", "data_safety", "stated_example",
-                    "stated_methods", "stated_penalty")
+                    "stated_methods", "stated_penalty", "min_amount", "age", "periods_fee", "overdue_days",
+                    "other_rate", "methods_compared", "all_fees")
 
 
 def _said_this_turn(tracker: Tracker) -> bool:

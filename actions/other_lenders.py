@@ -8,8 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, say
-from actions.thread import answer_reading, reading_of
+from actions.common import catalogue, is_voice, other_lenders_named, polite_on_failure, reading_of, say
+from actions.thread import answer_reading
 from credit.answers import lender_replies
 from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 
@@ -71,7 +71,21 @@ class ActionAskProgressApplicationId(Action):
                 dispatcher.utter_message(text="如果您已经提交了申请，把申请编号（SQ开头加12位数字）告诉我，我帮您查进度；"
                                               "还没申请的话，有问题直接问我就行。")
                 return []
-        if reading.kind == "lost_application_id":
-            return []  # just told where to find it and the alternative: no second question
+        if reading.kind in ("lost_application_id", "wait"):
+            return []  # just told where to find it, or to take their time: no second question
+        if not _form_started_this_turn(tracker, "progress_form") and _bot_answered_this_turn(tracker):
+            # a detour answered just now: the question once more, briefly
+            dispatcher.utter_message(text="您把申请编号发给我，我马上帮您查。")
+            return []
         dispatcher.utter_message(response="utter_ask_application_id")
         return []
+
+
+def _bot_answered_this_turn(tracker: Tracker) -> bool:
+    """Whether a bot message already answered the customer's latest message (a detour inside the form)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False

@@ -13,14 +13,17 @@ from actions.common import (
     latest_entity,
     other_lenders_named,
     polite_on_failure,
+    reading_of,
     reads_aloud,
+    remember,
     say,
     service,
+    shown_example,
     speak,
 )
 from actions.loan_ops import strong_already
 from actions.outreach import reply_to_notice
-from actions.thread import answer_reading, reading_of, remember, shown_example
+from actions.thread import answer_reading
 from actions.voice import ask_of
 from credit.answers import lender_replies
 from credit.answers import texts as answers

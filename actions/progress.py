@@ -12,9 +12,20 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import catalogue, channel_of, follow_up, polite_on_failure, reads_aloud, say, service, speak
+from actions.common import (
+    catalogue,
+    channel_of,
+    follow_up,
+    polite_on_failure,
+    reading_of,
+    reads_aloud,
+    remember,
+    say,
+    service,
+    speak,
+)
 from actions.handoff import QUEUE_BY_INTENT
-from actions.thread import answer_reading, reading_of, remember
+from actions.thread import answer_reading
 from actions.validation_base import STOPPED, CreditFormValidation
 from credit.answers import texts as answers
 from credit.errors import ServiceUnavailable
@@ -30,6 +41,10 @@ TICKET_OK = "verified"
 
 def _own_ticket(tracker: Tracker, number: str) -> Optional[TicketView]:
     return service().ticket_status(tracker.sender_id, number)
+
+
+#: readings of a turn right after a progress answer that are about the application just checked
+FOLLOW_UPS = ("impatience", "reapply", "progress_next")
 
 
 class ValidateProgressForm(CreditFormValidation):
@@ -53,12 +68,16 @@ class ValidateProgressForm(CreditFormValidation):
 
     async def extract_application_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[Text, Any]:
-        """"怎么还在审" right after a progress answer: the application just checked, not the number again."""
+        """"怎么还在审" "下一步要干啥" right after a progress answer: the application just checked, not the number
+        again; "行，我回去准备下，到时候再来" read as a progress question: a warm close, no number asked."""
         if tracker.get_slot("application_id") or tracker.get_slot("requested_slot"):
             return {}
         reading = reading_of(tracker)
+        if reading.kind == "closing":
+            answer_reading(dispatcher, tracker, reading)
+            return {"verify_status": STOPPED}
         app_id = reading.state.verified_application
-        if reading.kind not in ("impatience", "reapply") or not app_id:
+        if reading.kind not in FOLLOW_UPS or not app_id:
             return {}
         return {"application_id": app_id}
 
@@ -104,7 +123,7 @@ class ActionCheckProgress(Action):
             self._tickets(dispatcher, tracker, number)
         elif status == "ok" and app_id:
             reading = reading_of(tracker)
-            if reading.kind in ("impatience", "reapply") and reading.state.verified_application == app_id:
+            if reading.kind in FOLLOW_UPS and reading.state.verified_application == app_id:
                 answered = answer_reading(dispatcher, tracker, reading)  # "怎么还在审" / "以后还能申请吗"
                 if answered is not None:
                     return RESET_IDENTITY + answered

@@ -13,11 +13,14 @@ from actions.common import (
     other_lenders_named,
     polite_on_failure,
     question_text,
+    reading_of,
     reads_aloud,
+    remember,
     say,
+    shown_example,
     speak,
 )
-from actions.thread import answer_reading, reading_of, remember, shown_example
+from actions.thread import answer_reading
 from actions.voice import ask_of, rate_form
 from credit.answers import explain, lender_replies
 from credit.answers import texts as answers

@@ -11,14 +11,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, polite_on_failure, reads_aloud, say, service, speak
-from actions.thread import answer_reading, reading_of
+from actions.common import catalogue, polite_on_failure, reading_of, reads_aloud, say, service, speak
+from actions.thread import answer_reading
 from credit.answers import texts as answers
 from credit.catalogue.risk_signals import Finding
 from credit.voice import service as voice_service
 
 # the customer raised something that sounds like a scam: then (only then) the warning goes with it
 FRAUD_HINTS = re.compile(r"包装|内部|渠道|中介|先交|保证金|手续费|解冻|刷流水|代办|加急费|好处费")
+
+
+#: readings the urgency answer covers itself (an amount said with the plea is part of the need)
+ANSWERED_BY_URGENCY = ("figures", "accept_offer", "calc", "wait")
 
 
 class ActionUrgentNeed(Action):
@@ -29,7 +33,8 @@ class ActionUrgentNeed(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         reading = reading_of(tracker)
-        if reading.kind in ("impatience", "closing", "hotline", "payout_time"):  # "能不能快点" after a progress answer
+        # "能不能快点" after a progress answer; a question said with the need ("进货用钱，先息后本行吗"): answered first
+        if reading.answered_here and reading.kind not in ANSWERED_BY_URGENCY:
             answered = answer_reading(dispatcher, tracker, reading)
             if answered is not None:
                 return answered
@@ -59,7 +64,8 @@ def _urgent_messages(tracker: Tracker) -> int:
                and ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "urgent_need")
 
 
-TRUST_READINGS = ("credit_repair", "third_party", "usury", "scammed", "legitimacy", "data_safety")
+TRUST_READINGS = ("credit_repair", "third_party", "usury", "scammed", "legitimacy", "data_safety",
+                  "documents")  # "流水要几个月的": a documents question (a fraud context is never read as one)
 
 
 class ActionReportFraud(Action):

@@ -9,8 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, is_voice, polite_on_failure, say, service
-from actions.thread import reading_of
+from actions.common import catalogue, is_voice, polite_on_failure, reading_of, say, service
 from credit.answers.suggestions import suggestion_reply
 from credit.dialogue.trust import closing_answer
 from credit.errors import ServiceUnavailable

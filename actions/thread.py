@@ -5,72 +5,38 @@ answers and returns the events, or returns None and the action answers as before
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, question_text, say, service
+from actions.common import catalogue, reading_of, remember, say, service, shown_example
+from actions.figures import (
+    _affordability,
+    _calc,
+    _figures,
+    _longest,
+    _method_question,
+    _methods,
+    _rate_question,
+    _remaining,
+    _stated,
+    _switch,
+    calculate,
+    fitting_product,
+)
 from credit.answers import texts as answers
-from credit.dialogue import asked, rules, stated, trust
-from credit.dialogue.resolver import Reading, resolve
-from credit.dialogue.state import ConversationState, Example
+from credit.dialogue import asked, everyday, rules, stated, trust
+from credit.dialogue.facts import disbursed_day
+from credit.dialogue.resolver import FULL_NUMBER, PAPER_COPY, STOP_FORM, Reading, resolve
 from credit.errors import RateLimited, ServiceUnavailable
-from credit.needs.matching import serves
 
-STATE_SLOT = "dialogue_state"
 #: accepts an open offer: registered by actions.dialogue, which owns the offers (it imports this module, and the
 #: offers need the hand-off and the loan form, which do too: importing it here would make a cycle)
 OFFER_ACCEPTORS: List[Callable[[CollectingDispatcher, Tracker, Optional[str]], List[EventType]]] = []
 FORMS = ("progress_form", "loan_form")
 _REPAID_WORDS = re.compile(r"还上|还了|已还|还清|补上|已经还")
-
-
-def state_of(tracker: Tracker) -> ConversationState:
-    """The state before this turn; the entity-filled slots (product, amount, term) are at least as recent."""
-    state = ConversationState.from_slot(tracker.get_slot(STATE_SLOT))
-    term = _int(tracker.get_slot("term"))
-    shortest = min(p.term_min for p in catalogue().products)
-    state = state.updated(product=tracker.get_slot("product"), amount=_int(tracker.get_slot("amount")),
-                          term=term if term and term >= shortest else None,  # "头一个月" is no term
-                          verified_application=tracker.get_slot("verified_application"))
-    return replace(state, offer=tracker.get_slot("offer"))
-
-
-def _int(value: Any) -> Optional[int]:
-    try:
-        number = int(float(value)) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-    return number if number and number > 0 else None
-
-
-def reading_of(tracker: Tracker) -> Reading:
-    """The resolver's reading of the latest message against the state before it."""
-    message = tracker.latest_message or {}
-    form = (tracker.active_loop or {}).get("name")
-    # a clarification button ("/ask_overdue") is read as the question it clarified
-    return resolve(question_text(tracker), (message.get("intent") or {}).get("name"), state_of(tracker),
-                   form=form, requested_slot=tracker.get_slot("requested_slot") if form else None)
-
-
-def remember(state: ConversationState, topic: Optional[str], offer: Optional[str] = None,
-             example: Optional[Example] = None) -> List[EventType]:
-    """The state after an answer: its topic, the open offer (mirrored in the ``offer`` slot) and its example."""
-    new = state.answered(topic, offer, example)
-    return [SlotSet(STATE_SLOT, new.to_slot()), SlotSet("offer", new.offer)]
-
-
-def shown_example(product: Optional[str], amount: Optional[int], term: Optional[int]) -> Optional[Example]:
-    """The example a rate answer showed for these figures (None when they do not fit the product)."""
-    cat = catalogue()
-    p = cat.find_product(product or "") or cat.product(cat.demo_loan.product)
-    amount, term = amount or answers.DEFAULT_EXAMPLE_AMOUNT, term or answers.DEFAULT_EXAMPLE_TERM
-    if not (p.amount_in_range(amount) and p.supports_term(term)):
-        return None
-    return Example(product=p.code, amount=amount, term=term, method=p.example_method)
 
 
 # ------------------------------------------------------------------ handlers
@@ -104,126 +70,36 @@ def _payoff(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading
     return remember(reading.state, "prepay_example")
 
 
-def _switch(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
-    cat, state = catalogue(), reading.state
-    example = rules.example_for(cat, state, method=reading.facts.method, term=reading.facts.term)
-    note = ""
-    if example is None and reading.facts.term:  # a term the product does not offer: the product that does
-        example, note = _other_product_for_term(state, reading.facts.term)
-        state = state.updated(product=example.product) if example else state
-    if example is None:
-        return None
-    if state.topic == "prepay_example" and reading.facts.payoff_month is None and reading.kind == "term_switch":
-        return None
-    if example == state.example and not note:  # "利息一共多少" on the example just shown: the figures, briefly
-        say(dispatcher, rules.example_recap(cat, example), tracker)
-        return remember(state, "rates", example=example)
-    reply = rules.example_answer(cat, example)
-    say(dispatcher, replace(reply, text=note + reply.text), tracker)
-    return remember(state, "rates", example=example)
-
-
-def _other_product_for_term(state: ConversationState, term: int) -> tuple[Optional[Example], str]:
-    cat = catalogue()
-    current = cat.find_product(state.product or (state.example.product if state.example else ""))
-    amount = state.amount or (state.example.amount if state.example else None) or answers.DEFAULT_EXAMPLE_AMOUNT
-    others = [p for p in cat.products if p.supports_term(term) and p.amount_in_range(amount)
-              and (not state.purpose or serves(p, state.purpose))]
-    if current is None or not others:
-        return None, ""
-    other = others[0]
-    example = Example(product=other.code, amount=amount, term=term, method=other.example_method)
-    return example, (f"{current.name}最长{current.term_max}期，不支持{term}期；{other.name}（{other.category}）"
-                     f"可以分{term}期，按{other.name}给您算：\n")
-
-
-def _methods(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
-    cat = catalogue()
-    example = rules.example_for(cat, reading.state, method="equal_installment") or rules.example_for(
-        cat, ConversationState(product="suixinjie"))
-    assert example is not None
-    say(dispatcher, rules.methods_compared_answer(cat, example), tracker)
-    return remember(reading.state, "methods", example=example)
-
-
-def stated_example(reading: Reading) -> Optional[Example]:
-    """The customer's own loan at the rate they stated (their amount, term and method)."""
-    s, apr = reading.state, stated.stated_apr(reading.facts.other_rate)
-    if apr is None or not (s.amount and s.term) or s.term > 120:
-        return None
-    method = s.method if s.method in stated.STATED_METHODS else "equal_installment"
-    return Example(product=catalogue().find_product(s.product or "") and s.product or catalogue().demo_loan.product,
-                   amount=s.amount, term=s.term, method=method, apr=apr)
-
-
-def _stated(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
-    example = stated_example(reading)
-    if example is None:
-        return None
-    cat = catalogue()
-    if reading.kind == "stated_methods":
-        say(dispatcher, stated.methods_answer(cat, example), tracker)
-        return remember(reading.state, "methods", example=example)
-    say(dispatcher, stated.example_answer(cat, example, reading.state.income), tracker)
-    return remember(reading.state, "rates", example=example)
-
-
-def _remaining(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
-    example = reading.state.example
-    if example is None or not example.apr:
-        return None
-    say(dispatcher, stated.remaining_answer(catalogue(), example, reading.state.periods_repaid), tracker)
-    return remember(reading.state, "prepay_example")
-
-
-def _method_question(dispatcher: CollectingDispatcher, tracker: Tracker,
-                     reading: Reading) -> Optional[List[EventType]]:
-    """A method named as a question: the switch when the example's product offers it, else whether it is offered."""
-    s, method = reading.state, reading.facts.method or ""
-    product = catalogue().find_product(s.product or (s.example.product if s.example else ""))
-    if s.example is not None and (s.example.apr or (product is not None and product.supports_method(method))):
-        return _switch(dispatcher, tracker, replace(reading, kind="method_switch"))
-    say(dispatcher, asked.method_answer(catalogue(), method, product.code if product else None), tracker)
-    return remember(s, "repayment", "calc_example")
-
-
-def _calc(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
-    s = reading.state
-    amount, term = s.figures()
-    return calculate(dispatcher, tracker, s.updated(amount=amount, term=term))
-
-
-def fitting_product(state: ConversationState) -> Optional[str]:
-    """The product named, or the one that serves the purpose said (and the amount, if any)."""
-    if state.product is not None or not state.purpose:
-        return state.product
-    fitting = [p for p in catalogue().products if serves(p, state.purpose)
-               and (state.amount is None or p.amount_in_range(state.amount))]
-    return fitting[0].code if fitting else None
-
-
-def _longest(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
-    cat, state = catalogue(), reading.state
-    product = fitting_product(state)
-    say(dispatcher, rules.longest_term_answer(cat, product, state.amount), tracker)
-    return remember(state.updated(product=product), "terms", "calc_example")
-
-
-def _affordability(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
-    s = reading.state
-    say(dispatcher, rules.affordability_answer(catalogue(), s.income or 0, s.amount or 0, s.product, s.term), tracker)
-    return remember(s, "eligibility")
-
-
-def _impatience(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
+def _verified_progress(tracker: Tracker, reading: Reading) -> Optional[Any]:
+    """The progress of the application this conversation verified (None when none is, or still is)."""
     app_id = reading.state.verified_application
     if not app_id:
         return None
     try:
         if not service().is_verified(tracker.sender_id, app_id, level="basic"):
             return None
-        view = service().get_progress(tracker.sender_id, app_id)
+        return service().get_progress(tracker.sender_id, app_id)
     except ServiceUnavailable:
+        return None
+
+
+def _progress_next(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
+    """"那我下一步要干啥" after a verified progress answer: that stage's next step, not the number again."""
+    view = _verified_progress(tracker, reading)
+    if view is None:
+        return None
+    say(dispatcher, trust.progress_next_answer(view.stage_label, view.next_step, view.expected), tracker)
+    return remember(reading.state, "progress")
+
+
+def _service_fee(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
+    say(dispatcher, asked.service_fee_answer(catalogue(), tracker.get_slot("loan_operation")), tracker)
+    return remember(reading.state, None)
+
+
+def _impatience(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> Optional[List[EventType]]:
+    view = _verified_progress(tracker, reading)
+    if view is None:
         return None
     if view.stage in ("rejected", "declined"):
         say(dispatcher, trust.reapply_answer(catalogue()), tracker)
@@ -256,37 +132,6 @@ def _accept(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading
     return events + ([FollowupAction(forms[-1])] if forms else [])
 
 
-def calculate(dispatcher: CollectingDispatcher, tracker: Tracker, state: ConversationState) -> List[EventType]:
-    """"好的，算一下": the example on the customer's figures, or the one question that is missing."""
-    amount, term = state.amount, state.term
-    if not amount or not term:
-        missing = "想借多少、分几期" if not amount and not term else ("想借多少" if not amount else "想分几期")
-        dispatcher.utter_message(text=f"好的。请告诉我您{missing}，我马上帮您算每月还款和总利息。")
-        return remember(state, "rates", "calc_example")
-    example = rules.example_for(catalogue(), state)
-    if example is None:
-        say(dispatcher, answers.rate_answer(catalogue(), state.product, amount, term), tracker)
-        return remember(state, "rates")
-    say(dispatcher, rules.example_answer(catalogue(), example), tracker)
-    return remember(state, "rates", example=example)
-
-
-def _figures(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
-    s = reading.state
-    amount, term = s.amount, s.term
-    say(dispatcher, answers.rate_answer(catalogue(), s.product, amount, term), tracker)
-    return remember(s, "rates", None if amount and term else "calc_example", shown_example(s.product, amount, term))
-
-
-def _rate_question(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
-    """A need with a rate question: the fitting product's rate on the figures said, then one question."""
-    s = reading.state
-    product = fitting_product(s)
-    say(dispatcher, answers.rate_answer(catalogue(), product, s.amount, s.term), tracker)
-    return remember(s.updated(product=product), "rates", None if s.amount and s.term else "calc_example",
-                    shown_example(product, s.amount, s.term))
-
-
 def _fraud_report(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
     """A fraud report that landed elsewhere (a complaint, a topic): recorded and answered as one."""
     service().record_risk_event(tracker.sender_id, "fraud_report", tracker.latest_message.get("text") or "")
@@ -310,18 +155,76 @@ def resend_otp(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Read
     return []
 
 
+def _stray_code(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
+    """A code nobody asked for: not needed, never to be shared; the verified application's status again."""
+    view = _verified_progress(tracker, reading)
+    line = None
+    if view is not None:
+        when = view.next_step if view.expected == "已完成" else view.expected
+        line = f"您的申请 {reading.state.verified_application} 目前是「{view.stage_label}」：{when.rstrip('。')}。"
+    say(dispatcher, everyday.stray_code_answer(line), tracker)
+    return remember(reading.state, reading.state.topic, reading.state.offer)  # the thread goes on
+
+
+STOPPED_WORDS = {"complaint_form": "好的，这次投诉先不登记了。", "loan_form": "好的，这项先不办了。",
+                 "progress_form": "好的，先不查了。"}
+
+
+def _stop_and_ask(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
+    """"算了先不投了 问一下罚息怎么收": the form given up (the caller stops it), then the question's answer."""
+    form = (tracker.active_loop or {}).get("name") or ""
+    dispatcher.utter_message(text=STOPPED_WORDS.get(form, "好的，先不办了。"))
+    question = STOP_FORM.sub(" ", reading.text).strip(" ，,。")
+    inner = resolve(question, (tracker.latest_message.get("intent") or {}).get("name"), reading.state)
+    if inner.answered_here and inner.kind in HANDLERS and inner.kind != "stop_and_ask":
+        return HANDLERS[inner.kind](dispatcher, tracker, inner) or []
+    intent, cat, s = (tracker.latest_message.get("intent") or {}).get("name") or "", catalogue(), reading.state
+    if intent in answers.TOPIC_INTENTS:
+        say(dispatcher, answers.topic_answer(cat, intent, question), tracker)
+    elif intent == "ask_prepayment":
+        say(dispatcher, answers.prepayment_answer(cat, s.product, None, None), tracker)
+    elif intent == "ask_interest_rate":
+        say(dispatcher, answers.rate_answer(cat, s.product, s.amount, s.term), tracker)
+    else:
+        dispatcher.utter_message(text="您想了解什么，直接告诉我就行。")
+    return remember(reading.state, None)
+
+
+def _full_number(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
+    """A whole ID or card number sent: the warning, then what the rest of the message asked."""
+    say(dispatcher, asked.full_number_answer(), tracker)
+    rest = resolve(FULL_NUMBER.sub(" ", reading.text), None, reading.state)
+    if rest.answered_here and rest.kind in HANDLERS and rest.kind != "full_number":
+        return HANDLERS[rest.kind](dispatcher, tracker, rest) or []
+    return remember(reading.state, "complaint", "handoff")
+
+
 HANDLERS: Dict[str, Handler] = {
+    "stray_code": _stray_code,
+    "otp_not_sent": _reply("progress", lambda r: everyday.otp_not_sent_answer()),
+    "id_format": _reply("progress", lambda r: everyday.id_format_answer()),
+    "stop_and_ask": _stop_and_ask,
+    "after_cancel": _reply("account", lambda r: everyday.cancel_terms_answer(catalogue())),
+    "debit_failed": _reply("repayment", lambda r: everyday.debit_failed_answer(catalogue())),
+    "holiday_due": _reply("repayment", lambda r: everyday.holiday_due_answer(catalogue()), "negotiation"),
+    "due_day": _reply("repayment", lambda r: everyday.due_day_answer(catalogue(), disbursed_day(r.text))),
+    "service_hours": _reply("handoff", lambda r: everyday.service_hours_answer(catalogue())),
+    "certificate_delivery": _reply("certificate", lambda r: everyday.certificate_delivery_answer(
+        catalogue(), bool(PAPER_COPY.search(r.text)))),
     "usury": _reply("trust", lambda r: trust.usury_answer(catalogue())),
     "third_party": _reply("trust", lambda r: trust.third_party_answer(catalogue())),
     "credit_repair": _reply("trust", lambda r: trust.credit_repair_answer(catalogue())),
     "closing": _reply("closing", lambda r: trust.closing_answer(catalogue())),
     "fraud_report": _fraud_report,
-    "scammed": _reply("fraud", lambda r: trust.scammed_answer(catalogue()), "handoff"),
+    "scammed": _reply("fraud", lambda r: trust.scammed_answer(catalogue(), r.facts.amount), "handoff"),
     "legitimacy": _reply("trust", lambda r: trust.legitimacy_answer(catalogue())),
     "data_safety": _reply("trust", lambda r: trust.data_safety_answer(catalogue())),
     "why_verify": _reply("trust", lambda r: trust.why_verify_answer()),
     "not_applied": _reply("eligibility", lambda r: trust.not_applied_answer()),
     "wait": _wait,
+    "service_fee": _service_fee,
+    "age": _reply("eligibility", lambda r: rules.age_answer(catalogue(), r.facts.age or 0)),
+    "progress_next": _progress_next,
     "figures": _figures,
     "how_to_apply": _reply("eligibility", lambda r: trust.how_to_apply_answer(catalogue())),
     "rate_question": _rate_question,
@@ -332,9 +235,11 @@ HANDLERS: Dict[str, Handler] = {
     "payoff_month": _payoff,
     "periods_fee": _reply("prepayment", lambda r: rules.periods_fee_answer(
         catalogue(), r.facts.periods_repaid or 0, r.state.product,
-        rules.example_for(catalogue(), r.state) if r.state.amount and r.state.term else None), "prepay_calc"),
+        rules.example_for(catalogue(), r.state) if r.state.amount and r.state.term else None,
+        r.facts.prepay_amount), "prepay_calc"),
     "payout_time": _reply("eligibility", lambda r: rules.payout_time_answer(catalogue(), fitting_product(r.state))),
     "max_amount": _reply("limit", lambda r: rules.max_amount_answer(catalogue(), r.state.product)),
+    "min_amount": _reply("limit", lambda r: rules.min_amount_answer(catalogue(), fitting_product(r.state))),
     "other_rate": _reply("rates", lambda r: rules.other_rate_answer(catalogue(), r.facts.other_rate, r.state.product),
                          "calc_example"),
     "methods_compared": _methods,
@@ -352,9 +257,10 @@ HANDLERS: Dict[str, Handler] = {
     "documents": _reply("eligibility", lambda r: asked.documents_answer(catalogue(), r.text)),
     "method_question": _method_question,
     "calc": _calc,
-    "full_number": _reply("complaint", lambda r: asked.full_number_answer(), "handoff"),
+    "full_number": _full_number,
     "all_fees": _reply("rates", lambda r: asked.all_fees_answer(catalogue())),
     "x_digit": _reply("progress", lambda r: asked.x_digit_answer()),
+    "complaint_time": _reply("complaint", lambda r: asked.complaint_time_answer(catalogue())),
     "channels": _reply("handoff", lambda r: asked.channels_answer(catalogue())),
     "affordability": _affordability,
     "capacity": _reply("eligibility", lambda r: rules.capacity_answer(catalogue(), r.state.income or 0,
@@ -372,10 +278,11 @@ HANDLERS: Dict[str, Handler] = {
 
 
 def answer_reading(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Optional[Reading] = None,
-                   skip: tuple[str, ...] = ()) -> Optional[List[EventType]]:
-    """The reading's own answer and the events that remember it, or None when the intent's answer applies."""
+                   skip: tuple[str, ...] = (), only: tuple[str, ...] = ()) -> Optional[List[EventType]]:
+    """The reading's own answer and the events that remember it, or None when the intent's answer applies
+    (``skip``: kinds the caller answers itself; ``only``: the kinds it wants answered, if any)."""
     reading = reading or reading_of(tracker)
     handler = HANDLERS.get(reading.kind)
-    if handler is None or reading.kind in skip:
+    if handler is None or reading.kind in skip or only and reading.kind not in only:
         return None
     return handler(dispatcher, tracker, reading)

@@ -13,14 +13,16 @@ from actions.common import (
     other_lenders_named,
     polite_on_failure,
     question_text,
+    reading_of,
     reads_aloud,
+    remember,
     say,
     speak,
 )
 from actions.needs import privacy_before_personal_data, start_need_discovery, starts_need_discovery
 from actions.outreach import reply_to_notice
 from actions.risk import note_risk_signals
-from actions.thread import answer_reading, reading_of, remember
+from actions.thread import answer_reading
 from actions.voice import ask_of, topic_form
 from credit.answers import explain, lender_replies
 from credit.answers import texts as answers

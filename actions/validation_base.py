@@ -9,8 +9,8 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import catalogue, say, service
-from actions.thread import answer_reading, reading_of
+from actions.common import catalogue, reading_of, say, service
+from actions.thread import answer_reading
 from credit.answers import texts as answers
 from credit.dialogue.resolver import Reading
 from credit.errors import ServiceUnavailable
@@ -54,8 +54,8 @@ def id_digits_with(tracker: Tracker, app_id: str) -> Optional[str]:
     if held and held != "verified" and extract_id_last4(str(held)):
         return extract_id_last4(str(held))
     text = latest_text(tracker)
-    if app_id not in text.upper() or extract_phone_last4(text):
-        return None
+    if app_id not in text.upper() or extract_phone_last4(text, strict_context=True):
+        return None  # "SQ… 手机尾号5678" names the phone; a bare "SQ… 3578" is the ID's last 4 the form asks for
     rest = re.sub(re.escape(app_id), " ", text, flags=re.IGNORECASE)
     return extract_id_last4(rest)
 
@@ -166,4 +166,5 @@ class CreditFormValidation(FormValidationAction):
             return None
         if answer_reading(dispatcher, tracker, reading) is None:
             return None
-        return {"verify_status": STOPPED} if reading.kind in ("closing", "not_applied") else {}  # "wait": ask again
+        stops = ("closing", "not_applied", "stop_and_ask")
+        return {"verify_status": STOPPED} if reading.kind in stops else {}  # "wait": ask again

@@ -138,7 +138,8 @@ class Loans:
                 next_step = "需要结清证明的话，可以在APP「我的借款」里申请，或直接告诉我帮您办理。"
             if app.expected_done_at is not None and app.stage in CANCELLABLE_STAGES:
                 local = app.expected_done_at.astimezone(CHINA_TZ)
-                expected = f"预计{local.month}月{local.day}日{local:%H:%M}前"
+                # the rule the customer can hold us to, and the time it gives for this application
+                expected = f"{info.expected}（预计{local.month}月{local.day}日{local:%H:%M}前）"
             return ProgressView(
                 application_id=app.application_id,
                 stage=app.stage,

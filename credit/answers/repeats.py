@@ -33,7 +33,29 @@ def recap(text: str, asked: str) -> Optional[str]:
     if not _QUESTION.search(asked or ""):
         return None
     points = [ln for ln in _lines(text) if ln not in ALWAYS_KEPT and not ln.endswith(("：", ":")) and len(ln) >= 12]
-    return "\n".join([RECAP_LEAD, *points[:3]]) if points else None
+    if not points:
+        return None
+    return "\n".join([RECAP_LEAD, *(points[i] for i in _key_points(points, asked))])
+
+
+RECAP_POINTS = 4
+
+
+def _bigrams(text: str) -> set[str]:
+    han = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", text)
+    return {han[i:i + 2] for i in range(len(han) - 1)}
+
+
+def _key_points(points: list[str], asked: str) -> list[int]:
+    """Indexes, in the answer's order, of up to RECAP_POINTS points: first those sharing a word with the question
+    that not every point shares ("热线" picks the hotline line; "逾期" in every overdue rule picks nothing), then the
+    leading points, which each answer puts first because they matter most."""
+    grams = [_bigrams(p) for p in points]
+    common = set.intersection(*grams) if grams else set()
+    wanted = _bigrams(asked) - common
+    chosen = [i for i, g in enumerate(grams) if g & wanted][:RECAP_POINTS]
+    chosen += [i for i in range(len(points)) if i not in chosen][:RECAP_POINTS - len(chosen)]
+    return sorted(chosen)
 
 
 def _lines(text: str) -> list[str]:

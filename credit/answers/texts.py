@@ -276,6 +276,8 @@ _TOPICS = {
     "ask_eligibility": _eligibility,
     "account_service": _account,
 }
+#: the intents with a catalogue topic answer (topic_answer)
+TOPIC_INTENTS = tuple(_TOPICS)
 
 
 # ---------------------------------------------------------------------- risk
@@ -354,6 +356,7 @@ def handoff_message(cat: Catalogue, now: Optional[datetime] = None, can_call_bac
 
 
 __all__ = [
+    "TOPIC_INTENTS",
     "Reply", "rate_answer", "prepayment_answer", "loan_prepayment_answer",
     "progress_answer", "loan_operation_intro", "loan_details_answer", "cancel_answer", "settlement_answer",
     "topic_answer", "urgent_need_answer", "fraud_answer",

@@ -32,7 +32,16 @@ class Glossary(Schema):
         """The terms a message asks to have explained (none unless it asks what they mean)."""
         if not text or not ASKS_MEANING.search(text):
             return []
-        return [c for c in self.concepts if any(re.search(p, text) for p in c.patterns)]
+        return [c for c in self.concepts if any(re.search(p, text) for p in c.patterns)
+                and not any(_asks_figure(text, m) for p in c.patterns for m in re.finditer(p, text))]
+
+
+def _asks_figure(text: str, m: re.Match) -> bool:
+    """"你们年化多少" asks the figure, not what the word means."""
+    return bool(_FIGURE_ASKED.match(text, m.end()))
+
+
+_FIGURE_ASKED = re.compile(r"\s*(?:利率)?\s*(?:是|大概|一般|大约|能)?\s*(?:多少|几)")
 
 
 def methods_in(text: Optional[str]) -> list[str]:

@@ -109,11 +109,20 @@ class Eligibility(Schema):
 
 class RepaymentRules(Schema):
     due_day_rule: Text
+    #: the latest day of the month a repayment falls on (a loan paid out on the 29th-31st is due on this day)
+    last_due_day: StrictInt
     auto_debit: Text
     channels: Texts
     change_due_day: Text
     holiday_rule: Text
     notes: Text
+
+    @root_validator(skip_on_failure=True)
+    def _last_due_day_in_rule(cls, values: dict[str, Any]) -> dict[str, Any]:
+        day = values.get("last_due_day")
+        if not (isinstance(day, int) and 1 <= day <= 28 and f"{day} 日" in (values.get("due_day_rule") or "")):
+            raise ValueError(f"last_due_day {day!r} 应在 1–28 之间，并与 due_day_rule 中写明的日期一致")
+        return values
 
 
 class SettlementCertificateProcess(Schema):

@@ -142,3 +142,22 @@ def all_fees_answer(cat: Catalogue) -> Reply:
                      f"不超过年化{format_percent(o.penalty_apr_max)}。"]) +
                  "\n签约前合同会列明全部费用，您确认后才生效。",
                  (button("利率是多少", "ask_interest_rate"), button("了解提前还款", "ask_prepayment")))
+
+
+def complaint_time_answer(cat: Catalogue) -> Reply:
+    """"投诉多久给我答复" inside the complaint form: the promised times, then the form asks on."""
+    sla = cat.sla("complaint")
+    resolve = f"，{sla.resolve_days}天内给出处理结果" if sla.resolve_days else ""
+    return Reply(f"登记后{sla.reply_hours}小时内会有专人联系您{resolve}；工单号会发给您，随时可以凭它查进度。")
+
+
+def service_fee_answer(cat: Catalogue, operation: Optional[str]) -> Reply:
+    """"收钱吗" inside a service: what it costs (the settlement certificate's fee from the catalogue; the rest is
+    free), then the form asks on."""
+    if operation == "settlement":
+        c = cat.settlement_certificate
+        return Reply(f"开结清证明是{c.fee}的，{c.delivery}")
+    if operation == "cancel":
+        return Reply(cat.sla("cancellation").note.rstrip("。") + "，我们也不会收取任何手续费；"
+                     + cat.stage("cancelled").next_step)
+    return Reply("在这里查询、核实和办理都不收取任何费用；任何要求您先付费的说法都不可信。")

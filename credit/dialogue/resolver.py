@@ -13,16 +13,19 @@ Kinds, in the order they are tried (the first that applies wins):
   ``legitimacy`` ("你们正规吗");
 * detours inside a form: ``why_verify`` ("为什么要身份证后四位"), ``x_digit`` (how to type an X),
   ``otp_missing`` ("没收到验证码"),
-  ``not_applied`` ("还没申请呢"), ``lost_application_id`` ("申请号找不到了");
+  ``not_applied`` ("还没申请呢"), ``lost_application_id`` ("申请号找不到了"), ``complaint_time`` ("多久给我答复",
+  in the complaint form), ``service_fee`` ("收钱吗", in the loan form: what the service costs);
 * ``closing``: a hesitation or a close ("我再想想", "先这样", "没事了") with no question in it;
 * questions answered on the customer's own facts: ``overdue_days``, ``stated_penalty`` / ``stated_example`` /
   ``stated_methods`` (a rate of their own loan with its figures: computed at that rate), ``remaining`` (principal
   left after the periods repaid), ``payoff_month``, ``periods_fee``,
-  ``other_rate``, ``methods_compared``, ``affordability`` (income and amount), ``capacity`` (income, debts);
+  ``other_rate``, ``methods_compared``, ``age`` (an age with an eligibility question), ``affordability`` (income and
+  amount), ``capacity`` (income, debts);
 * questions answered before any discovery question: ``grace``, ``shortest_term``, ``longest_term``,
-  ``max_amount`` (also the lowest amount), ``products``, ``documents``, ``payout_time``,
+  ``max_amount``, ``min_amount``, ``products``, ``documents``, ``payout_time``,
   ``how_to_apply``, ``rate_question`` (a need with a rate question), ``hotline``;
-* follow-ups on the topic: ``impatience`` (after a progress answer), ``reapply`` (after a decline: again, or why),
+* follow-ups on the topic: ``impatience`` (after a progress answer), ``progress_next`` ("下一步要干啥", after it),
+  ``reapply`` (after a decline: again, or why),
   ``method_question`` (a method named as a question: offered or not), ``method_switch`` / ``term_switch`` (after a
   worked example), ``calc`` (the figures known), ``lowest_rate``, ``channels`` (after the hotline),
   ``product_switch`` (a bare product name after
@@ -37,7 +40,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from credit.dialogue.facts import TurnFacts, read_facts
+from credit.dialogue.facts import TurnFacts, disbursed_day, read_facts
 from credit.dialogue.state import ConversationState
 from credit.text.halfwidth import normalize
 
@@ -62,23 +65,28 @@ CREDIT_REPAIR = re.compile(r"(?:删|消除|消掉|抹掉|洗白|修复|清除|�
                            r"(?:删|消除|消掉|抹掉|洗白|修复|清除|撤销|去掉|弄掉|改掉)|征信修复|洗征信")
 THIRD_PARTY = re.compile(r"(?:打|联系|通知|找|告诉|骚扰|爆|催)[^，。？?]{0,6}"
                          r"(?:家人|家里|父母|爸妈|老婆|老公|亲戚|朋友|同事|单位|领导|公司|紧急联系人|联系人|通讯录)|"
-                         r"(?:家人|家里|父母|爸妈|亲戚|朋友|同事|单位|领导|紧急联系人|联系人|通讯录)[^，。？?]{0,6}"
-                         r"(?:知道|被打|接到|收到|会不会|联系)|爆通讯录|电话轰炸|被轰炸|天天打电话|天天被打|"
+                         r"(?:家人|家里|父母|爸妈|亲戚|朋友|同事|单位|领导|紧急联系人|联系人|通讯录)[^，。？?]{0,8}"
+                         r"(?:知道|被打|接到|收到|会不会|联系|催|打给|打电话|找他|找她)|爆通讯录|电话轰炸|被轰炸|天天打电话|天天被打|"
                          r"催收.{0,10}(?:暴力|粗暴|骂|威胁|恐吓|凶|吓人|骚扰)|暴力催收")
-LOST_ID = re.compile(r"(?:找不到|忘了|忘记|不记得|记不住|记不清|没有|丢了|不知道|查不到|删了)[^，。？?]{0,6}"
-                     r"(?:申请号|编号|单号|申请编号|号码)?|(?:申请号|编号|单号)[^，。？?]{0,6}"
+# "没有" is lost only with the number named or said alone: "批下来没有" asks whether it was approved
+LOST_ID = re.compile(r"(?:找不到|忘了|忘记|不记得|记不住|记不清|丢了|不知道|查不到|删了)[^，。？?]{0,6}"
+                     r"(?:申请号|编号|单号|申请编号|号码)?|没有[^，。？?]{0,6}(?:申请号|编号|单号|申请编号|号码)|"
+                     r"^\s*(?:我)?没有(?:啊|呀|哦|诶|欸)?\s*$|(?:申请号|编号|单号)[^，。？?]{0,6}"
                      r"(?:找不到|忘了|忘记|不记得|没有|丢了|不知道|在哪)")
 CLOSING = re.compile(r"回去准备|准备准备|先准备一下|准备好了再|"
                      r"商量一下|商量商量|等通知|等消息|改天吧|今天没空|现在没空|不用了谢谢|不用了，谢谢|谢谢不用|"
                      r"再想想|想一想|想想再说|再考虑|考虑一下|考虑考虑|先这样|就这样吧|没事了|没别的|没有别的|"
                      r"没其他|没有其他|回头再|改天再|以后再说|暂时不用|暂时不需要|先不用|先不了|算了吧|就这些|"
-                     r"不打扰了|我先看看|再看看|再说吧|^算了|不投诉了|不用投诉|不投了|不借了吧|先不借")
+                     r"不打扰了|我先看看|再看看|再说吧|^算了|不投诉了|不用投诉|不投了|不借了吧|先不借|"
+                     r"不聊了|不聊啦|先不问了|不问了|下次再问|先撤了|先忙了|先去忙|用不上了|暂时用不上|用不着了|"
+                     r"暂时不要了|不需要了")
 QUESTION = re.compile(r"[?？吗呢么]|多少|几|怎么|什么|哪|能不能|可不可以|是否")
 PAYOUT_TIME = re.compile(r"多久到账|多久能到|多久放款|几天到账|多久下款|多久能拿到|多快|什么时候到账|几天能放|"
                          r"多长时间到账|当天能到|今天能到|马上能到|多久能批|多久审批|审批要多久|多久出结果")
 MAX_AMOUNT = re.compile(r"额度范围|金额范围|借款范围|能借的范围|"
                         r"最多[能可]?借|最高[能可]?借|能借多少|可以借多少|额度最高|最高额度|最多多少|上限多少|能贷多少")
-MONTHLY = re.compile(r"每月还多少|每个月还多少|月供多少|月供是多少|每月多少|每个月多少|一个月还多少|"
+MONTHLY = re.compile(r"(?:每个?月|一个月|月供)[^，。？?]{0,4}(?:还|供|要还|得还|是)?[^，。？?]{0,2}多少|"
+                     r"每月还多少|每个月还多少|月供多少|月供是多少|每月多少|每个月多少|一个月还多少|"
                      r"总共.{0,4}利息|利息一共|总利息")
 WANTS = re.compile(r"想借|要借|借点|借些|借一笔|想贷|想办|贷款|缺钱|用钱|周转|买车|装修|开店|进货")
 RATE_Q = re.compile(r"利息|利率|年化|多少钱利息|费用|手续费|贵不贵|划算吗")
@@ -90,8 +98,12 @@ LONGEST = re.compile(r"最长|最多[能可]?分|最久|能分多久|可以分�
 APPROVAL = re.compile(r"够格|有资格|符合条件|够条件|批得下|"
                       r"能批|能过|批吗|能借到|借得到|能下|可以借吗|能借吗|批不批|过不过|会通过|能通过|"
                       r"够不够|还得起|压力")
+CAN_APPLY = re.compile(r"还能|能借|能贷|能申请|可以借|可以申请|可以贷|符合|够不够|超龄|年龄|岁数|太大|限制")
 METHODS_DIFF = re.compile(r"差多少|差别|区别|哪个|哪种|对比|比较|比一比|比一下|划算|更省|省多少|不同")
 IMPATIENCE = re.compile(r"怎么还|还没|还在|这么慢|太慢|好慢|多久|什么时候|啥时候|快点|催|急|等了|一直|到底")
+NEXT_STEP = re.compile(r"下一步|接下来|然后呢|然后我|要干啥|要干嘛|要做什么|要做啥|该做什么|该干啥|该怎么办|我该怎么|"
+                       r"需要我做|要我做|我要怎么|怎么弄|怎么操作|还要做|还需要做|"
+                       r"(?:去|在|到)?哪(?:里|儿)?(?:签|弄|办|看|上传|补|传|确认)|怎么签|怎么上传|怎么补|在哪签|去哪签")
 REAPPLY = re.compile(r"以后|还能|再申请|重新申请|下次|再试|多久能|什么时候能|还可以")
 ACCEPT = re.compile(r"^(?:好|好的|好啊|好吧|行|行吧|可以|嗯|嗯嗯|要|要的|需要|来吧|麻烦了?|ok|OK|是的|对)"
                     r"|算一下|算算|算一算|帮我算|给我算|试算|算下|算一个|那就算")
@@ -107,6 +119,11 @@ ALL_FEES = re.compile(r"(?:别的|其他|其它|额外|隐藏|乱七八糟|另�
                       r"费用[^，。？?]{0,4}(?:全|都有|有哪些|包括)|有没有隐形|隐形(?:消费|收费|费用)")
 X_DIGIT = re.compile(r"(?:最后一位|末位|尾号|最后一个).{0,4}(?:[Xx叉]|字母)|"
                      r"[Xx叉].{0,4}(?:怎么|咋|如何)(?:输|填|打|写)")
+COMPLAINT_TIME = re.compile(r"(?:多久|多长时间|什么时候|啥时候|几天|多少天|要多久|多快)[^，。？?]{0,6}"
+                            r"(?:答复|回复|回电|处理|结果|解决|联系|回我|给我|回应|说法)|"
+                            r"(?:答复|回复|回电|处理|结果|解决|回应|说法)[^，。？?]{0,4}(?:多久|多长时间|什么时候|啥时候|几天)")
+SERVICE_FEE = re.compile(r"收钱|收费|要钱|花钱|免费|付费|多少钱|费用吗|要费用|有费用|收不收|要不要钱|给钱|交钱|交费|"
+                         r"扣钱")
 GRACE = re.compile(r"宽限")
 OTHER_KEY = re.compile(r"(?:手机号?|电话号?|身份证号?|名字|姓名)[^，。？?]{0,4}(?:能|可以|行)?(?:查|找|核实)")
 PRODUCT_NEEDS = re.compile(r"申请条件|什么条件|啥条件|哪些条件|要求是|有什么要求|门槛|要什么材料|要啥材料|需要什么材料|"
@@ -121,9 +138,34 @@ DOC_ASK = re.compile(r"没有|没|无|缺|办不了|拿不出|不够|才办|刚�
                      r"能申请|可以申请|能借|能贷|行不行|几个月|多久")
 CALC = re.compile(r"算一下|算算|算一算|帮我算|给我算|试算|算下")
 CHANNELS = re.compile(r"打不通|没人接|占线|别的渠道|其他渠道|别的方式|其他方式|别的联系|还有什么渠道|别的办法联系")
-METHOD_ASK = re.compile(r"[?？吗呢么]|不行|能选|可以选|能不能|可不可以|支持|有没有")
+METHOD_ASK = re.compile(r"[?？吗呢么]|不行|能选|可以选|能不能|可不可以|支持|有没有|可以|能用|能做|行不|不$")
 TWO_METHODS = re.compile(r"两种|两个方式|两种方式|分别|各要|各是|各多少|哪种(?:方式)?(?:更)?(?:便宜|省|划算)")
 REMAINING = re.compile(r"剩多少本金|剩余本金|剩下的?本金|还剩多少|还欠多少|还差多少没还|剩下多少|本金还有多少")
+# a code sent on its own ("552211" "验证码是552211") when no form asked for one
+STRAY_CODE = re.compile(r"^\s*(?:验证码|短信码|code)?\s*(?:是|为|:|：)?\s*[0-9]{6}\s*$", re.IGNORECASE)
+# "我是29号放的款 每个月哪天还": the repayment day (on the customer's disbursement day, if said)
+DUE_DAY = re.compile(r"哪天还|哪一天还|几号还|几号扣|哪天扣|还款日是哪|还款日是几|还款日在哪|还款日哪|每月几号|"
+                     r"每个月几号|什么时候还款|每月哪天|每个月哪天|还款日期")
+HOLIDAY = re.compile(r"放假|节假日|假期|过年|春节|国庆|五一|十一|中秋|元旦|周末|休息日")
+DUE_WORDS = re.compile(r"还款日|还款|还钱|扣款|扣钱|到期")
+# "过年放假也有人吗" "晚上几点还有人工": when a person answers
+HOURS = re.compile(r"(?:放假|节假日|假期|过年|春节|国庆|五一|周末|晚上|半夜|夜里|几点|上班|下班)[^，。？?]{0,8}"
+                   r"(?:有人|人工|客服|上班|服务|在吗|在不在|营业|值班|能打|能找|能联系)|"
+                   r"(?:人工|客服)[^，。？?]{0,6}(?:几点|上班|下班|放假|休息|节假日|周末|过年)")
+DEBIT_FAILED = re.compile(r"(?:扣款|扣费|自动扣|代扣|扣钱)[^，。？?]{0,4}"
+                          r"(?:失败|没成功|不成功|没扣|扣不了|扣不上|没扣上)|"
+                          r"没扣成功|扣款失败|没有扣款|没扣款|没扣走|没扣掉")
+# "算了先不投了 问一下罚息怎么收": the form given up, and a question asked instead
+STOP_FORM = re.compile(r"^算了|算了[，, ]|不投了|不投诉了|先不投|不用投诉|先不办|不取消了|先不取消|不查了|先不查|"
+                       r"不开了|先不开")
+AFTER_CANCEL = re.compile(r"(?:取消|撤)[^，。？?]{0,6}"
+                          r"(?:扣钱|收费|费用|要钱|花钱|违约金|手续费|赔钱|还能|再申请|重新申请|再借)|"
+                          r"(?:扣钱|收费|费用|要钱|违约金|手续费)[^，。？?]{0,4}(?:取消|撤)")
+# the settlement certificate: how long it takes, the paper copy ("结清证明多久能开出来" "要纸质盖章的呢")
+CERTIFICATE = re.compile(r"结清证明|结请证明|结清证|结清单|还清证明|证明")
+CERTIFICATE_ASK = re.compile(r"多久|几天|多长时间|什么时候|啥时候|多快|纸质|盖章|公章|邮寄|寄给|电子版|要钱|收费|免费")
+PAPER_COPY = re.compile(r"纸质|盖章|公章|邮寄|寄给|寄到")
+ID_WORDS = re.compile(r"SQ|编号|申请号|单号|哪个号|什么号", re.IGNORECASE)
 FORM_SLOTS_WITH_IDS = ("application_id",)
 RULES_TOPICS = ("prepayment", "rates", "eligibility", "limit", "repayment", "methods", "prepay_example", "terms")
 
@@ -192,6 +234,17 @@ def _trust(t: str) -> Optional[str]:
 
 
 def _form_detour(t: str, form: Optional[str], requested_slot: Optional[str]) -> Optional[str]:
+    if form is None and STRAY_CODE.match(t):
+        return "stray_code"  # a code nobody asked for: not needed here, never to be shared
+    if form is None and OTP_MISSING.search(t) and "验证码" in t:
+        return "otp_not_sent"  # "验证码一直没收到" when no step sent one
+    if requested_slot == "application_id" and ID_WORDS.search(t) and QUESTION.search(t) \
+            and not re.search(r"SQ\s*\d", t, flags=re.IGNORECASE) and not LOST_ID.search(t):
+        return "id_format"  # "编号是SQ开头那个吗": yes, and where it is
+    if form and STOP_FORM.search(t) and QUESTION.search(t):
+        return "stop_and_ask"  # the form given up, the question answered
+    if form == "loan_form" and AFTER_CANCEL.search(t) and QUESTION.search(t):
+        return "after_cancel"  # "撤了会扣钱吗" "取消以后还能再申请吗": free, and open to apply again
     if WHY_VERIFY.search(t):
         return "why_verify"
     if X_DIGIT.search(t) and not re.search(r"[0-9]{3}[Xx]", t):
@@ -200,6 +253,10 @@ def _form_detour(t: str, form: Optional[str], requested_slot: Optional[str]) -> 
         return "otp_missing"
     if form in ("progress_form", "loan_form") and OTHER_KEY.search(t) and QUESTION.search(t):
         return "lost_application_id"  # "用手机号能查吗": where the number is, and the mobile + ID alternative
+    if form == "loan_form" and SERVICE_FEE.search(t) and len(t) <= 12:
+        return "service_fee"  # "收钱吗" while the form asks for the number: what this service costs, and on
+    if form == "complaint_form" and COMPLAINT_TIME.search(t):
+        return "complaint_time"  # "投诉多久给我答复": the promised times, and the form goes on
     if form == "progress_form" and NOT_APPLIED.search(t):
         return "not_applied"
     lost = LOST_ID.search(t) and ("号" in t or requested_slot in FORM_SLOTS_WITH_IDS)
@@ -241,6 +298,8 @@ def _own_facts(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
     if (state.topic == "methods" or state.topic == "rates" and re.search(r"哪[个种].{0,3}(?:划算|省|便宜)", t)) \
             and METHODS_DIFF.search(t) and len(t) <= 16 and not facts.method:
         return "methods_compared"  # "哪个更划算" after the two methods were explained
+    if facts.age and (intent == "ask_eligibility" or APPROVAL.search(t) or CAN_APPLY.search(t)):
+        return "age"  # "我今年58了 还能借吗": each product's age range against theirs
     amount = facts.amount or state.amount
     if facts.income and amount and APPROVAL.search(t):
         return "affordability"
@@ -262,6 +321,16 @@ def _stated(t: str, facts: TurnFacts, state: ConversationState) -> Optional[str]
 
 
 def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
+    if DEBIT_FAILED.search(t):
+        return "debit_failed"
+    if CERTIFICATE.search(t) and CERTIFICATE_ASK.search(t) or PAPER_COPY.search(t) and len(t) <= 16:
+        return "certificate_delivery"
+    if HOLIDAY.search(t) and DUE_WORDS.search(t):
+        return "holiday_due"  # "还款日赶上国庆 能晚几天吗": not postponed, and what the grace period means
+    if DUE_DAY.search(t) or disbursed_day(t) and re.search(r"哪天|几号|什么时候", t):
+        return "due_day"
+    if HOURS.search(t):
+        return "service_hours"
     if GRACE.search(t):
         return "grace"
     if SHORTEST.search(t):
@@ -269,13 +338,13 @@ def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
     if LONGEST.search(t):
         return "longest_term"
     if MIN_AMOUNT.search(t):
-        return "max_amount"  # the ranges, from the lowest amount up
+        return "min_amount"  # the lowest amount first
     if PRODUCTS.search(t) and not re.search(r"想借|要借|借点|想贷|想办|缺钱|用钱|周转|买|装修|开店|进货", t) \
             and not facts.purpose:
         return "products"  # a need said with it ("想借钱装修，有什么产品") is asked about first
     if facts.product and PRODUCT_NEEDS.search(t):
         return "product_eligibility"  # "小微周转贷要什么条件": that product's requirements, not the general list
-    if DOC.search(t) and DOC_ASK.search(t):
+    if DOC.search(t) and DOC_ASK.search(t) and not FRAUD_CONTEXT.search(t):  # "要我刷流水" is fraud
         return "documents"  # "没有房产证怎么办" "营业执照才办了半年能申请吗": what needs it, and the alternatives
     if PAYOUT_TIME.search(t) and not re.search(r"我的|申请号|编号|SQ", t):
         return "payout_time"
@@ -297,6 +366,8 @@ def _follow_up(t: str, facts: TurnFacts, state: ConversationState, intent: Optio
     short = len(t) <= 16
     if topic == "progress" and IMPATIENCE.search(t) and not facts.amount:
         return "impatience"
+    if topic == "progress" and NEXT_STEP.search(t) and not facts.amount:
+        return "progress_next"  # "那我下一步要干啥": the stage's next step
     if topic == "declined" and (REAPPLY.search(t) or DECLINE_WHY.search(t)):
         return "reapply"
     if facts.method and len(t) <= 30 and not (facts.amount or facts.term) and METHOD_ASK.search(t):

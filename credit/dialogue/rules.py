@@ -2,6 +2,7 @@
 the calculators).  Each function answers the question first, in the customer's terms, and promises nothing."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Optional
 
@@ -69,9 +70,10 @@ def overdue_days_answer(cat: Catalogue, days: int, repaid: bool) -> Reply:
 # ------------------------------------------------------------ prepayment
 
 def periods_fee_answer(cat: Catalogue, periods: int, product_code: Optional[str],
-                       example: Optional[Example] = None) -> Reply:
+                       example: Optional[Example] = None, prepay: Optional[int] = None) -> Reply:
     """Periods repaid against each product's prepayment fee rule (one product when it is known); with the
-    customer's amount and term, what settling after those periods takes."""
+    principal to prepay, the fee on it; with the customer's amount and term, what settling after those periods
+    takes."""
     product = cat.find_product(product_code or "")
     products = [product] if product else list(cat.products)
     lines = [f"按您已经还了{periods}期来看提前还款手续费："]
@@ -80,6 +82,9 @@ def periods_fee_answer(cat: Catalogue, periods: int, product_code: Optional[str]
         rate = p.prepayment.fee_rate_for(periods, periods)
         verdict = ("免手续费" if rate == 0
                    else f"还要按提前还款本金的{format_percent(rate)}收手续费")
+        if rate and prepay:
+            fee = (Decimal(prepay) * Decimal(str(rate))).quantize(Decimal("0.01"))
+            verdict += f"，提前还{wan(prepay)}的手续费是{format_yuan(fee)}"
         items.append(f"{p.name}：{verdict}（规则：{p.prepayment.description.rstrip('。')}）")
     lines.append(numbered(items) if len(items) > 1 else items[0] + "。")
     lines.append("提前还款当天之前按实际天数计息，之后不再计收。")
@@ -159,9 +164,12 @@ def example_recap(cat: Catalogue, example: Example) -> Reply:
                      f"{format_yuan(s.total_interest)}，每期约{format_yuan(s.first_payment)}，一共还{format_yuan(s.total_payment)}。")
     product = cat.product(example.product)
     low, high = payment_range(product, example.amount, example.term, example.method)
-    return Reply(f"还是按{product.name}借{wan(example.amount)}、分{example.term}期：总利息在"
-                 f"{format_yuan(low.total_interest)}到{format_yuan(high.total_interest)}之间（看审批给的年化利率），"
-                 f"首期约{format_yuan(low.first_payment)}到{format_yuan(high.first_payment)}。{RATE_DISCLAIMER}")
+    # an equal instalment is the same every month; the other methods start higher and change
+    monthly = "每月还" if example.method == "equal_installment" else "首月还"
+    return Reply(f"还是按{product.name}借{wan(example.amount)}、分{example.term}期：{monthly}约"
+                 f"{format_yuan(low.first_payment)}到{format_yuan(high.first_payment)}，总利息在"
+                 f"{format_yuan(low.total_interest)}到{format_yuan(high.total_interest)}之间（看审批给的年化利率）。"
+                 f"{RATE_DISCLAIMER}")
 
 
 def methods_compared_answer(cat: Catalogue, example: Example) -> Reply:
@@ -251,15 +259,49 @@ def affordability_answer(cat: Catalogue, income: int, amount: int, product_code:
     terms = [term] if term and product.supports_term(term) else [t for t in (12, 24, 36) if product.supports_term(t)]
     lines = [f"按您月收入{income:,}元、想借{wan(amount)}帮您估一下"
              f"（{product.name}，按最低{format_apr(product.apr_min)}）："]
-    items = []
+    items, shares = [], []
     for t in terms[:3]:
         s = build_schedule(amount, product.apr_min, t, product.example_method)
         share = s.first_payment / Decimal(income) * 100
+        shares.append(share)
         items.append(f"分{t}期：每月约{format_yuan(s.first_payment)}，约占收入的{share:.0f}%")
     lines.append(numbered(items))
+    lines.append(_burden(min(shares), term is not None))
     lines.append(f"一般建议每月所有还款加起来不超过收入的{AFFORDABLE_SHARE * 100:.0f}%。"
                  "能不能批、批多少，要看系统对收入、负债和征信的综合审批结果，我这里没法提前答复。")
     return Reply("\n".join(lines), (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))
+
+
+def _burden(share: Decimal, term_given: bool) -> str:
+    """The honest reading of the lightest option's share of income (advice on the burden, never on approval)."""
+    limit = AFFORDABLE_SHARE * 100
+    if share > limit:
+        longer = "" if not term_given else "或把期限拉长、"
+        return (f"实话说，这个金额的月供占收入的比例偏大，还款压力会比较大；建议少借一些，{longer}"
+                "按实际需要来借。")
+    if share > limit * Decimal("0.7"):
+        return "月供在建议范围内，但已经接近收入的一半，压力不算小，记得给日常开支留足余地。"
+    return "月供占收入的比例不高，压力相对可控。"
+
+
+_AGE_RANGE = re.compile(r"年龄\s*(\d+)\s*[–-]\s*(\d+)")
+
+
+def age_answer(cat: Catalogue, age: int) -> Reply:
+    """The customer's age against each product's age range (one condition of several, never a promise)."""
+    items = []
+    for p in cat.products:
+        m = next((m for m in (_AGE_RANGE.search(c) for c in p.eligibility) if m), None)
+        if m is None:
+            continue
+        low, high = int(m.group(1)), int(m.group(2))
+        verdict = "年龄符合" if low <= age <= high else "年龄暂不符合"
+        items.append(f"{p.name}：要求{low}–{high}周岁，{verdict}")
+    fits = [i for i in items if i.endswith("年龄符合")]
+    head = f"按您{age}岁来看：" if fits else f"按您{age}岁来看，很抱歉，目前各产品的年龄要求都还不满足："
+    return Reply("\n".join([head, numbered(items),
+                            "年龄只是条件之一，能不能批、批多少，要看系统对收入、负债和征信的综合审批结果。"]),
+                 (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))
 
 
 # -------------------------------------------------- questions answered first
@@ -288,6 +330,19 @@ def max_amount_answer(cat: Catalogue, product_code: Optional[str]) -> Reply:
     lines.append(cat.limits.assessed_by)
     lines.append("告诉我借款用途和大概金额，我帮您看看哪款更合适。")
     return Reply("\n".join(lines), (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))
+
+
+def min_amount_answer(cat: Catalogue, product_code: Optional[str]) -> Reply:
+    """"最少借多少": the lowest amount first (of the product named or fitting the purpose, or of each)."""
+    product = cat.find_product(product_code or "")
+    if product is not None:
+        head = (f"{product.name}最少{int(product.amount_min):,}元起借，最多可借{int(product.amount_max):,}元，"
+                f"按{int(product.amount_step):,}元递增。")
+    else:
+        head = "最少能借多少看产品：\n" + numbered(
+            [f"{p.name}：{int(p.amount_min):,}元起借（最多{int(p.amount_max):,}元）" for p in cat.products])
+    return Reply("\n".join([head, cat.limits.assessed_by]),
+                 (button("申请条件", "ask_eligibility"), button("利率是多少", "ask_interest_rate")))
 
 
 def product_topic_answer(cat: Catalogue, product_code: str, topic: Optional[str]) -> Optional[Reply]:

@@ -36,7 +36,7 @@ def third_party_answer(cat: Catalogue) -> Reply:
 def credit_repair_answer(cat: Catalogue) -> Reply:
     """Nobody can delete a true credit record; paid 征信修复 is a scam; what really helps."""
     o = cat.overdue
-    lines = ["实话告诉您：真实发生的逾期记录，任何人都删不掉，包括我们。",
+    lines = ["实话告诉您：真实发生的逾期记录，任何人都无法删除，包括我们；花钱“修复”也不可能做到。",
              numbered([f"逾期超过{o.credit_report_after_days}天的记录会如实报送征信，还清后会更新为已结清，按规定保留。",
                        "声称花钱就能“征信修复”“洗白征信”“删除逾期记录”的，都是骗局，请不要付钱，也不要提供身份证、验证码。",
                        "如果记录确实有错（比如不是您的借款），可以向我们或征信中心提出异议申请，免费办理。",
@@ -45,9 +45,14 @@ def credit_repair_answer(cat: Catalogue) -> Reply:
     return Reply("\n".join(lines), (button("逾期与征信规则", "ask_overdue"), button("转人工客服", "request_human")))
 
 
-def scammed_answer(cat: Catalogue) -> Reply:
-    """Money already paid to a scammer: what to do now, first, each point once."""
-    return Reply("先别着急，请马上按这几步做：\n" + numbered([
+def scammed_answer(cat: Catalogue, amount: Optional[int] = None) -> Reply:
+    """Money already paid to a scammer: what to do now, first, each point once; with the sum they said, a first line
+    on it (so a second telling is answered on its facts, not with "already said")."""
+    lead = "先别着急，请马上按这几步做："
+    if amount:
+        lead = (f"您转出的{amount:,}元要争取尽快追回：这是冒充我们的诈骗，我们放款前不收任何费用。"
+                "请马上按这几步做：")
+    return Reply(lead + "\n" + numbered([
         "立即拨打110报警，或拨打96110反诈专线；",
         "马上联系转出的银行或支付平台，说明被骗，请他们止付、冻结对方账户；",
         "保留好聊天记录、转账凭证和对方的账号、电话，不要删除；",
@@ -126,6 +131,14 @@ def not_applied_answer() -> Reply:
                  "利率、条件、材料有什么想了解的，直接问我就行。")
 
 
+def progress_next_answer(stage_label: str, next_step: str, expected: str) -> Reply:
+    """What the customer does next at the stage their application is in."""
+    lines = [f"您的申请现在是「{stage_label}」。接下来：{next_step}"]
+    if expected and expected != "已完成":
+        lines.append(f"预计时间：{expected}。")
+    return Reply("\n".join(lines), (button("还有其他问题", "greet"), button("转人工客服", "request_human")))
+
+
 def impatience_answer(stage_name: str, expected: str, reviewing: bool) -> Reply:
     """A progress answer already given, and the customer is impatient: acknowledge, the honest timing, what helps."""
     when = expected if expected.startswith("预计") else f"预计{expected}"
@@ -195,4 +208,5 @@ def complaint_paraphrase(category: Optional[str], detail: Optional[str]) -> str:
     if amount:
         facts.append(f"涉及金额{amount.group(0)}")
     extra = ("，" + "，".join(facts)) if facts else ""
-    return f"我先跟您确认一下：您反映的是{about}方面的问题{extra}，对吗？具体经过我会完整记录下来，交给专人处理。"
+    return (f"我先跟您确认一下投诉内容：您反映的是{about}方面的问题{extra}，对吗？"
+            "具体经过我会完整记录下来，交给专人处理。")

@@ -96,7 +96,8 @@ NUMBER_EXPR = _NUMEXPR_RE = re.compile(
 )
 _CURRENCY_AFTER_RE = re.compile(r"\s*(块钱|元钱|元|块|圆|rmb|RMB|人民币)")
 _CURRENCY_BEFORE_RE = re.compile(r"(?:¥|人民币|RMB|rmb|CNY)\s*$")
-_MONEY_CONTEXT_RE = re.compile(r"借|贷|额度|金额|本金|提现|取现|放款|到账|还款|还了|欠|打款|转账|周转|缺|要")
+_MONEY_CONTEXT_RE = re.compile(r"借|贷|额度|金额|本金|提现|取现|放款|到账|还款|还了|欠|打款|转账|周转|缺|要|"
+                               r"转了|付了|交了|汇了|转过去")
 _NOT_AMOUNT_AFTER_RE = re.compile(
     r"\s*(?:期|个月|個月|月|年(?!化|利率|息)|天|日|号|%|岁|次|秒|点|笔|张|位|人|倍|小时|周|星期|通|条|家|个"
     r"|分(?!\s*(?:[0-9]{1,3}|[零〇一二两三四五六七八九十]{1,4}|半)\s*(?:期|个月|个?年)))"
@@ -106,16 +107,21 @@ _NOT_AMOUNT_AFTER_RE = re.compile(
 _TERM_NUM = r"[0-9]{1,3}|[零〇一二两三四五六七八九十百]{1,4}"
 _TERM_RE = re.compile(rf"(?<![0-9.第{CN_NUM_CHARS}])(?:分\s*)?({_TERM_NUM})\s*(?:个月期|个月|個月|期)")
 # right after an amount's magnitude: "借5万12期" is 5万 and 12期
-_TERM_AFTER_MAGNITUDE_RE = re.compile(r"(?<=[万千kKwW])([0-9]{1,3})\s*(?:个月期|个月|個月|期)")
-_MAGNITUDE_THEN_TERM_RE = re.compile(r"^(.*[万千kKwW])([0-9]{1,3})$")
-_TERM_AFTER_RE = re.compile(r"\s*(?:个月期|个月|個月|期)")
+_TERM_AFTER_MAGNITUDE_RE = re.compile(r"(?<=[万千kKwW])([0-9]{1,3}|[一二两三四五六七八九十]{1,3})\s*"
+                                      r"(?:个月期|个月|個月|期)")
+# "借六万一年" "3万两年": 六万 and 一年 (a Chinese digit after a magnitude ends the amount when a term unit follows)
+_YEARS_AFTER_MAGNITUDE_RE = re.compile(r"(?<=[万千kKwW])([0-9]{1,2}|[一二两三四五六七八九十]{1,2}|半)\s*"
+                                       r"(?:个)?\s*年(半)?"
+                                       r"(?!化|利率|息|前|后|以前|以后|来|里|级|底|初|中|末|度)")
+_MAGNITUDE_THEN_TERM_RE = re.compile(r"^(.*[万千kKwW])([0-9]{1,3}|[一二两三四五六七八九十]{1,3})$")
+_TERM_AFTER_RE = re.compile(r"\s*(?:个月期|个月|個月|期|(?:个)?\s*年(?!化|利率|息|前|后))")
 _TERM_YEAR_RE = re.compile(
     r"(?<![0-9.第零〇一二两三四五六七八九十百千万])"
     r"([0-9]{1,2}|[一二两三四五六七八九十]{1,2}|半)\s*(?:个)?\s*年(半)?(?:期)?"
     r"(?!前|后|以前|以后|来|里|级|底|初|中|末|度)"
 )
 # "已经还了4期": periods repaid, not the loan's term (credit/dialogue/facts.py reads them as such)
-_REPAID_BEFORE_RE = re.compile(r"(?:还了|已还|还过|还满|还到|还完了?|已经还|交了|已交)\s*(?:第\s*)?$")
+_REPAID_BEFORE_RE = re.compile(r"(?:还了|已还|还过|还满|还到|还完了?|已经还|交了|已交|才还|刚还|只还了)\s*(?:第\s*)?$")
 _BARE_TERM_RE = re.compile(rf"^\s*({_TERM_NUM})\s*$")
 
 
@@ -298,7 +304,7 @@ def _term_candidates(t: str) -> list[Candidate]:
             continue
         if months is not None:
             out.append((Priority.TERM, Span("term", str(months), m.start(), m.end(), m.group(0))))
-    for m in _TERM_YEAR_RE.finditer(t):
+    for m in [*_TERM_YEAR_RE.finditer(t), *_YEARS_AFTER_MAGNITUDE_RE.finditer(t)]:
         num = m.group(1)
         if num != "半":
             value = to_number(num)

@@ -127,7 +127,7 @@ def test_nobody_is_contacted_but_the_borrower(stack, sender):
 
 def test_a_true_credit_record_cannot_be_deleted(stack, sender):
     reply = stack.texts(sender, "有没有办法花点钱把征信上的逾期消掉")
-    assert "删不掉" in reply and "骗局" in reply
+    assert "无法删除" in reply and "骗局" in reply
 
 
 def test_a_short_rate_complaint_gets_the_rate_and_the_ways_to_lower_it(stack, sender):
@@ -185,3 +185,43 @@ def test_a_question_inside_the_need_form_is_answered_before_the_next_question(st
 def test_the_grace_period_after_the_overdue_rules(stack, sender):
     *_, reply = talk(stack, sender, "逾期了有什么后果", "宽限期是几天")
     assert "3天" in reply and "不收罚息" in reply
+
+
+# ------------------------------------------------- round three: everyday questions and detours (issue 21)
+
+def test_a_code_nobody_asked_for_after_a_progress_answer(stack, sender):
+    *_, code, impatient = talk(stack, sender, "查询进度 SQ202611200001", "1234", "552211", "怎么还在审啊")
+    assert "不需要验证码" in code and "不要告诉任何人" in code and "审批中" in code
+    assert "请问有什么可以帮您" not in code  # not the greeting: the thread goes on
+    assert "理解您着急" in impatient and "申请编号" not in impatient
+
+
+def test_a_greeting_that_asks_about_holiday_hours_gets_the_hours(stack, sender):
+    reply = stack.texts(sender, "春节放假期间有人工吗")
+    assert "法定节假日照常服务" in reply and "400-820-8820" in reply
+
+
+def test_the_repayment_day_on_the_customers_disbursement_day(stack, sender):
+    reply = stack.texts(sender, "我是30号到账的 以后每个月哪天扣款")
+    assert "每月还款日就是28号" in reply and "不顺延" in reply
+
+
+def test_a_complaint_given_up_for_a_question_answers_the_question_and_opens_no_ticket(stack, sender):
+    _, stopped = talk(stack, sender, "我要投诉", "算了不投了 你就告诉我逾期罚息怎么算")
+    assert "投诉先不登记" in stopped and "1.5倍" in stopped
+    assert "工单号" not in stopped
+
+
+def test_what_cancelling_costs_asked_inside_the_cancellation(stack, sender):
+    _, asked, *_ = talk(stack, sender, "我要取消申请", "取消了以后还能再借吗")
+    assert "不产生任何费用" in asked and "重新申请" in asked and "格式不太对" not in asked
+
+
+def test_a_failed_debit_with_a_card_number_warns_and_answers(stack, sender):
+    reply = stack.texts(sender, "卡号6222020000111122223 这个月自动扣款失败了怎么办")
+    assert "6222020000111122223" not in reply and "主动还款" in reply
+
+
+def test_a_bare_four_digit_code_after_the_number_is_checked_as_the_ids_last_four(stack, sender):
+    _, wrong = talk(stack, sender, "查下我的借款", "SQ202610300006 3578")
+    assert "信息核对未通过" in wrong and "还可尝试" in wrong  # checked at once, not asked for again first

@@ -2,8 +2,8 @@
 a term switch after a worked example recomputes it (actions/thread.py, actions/dialogue.py)."""
 from __future__ import annotations
 
+from actions.common import STATE_SLOT
 from actions.dialogue import ActionClose, ActionHandleInform
-from actions.thread import STATE_SLOT
 from credit.dialogue.state import ConversationState, Example
 from tests.unit.actions.action_kit import all_text, make_tracker, run, slots_of
 

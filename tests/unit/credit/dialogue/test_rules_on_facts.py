@@ -85,7 +85,7 @@ def test_trust_answers():
     assert "24%" in trust.usury_answer(CAT).text
     assert "只联系您本人" in trust.third_party_answer(CAT).text
     repair = trust.credit_repair_answer(CAT).text
-    assert "删不掉" in repair and "骗局" in repair
+    assert "无法删除" in repair and "骗局" in repair
     assert CAT.hotline.number in trust.closing_answer(CAT).text
     lost = trust.lost_application_id_answer().text
     assert "短信" in lost and "我的申请" in lost and "后4位" in lost

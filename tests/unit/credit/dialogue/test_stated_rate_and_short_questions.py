@@ -52,7 +52,7 @@ def test_a_late_day_count_without_the_word_overdue():
     ("剩下的本金还有多少", {"example": OWN, "periods_repaid": 4}, "remaining"),
     ("有没有宽限期", {}, "grace"),
     ("最短能借几个月", {}, "shortest_term"),
-    ("最低借多少起", {}, "max_amount"),
+    ("最低借多少起", {}, "min_amount"),
     ("你们有哪些贷款产品", {}, "products"),
     ("我没有房本怎么办", {"product": "anjia"}, "documents"),
     ("可以选先息后本吗", {"product": "suixinjie"}, "method_question"),
@@ -177,7 +177,9 @@ def test_another_key_asked_for_inside_the_progress_form_gets_the_alternative():
 def test_a_question_asked_again_gets_its_key_points_not_the_whole_block():
     from credit.answers.repeats import RECAP_LEAD, recap
     block = "规则是这样的：\n1. 第一条规则写得足够长一些才算数\n2. 第二条规则写得足够长一些才算数\n" \
-            "3. 第三条规则写得足够长一些才算数\n4. 第四条规则写得足够长一些才算数"
-    again = recap(block, "到底是什么规则？")
-    assert again is not None and again.splitlines()[0] == RECAP_LEAD and len(again.splitlines()) == 4
+            "3. 第三条规则写得足够长一些才算数\n4. 第四条规则写得足够长一些才算数\n5. 第五条规则写得足够长热线也在这里"
+    again = recap(block, "到底是什么规则？")  # "规则" is in every point: the leading points
+    assert again is not None and again.splitlines() == [RECAP_LEAD, *block.splitlines()[1:5]]
     assert recap(block, "好的知道了") is None
+    hotline = recap(block, "热线到底多少？")  # the point the question names comes back, in its place
+    assert hotline is not None and hotline.splitlines()[-1].startswith("5.") and len(hotline.splitlines()) == 5

@@ -188,7 +188,7 @@ def test_progress_view_uses_catalogue_stage_texts(svc):
     assert view.next_step and view.description
     assert view.submitted_at == START - timedelta(days=1)
     local = view.expected_done_at.astimezone(CHINA_TZ)
-    assert view.expected == f"预计{local.month}月{local.day}日{local:%H:%M}前"
+    assert view.expected == f"一般 1 个工作日内出结果（预计{local.month}月{local.day}日{local:%H:%M}前）"
 
     svc.verify_identity("rest:a", DECLINED, "4321")
     declined = svc.get_progress("rest:a", DECLINED)
