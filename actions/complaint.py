@@ -18,7 +18,9 @@ from credit.answers import explain
 from credit.answers import texts as answers
 from credit.dialogue.everyday import collection_hours_line
 from credit.dialogue.trust import complaint_paraphrase
+from credit.entities import extract_all
 from credit.text.numbers import extract_phone_number
+from credit.tickets.categories import LABELS
 
 MIN_DETAIL_CHARS = 8
 CJK = re.compile(r"[\u4e00-\u9fff]")  # words, not a mistyped number: what the complaint is about
@@ -33,6 +35,12 @@ CONTACT_TIMES = re.compile(r"(?:早上|清早|一大早|晚上|半夜|夜里|凌
 
 #: questions of trust that are no complaint detail ("你们是正规公司吗" right after the form asked what happened)
 TRUST_QUESTIONS = ("legitimacy", "usury", "data_safety", "third_party", "credit_repair")
+
+
+def added_about(text: str) -> str:
+    """"关于扣款方面的情况，": what an addition to the complaint is about, by its category (never its words)."""
+    labels = [LABELS[s.value] for s in extract_all(text) if s.entity == "complaint_category" and s.value in LABELS]
+    return f"关于{'、'.join(dict.fromkeys(labels))}的情况，" if labels else "这一点"
 
 
 class ActionComplaintStart(Action):
@@ -157,7 +165,7 @@ class ValidateComplaintForm(FormValidationAction):
             answered = answer_reading(dispatcher, tracker, skip=("closing", "accept_offer", "rate_complaint"))
             if answered is None:
                 rule = f"\n{collection_hours_line(catalogue())}" if CONTACT_TIMES.search(text) else ""
-                dispatcher.utter_message(text="明白，这一点我已经补充到投诉记录里了。" + rule)
+                dispatcher.utter_message(text=f"明白，{added_about(text)}我已经补充到投诉记录里了。" + rule)
             detail = " ".join(filter(None, [tracker.get_slot("complaint_detail"), text]))[:500]
             return {"contact_phone": None, "complaint_detail": detail}
         dispatcher.utter_message(response="utter_invalid_contact")

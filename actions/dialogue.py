@@ -2,6 +2,7 @@
 bare data outside a form, and leaving a form."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -37,6 +38,8 @@ from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 from credit.dialogue.trust import closing_answer
 
 NEXT_NONE = SlotSet("next_step", "none")
+# a number sent with the wish to withdraw it ("申请撤了吧 编号SQ…" "SQ… 这个帮我取消")
+CANCEL_WORDS = re.compile(r"取消|撤(?:了|销|回|掉|下)|不要了|不借了|不办了|不想要了")
 
 
 def _previous_user_intent(tracker: Tracker) -> str | None:
@@ -194,6 +197,10 @@ class ActionHandleInform(Action):
         if latest_entity(tracker, "application_id") and reading.state.offer in ("loan_details", "prepay_calc"):
             # the number given in answer to "帮您查一下这笔借款吗": the offer accepted, on that loan
             return accept_offer(dispatcher, tracker, reading.state.offer) + [FollowupAction("loan_form")]
+        if latest_entity(tracker, "application_id") and CANCEL_WORDS.search(tracker.latest_message.get("text") or ""):
+            # "申请撤了吧 编号SQ…" read as inform for its number: that application's cancellation (strong check)
+            return [SlotSet("loan_operation", "cancel"), *prepare_loan_form(dispatcher, tracker, "cancel"),
+                    NEXT_NONE, FollowupAction("loan_form")]
         if latest_entity(tracker, "application_id") or latest_entity(tracker, "ticket_number"):
             return [SlotSet("id_last4", None), SlotSet("verify_status", None), SlotSet("ticket_check", None),
                     SlotSet("next_step", "progress_form")]

@@ -135,8 +135,8 @@ def _longest(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Readin
 
 def _affordability(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
     s = reading.state
-    say(dispatcher, rules.affordability_answer(catalogue(), s.income or 0, s.amount or 0, fitting_product(s), s.term),
-        tracker)
+    say(dispatcher, rules.affordability_answer(catalogue(), s.income or 0, s.amount or 0, fitting_product(s), s.term,
+                                               s.monthly_debt), tracker)
     return remember(s, "eligibility")
 
 

@@ -45,6 +45,9 @@ def _own_ticket(tracker: Tracker, number: str) -> Optional[TicketView]:
 
 #: readings of a turn right after a progress answer that are about the application just checked
 FOLLOW_UPS = ("impatience", "reapply", "progress_next")
+#: questions read as a progress check that are no check ("投诉了多久能给我处理结果"): answered, no number asked
+ANSWERED_INSTEAD = ("complaint_time", "service_hours", "hotline", "due_day", "holiday_due", "debit_failed",
+                    "penalty_cap", "collateral", "certificate_delivery")
 
 
 class ValidateProgressForm(CreditFormValidation):
@@ -73,7 +76,7 @@ class ValidateProgressForm(CreditFormValidation):
         if tracker.get_slot("application_id") or tracker.get_slot("requested_slot"):
             return {}
         reading = reading_of(tracker)
-        if reading.kind == "closing":
+        if reading.kind == "closing" or reading.kind in ANSWERED_INSTEAD:
             answer_reading(dispatcher, tracker, reading)
             return {"verify_status": STOPPED}
         app_id = reading.state.verified_application

@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import catalogue, polite_on_failure, reading_of, reads_aloud, say, service, speak
+from actions.common import catalogue, polite_on_failure, reading_of, reads_aloud, remember, say, service, speak
 from actions.thread import answer_reading
 from credit.answers import texts as answers
 from credit.catalogue.risk_signals import Finding
@@ -64,7 +64,7 @@ def _urgent_messages(tracker: Tracker) -> int:
                and ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "urgent_need")
 
 
-TRUST_READINGS = ("credit_repair", "third_party", "usury", "scammed", "legitimacy", "data_safety",
+TRUST_READINGS = ("credit_repair", "third_party", "usury", "scammed", "legitimacy", "data_safety", "police",
                   "documents")  # "流水要几个月的": a documents question (a fraud context is never read as one)
 
 
@@ -85,7 +85,7 @@ class ActionReportFraud(Action):
             speak(dispatcher, voice_service.fraud(catalogue()), tracker)
         else:
             say(dispatcher, answers.fraud_answer(catalogue()), tracker)
-        return [SlotSet("offer", "handoff")]
+        return remember(reading.state, "fraud", "handoff")  # "要不要报警" next is read on this topic
 
 
 def note_risk_signals(tracker: Tracker) -> Tuple[List[Finding], List[EventType]]:

@@ -36,7 +36,9 @@ from credit.errors import RateLimited, ServiceUnavailable
 #: offers need the hand-off and the loan form, which do too: importing it here would make a cycle)
 OFFER_ACCEPTORS: List[Callable[[CollectingDispatcher, Tracker, Optional[str]], List[EventType]]] = []
 FORMS = ("progress_form", "loan_form")
-_REPAID_WORDS = re.compile(r"还上|还了|已还|还清|补上|已经还")
+_REPAID_WORDS = re.compile(r"(?<![没未不])(?:还上|还了|已还|还清|补上|已经还)")  # "没还了" is not repaid
+_PAID = re.compile(r"转了|付了|交了|汇了|打了钱|转过去|已经转|给了")
+_NOT_PAID = re.compile(r"没转|没付|没交|没汇|还没给|没给钱|没打钱")
 
 
 # ------------------------------------------------------------------ handlers
@@ -173,7 +175,9 @@ STOPPED_WORDS = {"complaint_form": "好的，这次投诉先不登记了。", "l
 def _stop_and_ask(dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading) -> List[EventType]:
     """"算了先不投了 问一下罚息怎么收": the form given up (the caller stops it), then the question's answer."""
     form = (tracker.active_loop or {}).get("name") or ""
-    dispatcher.utter_message(text=STOPPED_WORDS.get(form, "好的，先不办了。"))
+    cancelling = form == "loan_form" and tracker.get_slot("loan_operation") == "cancel"
+    dispatcher.utter_message(text="好的，先不取消，您的申请还保留着。" if cancelling
+                             else STOPPED_WORDS.get(form, "好的，先不办了。"))
     question = STOP_FORM.sub(" ", reading.text).strip(" ，,。")
     inner = resolve(question, (tracker.latest_message.get("intent") or {}).get("name"), reading.state)
     if inner.answered_here and inner.kind in HANDLERS and inner.kind != "stop_and_ask":
@@ -185,8 +189,8 @@ def _stop_and_ask(dispatcher: CollectingDispatcher, tracker: Tracker, reading: R
         say(dispatcher, answers.prepayment_answer(cat, s.product, None, None), tracker)
     elif intent == "ask_interest_rate":
         say(dispatcher, answers.rate_answer(cat, s.product, s.amount, s.term), tracker)
-    else:
-        dispatcher.utter_message(text="您想了解什么，直接告诉我就行。")
+    else:  # "先不取消了 我再想想要不要签": nothing more to answer, a warm close
+        say(dispatcher, trust.closing_answer(catalogue()), tracker)
     return remember(reading.state, None)
 
 
@@ -203,6 +207,11 @@ HANDLERS: Dict[str, Handler] = {
     "stray_code": _stray_code,
     "otp_not_sent": _reply("progress", lambda r: everyday.otp_not_sent_answer()),
     "id_format": _reply("progress", lambda r: everyday.id_format_answer()),
+    "id_unavailable": _reply("progress", lambda r: everyday.id_unavailable_answer()),
+    "penalty_cap": _reply("overdue", lambda r: everyday.penalty_cap_answer(catalogue()), "negotiation"),
+    "collateral": _reply("eligibility", lambda r: everyday.collateral_answer(catalogue(), r.state.product)),
+    "police": _reply("fraud", lambda r: everyday.police_answer(catalogue(), bool(_PAID.search(r.text)
+                                                                                 and not _NOT_PAID.search(r.text)))),
     "stop_and_ask": _stop_and_ask,
     "after_cancel": _reply("account", lambda r: everyday.cancel_terms_answer(catalogue())),
     "debit_failed": _reply("repayment", lambda r: everyday.debit_failed_answer(catalogue())),
@@ -238,7 +247,7 @@ HANDLERS: Dict[str, Handler] = {
         rules.example_for(catalogue(), r.state) if r.state.amount and r.state.term else None,
         r.facts.prepay_amount), "prepay_calc"),
     "payout_time": _reply("eligibility", lambda r: rules.payout_time_answer(catalogue(), fitting_product(r.state))),
-    "max_amount": _reply("limit", lambda r: rules.max_amount_answer(catalogue(), r.state.product)),
+    "max_amount": _reply("limit", lambda r: rules.max_amount_answer(catalogue(), fitting_product(r.state))),
     "min_amount": _reply("limit", lambda r: rules.min_amount_answer(catalogue(), fitting_product(r.state))),
     "other_rate": _reply("rates", lambda r: rules.other_rate_answer(catalogue(), r.facts.other_rate, r.state.product),
                          "calc_example"),

@@ -166,5 +166,5 @@ class CreditFormValidation(FormValidationAction):
             return None
         if answer_reading(dispatcher, tracker, reading) is None:
             return None
-        stops = ("closing", "not_applied", "stop_and_ask")
+        stops = ("closing", "not_applied", "stop_and_ask", "id_unavailable")
         return {"verify_status": STOPPED} if reading.kind in stops else {}  # "wait": ask again

@@ -24,7 +24,7 @@ ALREADY_SAID = (
 
 
 RECAP_LEAD = "再把要点说一下："
-_QUESTION = re.compile(r"[?？吗么]|多少|怎么|什么|哪|几|到底")
+_QUESTION = re.compile(r"[?？吗么]|多少|怎么|什么|哪|几|到底|不$|没$|要不要|会不会|是不是|有没有|算不算|还要")
 
 
 def recap(text: str, asked: str) -> Optional[str]:
@@ -32,10 +32,29 @@ def recap(text: str, asked: str) -> Optional[str]:
     None when the customer's words are not a question (then the short "already said" line stands)."""
     if not _QUESTION.search(asked or ""):
         return None
-    points = [ln for ln in _lines(text) if ln not in ALWAYS_KEPT and not ln.endswith(("：", ":")) and len(ln) >= 12]
+    lines = _lines(text)
+    points = [ln for ln in lines if ln not in ALWAYS_KEPT and not ln.endswith(("：", ":")) and len(ln) >= 12]
     if not points:
         return None
-    return "\n".join([RECAP_LEAD, *(points[i] for i in _key_points(points, asked))])
+    out = [RECAP_LEAD]
+    for i in _key_points(points, asked):
+        heading = _heading_of(lines, points[i])
+        if heading and heading not in out:  # "有3天宽限期：" scopes the items under it ("不收罚息" within it)
+            out.append(heading)
+        out.append(points[i])
+    return "\n".join(out)
+
+
+def _heading_of(lines: list[str], point: str) -> Optional[str]:
+    """The heading line ("…：") a list item sits under, if any."""
+    if not _is_item(point):
+        return None
+    for line in reversed(lines[:lines.index(point)]):
+        if line.endswith(("：", ":")):
+            return line
+        if not _is_item(line):
+            return None
+    return None
 
 
 RECAP_POINTS = 4

@@ -100,10 +100,8 @@ def method_answer(cat: Catalogue, method: str, code: Optional[str]) -> Reply:
         head = f"{product.name}支持{name}，可选的还款方式有：{'、'.join(product.method_names)}。"
     else:
         head = f"{name}目前{'、'.join(offering)}支持。" if offering else f"{name}目前各产品都暂不支持。"
-    notes = {"equal_principal": "等额本金每月还的本金一样，利息逐月减少，总利息比等额本息少，前几个月压力大一些。",
-             "interest_only": "先息后本是每月只还利息，最后一期还本金，适合经营周转，到期一次还本的压力要提前准备。",
-             "equal_installment": "等额本息每月还款金额一样，便于安排。"}
-    return Reply(head + "\n" + notes.get(method, "") + "告诉我金额和期数，我帮您按这种方式算一算。")
+    how = next((m.description for m in cat.repayment_methods if m.code == method), "")  # the catalogue's words
+    return Reply(head + "\n" + (f"{name}：{how}" if how else "") + "告诉我金额和期数，我帮您按这种方式算一算。")
 
 
 def channels_answer(cat: Catalogue) -> Reply:

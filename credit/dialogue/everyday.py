@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from credit.catalogue.loader import Catalogue
+from credit.catalogue.loader import Catalogue, format_percent
 from credit.replies import Reply, button, numbered
 
 
@@ -41,10 +41,10 @@ def service_hours_answer(cat: Catalogue) -> Reply:
 
 
 def debit_failed_answer(cat: Catalogue) -> Reply:
-    """A failed automatic debit: what happens next and what to do today."""
+    """A failed automatic debit: when it is tried, what happens next and what to do today."""
     r, o = cat.repayment, cat.overdue
     active = next((c for c in r.channels if "主动还款" in c), "APP主动还款")
-    return Reply("扣款没成功的话，可以这样处理：\n" + numbered([
+    return Reply(f"{r.auto_debit}\n扣款没成功的话，可以这样处理：\n" + numbered([
         "先确认绑定的银行卡余额够当期应还，并且卡状态正常（没有挂失、冻结或超出单日限额）；",
         f"当天系统还会再尝试扣款；也可以自己马上还上：{active}；",
         f"还款日后{o.grace_days}天宽限期内还上，不收罚息，也不会作为逾期报送征信。"])
@@ -84,7 +84,44 @@ def certificate_delivery_answer(cat: Catalogue, paper: bool) -> Reply:
     """How long the settlement certificate takes (the paper copy when that is what was asked), and its fee."""
     c = cat.settlement_certificate
     lead = "需要加盖公章的纸质版也可以开。" if paper else "结清证明是这样出的："
-    return Reply(f"{lead}{c.delivery}开具结清证明{c.fee}，不收任何费用。")
+    when = "；".join(c.conditions)  # 借款全部还清、结清次日即可申请
+    return Reply(f"{lead}{c.delivery}\n申请条件：{when}。开具结清证明{c.fee}，不收任何费用。")
+
+
+def penalty_cap_answer(cat: Catalogue) -> Reply:
+    """"最高能罚到多少": the penalty rate, its cap, and what it is charged on."""
+    o = cat.overdue
+    return Reply(f"罚息最高不超过年化{format_percent(o.penalty_apr_max)}：罚息年化利率(单利)是合同年化利率的"
+                 f"{o.penalty_multiplier.normalize():f}倍，乘出来超过{format_percent(o.penalty_apr_max)}的也按"
+                 f"{format_percent(o.penalty_apr_max)}算；只对逾期本金、按实际逾期天数计收。\n"
+                 f"还款日后{o.grace_days}天宽限期内还清不收罚息。")
+
+
+def collateral_answer(cat: Catalogue, product_code: Optional[str]) -> Reply:
+    """"要抵押吗 要不要担保人": none of the products needs collateral; what each needs instead."""
+    named = cat.find_product(product_code or "")
+    products = [named] if named else list(cat.products)
+    lines = [f"{p.name}：{'需要抵押' if p.secured else '信用贷款，不需要抵押，也不用找担保人'}"
+             + (f"；需要准备{'、'.join(p.materials)}" if p.materials else "") for p in products]
+    return Reply(("不需要抵押，也不用担保人：\n" if not any(p.secured for p in products) else "")
+                 + numbered(lines) + "\n审批看的是收入、负债和信用记录，结果以系统综合审批为准。")
+
+
+def id_unavailable_answer() -> Reply:
+    """The ID's digits cannot be given now: nothing is lost, and how to go on later."""
+    return Reply("没关系，不着急。等您方便的时候拿到身份证，直接把申请编号和身份证后4位发给我，我接着帮您办；"
+                 "之前的记录都在，随时回来都可以。")
+
+
+def police_answer(cat: Catalogue, paid: bool) -> Reply:
+    """"要不要报警" after a fraud warning: yes when money went; reporting is worth it even when none did."""
+    if paid:
+        return Reply("要，请马上拨打110报警（或96110反诈专线），同时联系转出的银行止付，保留好转账凭证和聊天记录。"
+                     f"我们的官方热线只有{cat.hotline.number}。")
+    return Reply("没转钱就没有损失，这很好。建议这样做：\n" + numbered([
+        "可以拨打96110反诈专线或110反映对方的号码、账号，帮助警方拦截；",
+        "把对方的电话、微信或链接拉黑，不要再联系，也不要透露验证码；",
+        f"也可以告诉我们：拨打官方热线{cat.hotline.number}，或在这里说“转人工”，我们会登记核查冒充行为。"]))
 
 
 def collection_hours_line(cat: Catalogue) -> str:

@@ -53,6 +53,9 @@ _FIRST_MONTH = re.compile(r"(?:头|第|首)\s*(?:一|1)\s*(?:个月|個月|期)|
 # "一个月大概还多少" "1个月要还多少" ask for the monthly payment: "一个月" is no term there
 _PER_MONTH = re.compile(r"(?:一|1|每)\s*个?月\s*(?:大概|大约|差不多|要|得|需要|能|应该|就)?\s*(?:还|供)")
 # the principal to be prepaid: "剩下1万想提前还掉" "想先还5万" (the loan's amount is "借了3万")
+# ... or after it: "想把20万全还了" "5万一次性还掉"
+_PREPAY_AFTER = re.compile(r"\s*(?:元|块钱?)?\s*(?:本金)?\s*(?:(?:都|全|全部|一次性|一把)\s*还了|"
+                           r"(?:都|全|全部|一次性|一把)?\s*(?:还掉|还清|提前还|结清|还完))")  # at the amount's end
 _PREPAY_BEFORE = re.compile(r"(?:剩下|剩余|还剩|先还|提前还|想还|还掉|结清|部分还|只还)\s*(?:的|了)?\s*(?:本金)?\s*$")
 # the customer's age: "我今年58了" "都56岁了" "年纪45"
 _AGE = re.compile(rf"(?:今年|年纪|年龄|已经|都|快|满|我)\s*({_NUM})\s*(?:周岁|岁|了)|({_NUM})\s*(?:周岁|岁)(?!以)|"
@@ -191,16 +194,22 @@ def stated_rate(text: str) -> Optional[StatedRate]:
     if "厘" in m.group(0):
         figure = figure / 10  # "月息8厘" = 0.8% a month
     clause_start = max(text.rfind(p, 0, m.start()) for p in "，。！？,.!?;；") + 1
-    around = text[clause_start:m.start()] + text[m.end():m.end() + 4]
-    if _DAILY.search(around):
-        unit, annual = "daily", figure * 365
-    elif _MONTHLY.search(around) or "厘" in m.group(0):
-        unit, annual = "monthly", figure * 12
-    elif _ANNUAL.search(around):
-        unit, annual = "annual", figure
-    else:
-        unit, annual = "unknown", None
-    return StatedRate(figure=figure, unit=unit, annual=annual)
+    # the unit word nearest before the figure wins ("年化按10%算 每月还多少" is annual); else one right after it
+    unit = "monthly" if "厘" in m.group(0) else (_unit_before(text[clause_start:m.start()])
+                                                 or _unit_before(text[m.end():m.end() + 4][::-1], reverse=True))
+    annual = {"daily": figure * 365, "monthly": figure * 12, "annual": figure}.get(unit or "")
+    return StatedRate(figure=figure, unit=unit or "unknown", annual=annual)
+
+
+def _unit_before(text: str, reverse: bool = False) -> Optional[str]:
+    """The unit whose word ends nearest the end of ``text`` (``reverse``: the text is the reversed words after)."""
+    best, unit = -1, None
+    for code, pattern in (("daily", _DAILY), ("monthly", _MONTHLY), ("annual", _ANNUAL)):
+        for m in pattern.finditer(text[::-1] if reverse else text):
+            end = len(text) - m.start() if reverse else m.end()
+            if end > best:
+                best, unit = end, code
+    return unit
 
 
 def method_named(text: str) -> Optional[str]:
@@ -228,7 +237,8 @@ def read_facts(raw: Optional[str]) -> TurnFacts:
             continue  # "头一个月还多少" asks for the first instalment
         if span.entity == "term" and any(m.start() <= span.start < m.end() for m in _PER_MONTH.finditer(text)):
             continue  # "一个月大概还多少" asks for the monthly payment
-        if span.entity == "amount" and _PREPAY_BEFORE.search(text[max(0, span.start - 8):span.start]):
+        if span.entity == "amount" and (_PREPAY_BEFORE.search(text[max(0, span.start - 8):span.start])
+                                        or _PREPAY_AFTER.match(text, span.end)):
             values.setdefault("prepay_amount", span.value)
         values.setdefault(span.entity, span.value)
     has_rate = _RATE.search(text) or _WAN_RATE.search(text) or _FEN_RATE.search(text)
@@ -244,7 +254,7 @@ def read_facts(raw: Optional[str]) -> TurnFacts:
         method=method_named(text),
         days_overdue=days_overdue(text),
         periods_repaid=repaid,
-        payoff_month=payoff_month(text),
+        payoff_month=payoff_month(text) or _settle_after(text, repaid_span, repaid),
         income=_int(values.get("income")),
         monthly_debt=_int(values.get("monthly_debt")),
         purpose=values.get("purpose"),
@@ -254,6 +264,15 @@ def read_facts(raw: Optional[str]) -> TurnFacts:
         prepay_amount=_int(values.get("prepay_amount")),
         age=age_of(text),
     )
+
+
+def _settle_after(text: str, repaid_span: Optional[re.Match], repaid: Optional[int]) -> Optional[int]:
+    """"还满6期之后想一把还清 大概得还多少": paid through month 6, settled at month 7 (a payoff amount asked)."""
+    if repaid is None or repaid_span is None or repaid > 119:
+        return None
+    after = text[repaid_span.end():]
+    asks_total = re.search(r"多少|多钱|几", after) and not re.search(r"手续费|违约金|费", after)
+    return repaid + 1 if _PAYOFF_WORDS.search(after) and asks_total else None
 
 
 def _int(value: Optional[str]) -> Optional[int]:

@@ -11,6 +11,9 @@ Kinds, in the order they are tried (the first that applies wins):
   ("会打给我家人吗"), ``scammed`` ("交了保证金才发现被骗"),
   ``fraud_report`` ("有人冒充你们让我先交钱"), ``data_safety`` ("会不会泄露我的信息"),
   ``legitimacy`` ("你们正规吗");
+* codes and forms: ``stray_code`` (a code nobody asked for), ``otp_not_sent`` ("验证码没收到" when none was
+  sent), ``id_unavailable`` ("身份证没带"), ``id_format`` ("编号是SQ开头那个吗"), ``stop_and_ask`` (a form given up
+  for a question), ``after_cancel`` ("取消了还能再借吗");
 * detours inside a form: ``why_verify`` ("为什么要身份证后四位"), ``x_digit`` (how to type an X),
   ``otp_missing`` ("没收到验证码"),
   ``not_applied`` ("还没申请呢"), ``lost_application_id`` ("申请号找不到了"), ``complaint_time`` ("多久给我答复",
@@ -21,10 +24,13 @@ Kinds, in the order they are tried (the first that applies wins):
   left after the periods repaid), ``payoff_month``, ``periods_fee``,
   ``other_rate``, ``methods_compared``, ``age`` (an age with an eligibility question), ``affordability`` (income and
   amount), ``capacity`` (income, debts);
+* everyday questions: ``debit_failed``, ``certificate_delivery``, ``penalty_cap``, ``complaint_time`` (outside the
+  form), ``collateral``, ``holiday_due``, ``due_day`` (on the customer's disbursement day), ``service_hours``;
 * questions answered before any discovery question: ``grace``, ``shortest_term``, ``longest_term``,
   ``max_amount``, ``min_amount``, ``products``, ``documents``, ``payout_time``,
   ``how_to_apply``, ``rate_question`` (a need with a rate question), ``hotline``;
-* follow-ups on the topic: ``impatience`` (after a progress answer), ``progress_next`` ("下一步要干啥", after it),
+* follow-ups on the topic: ``police`` ("要不要报警", after a fraud answer), ``impatience`` (after a progress answer),
+  ``progress_next`` ("下一步要干啥" "去哪签", after it),
   ``reapply`` (after a decline: again, or why),
   ``method_question`` (a method named as a question: offered or not), ``method_switch`` / ``term_switch`` (after a
   worked example), ``calc`` (the figures known), ``lowest_rate``, ``channels`` (after the hotline),
@@ -46,7 +52,7 @@ from credit.text.halfwidth import normalize
 
 LEGITIMACY = re.compile(r"正规吗|正规的吗|是正规|持牌|合法吗|合法的吗|靠谱吗|靠不靠谱|是不是骗|骗子吧|骗人的吧|"
                         r"真的假的|可信吗|黑平台|黑网贷|有资质|什么资质|能信吗|可靠吗")
-DATA_SAFETY = re.compile(r"泄露|泄漏|卖.{0,4}信息|(?:资料|信息|数据).{0,4}卖|卖给别|"
+DATA_SAFETY = re.compile(r"泄露|泄漏|卖.{0,4}信息|(?:资料|信息|数据|照片)[^。？?]{0,10}卖|卖给别|"
                          r"信息安全|个人信息.{0,6}(?:安全|用来|干什么|怎么用)|"
                          r"隐私.{0,4}(?:安全|保护)")
 WHY_VERIFY = re.compile(r"(?:为什么|为啥|干嘛|干什么|凭什么|非要|一定要|还要)[^，。？?]{0,8}"
@@ -79,8 +85,10 @@ CLOSING = re.compile(r"回去准备|准备准备|先准备一下|准备好了再
                      r"没其他|没有其他|回头再|改天再|以后再说|暂时不用|暂时不需要|先不用|先不了|算了吧|就这些|"
                      r"不打扰了|我先看看|再看看|再说吧|^算了|不投诉了|不用投诉|不投了|不借了吧|先不借|"
                      r"不聊了|不聊啦|先不问了|不问了|下次再问|先撤了|先忙了|先去忙|用不上了|暂时用不上|用不着了|"
-                     r"暂时不要了|不需要了")
-QUESTION = re.compile(r"[?？吗呢么]|多少|几|怎么|什么|哪|能不能|可不可以|是否")
+                     r"暂时不要了|不需要了|再看吧|再看看吧|等发了?工资|等.{1,8}再(?:看|说|来|申请|借)|"
+                     r"莫得事|没得事|就这样嘛|晓得了|知道了")
+QUESTION = re.compile(r"[?？吗呢么]|多少|几|怎么|什么|哪|能不能|可不可以|是否|要不要|会不会|是不是|有没有|用不用|"
+                      r"需不需要|算不算|咋")
 PAYOUT_TIME = re.compile(r"多久到账|多久能到|多久放款|几天到账|多久下款|多久能拿到|多快|什么时候到账|几天能放|"
                          r"多长时间到账|当天能到|今天能到|马上能到|多久能批|多久审批|审批要多久|多久出结果")
 MAX_AMOUNT = re.compile(r"额度范围|金额范围|借款范围|能借的范围|"
@@ -138,7 +146,8 @@ DOC_ASK = re.compile(r"没有|没|无|缺|办不了|拿不出|不够|才办|刚�
                      r"能申请|可以申请|能借|能贷|行不行|几个月|多久")
 CALC = re.compile(r"算一下|算算|算一算|帮我算|给我算|试算|算下")
 CHANNELS = re.compile(r"打不通|没人接|占线|别的渠道|其他渠道|别的方式|其他方式|别的联系|还有什么渠道|别的办法联系")
-METHOD_ASK = re.compile(r"[?？吗呢么]|不行|能选|可以选|能不能|可不可以|支持|有没有|可以|能用|能做|行不|不$")
+METHOD_ASK = re.compile(r"[?？吗呢么]|不行|能选|可以选|能不能|可不可以|支持|有没有|可以|能用|能做|行不|不$|"
+                        r"咋还|怎么还|是什么|啥意思|怎么算|是啥|什么意思")
 TWO_METHODS = re.compile(r"两种|两个方式|两种方式|分别|各要|各是|各多少|哪种(?:方式)?(?:更)?(?:便宜|省|划算)")
 REMAINING = re.compile(r"剩多少本金|剩余本金|剩下的?本金|还剩多少|还欠多少|还差多少没还|剩下多少|本金还有多少")
 # a code sent on its own ("552211" "验证码是552211") when no form asked for one
@@ -166,6 +175,12 @@ CERTIFICATE = re.compile(r"结清证明|结请证明|结清证|结清单|还清�
 CERTIFICATE_ASK = re.compile(r"多久|几天|多长时间|什么时候|啥时候|多快|纸质|盖章|公章|邮寄|寄给|电子版|要钱|收费|免费")
 PAPER_COPY = re.compile(r"纸质|盖章|公章|邮寄|寄给|寄到")
 ID_WORDS = re.compile(r"SQ|编号|申请号|单号|哪个号|什么号", re.IGNORECASE)
+PENALTY_CAP = re.compile(r"罚[^，。？?]{0,4}(?:最高|最多|上限|封顶|顶天)|(?:最高|最多|上限|封顶|顶天)[^，。？?]{0,4}罚")
+COLLATERAL = re.compile(r"抵押|担保|押房|押车|押证")
+# "身份证没带 后四位记不清了": the digits cannot be given now
+ID_UNAVAILABLE = re.compile(r"(?:身份证|证件|后四位|后4位)[^。？?]{0,8}"
+                            r"(?:没带|不在身边|不在身上|记不清|忘了|不记得|找不到|想不起)")
+POLICE = re.compile(r"报警|报案|110|96110|找警察")
 FORM_SLOTS_WITH_IDS = ("application_id",)
 RULES_TOPICS = ("prepayment", "rates", "eligibility", "limit", "repayment", "methods", "prepay_example", "terms")
 
@@ -238,6 +253,8 @@ def _form_detour(t: str, form: Optional[str], requested_slot: Optional[str]) -> 
         return "stray_code"  # a code nobody asked for: not needed here, never to be shared
     if form is None and OTP_MISSING.search(t) and "验证码" in t:
         return "otp_not_sent"  # "验证码一直没收到" when no step sent one
+    if form and ID_UNAVAILABLE.search(t):
+        return "id_unavailable"  # no way to verify now: when they can, and the form ends quietly
     if requested_slot == "application_id" and ID_WORDS.search(t) and QUESTION.search(t) \
             and not re.search(r"SQ\s*\d", t, flags=re.IGNORECASE) and not LOST_ID.search(t):
         return "id_format"  # "编号是SQ开头那个吗": yes, and where it is
@@ -323,6 +340,12 @@ def _stated(t: str, facts: TurnFacts, state: ConversationState) -> Optional[str]
 def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
     if DEBIT_FAILED.search(t):
         return "debit_failed"
+    if PENALTY_CAP.search(t):
+        return "penalty_cap"  # "最高能罚到多少": the multiplier and its cap
+    if "投诉" in t and COMPLAINT_TIME.search(t):
+        return "complaint_time"  # "投诉了多久能给我处理结果": the promised times, before any ticket
+    if COLLATERAL.search(t):
+        return "collateral"  # "要抵押吗 要不要担保人": what each product needs (none needs collateral)
     if CERTIFICATE.search(t) and CERTIFICATE_ASK.search(t) or PAPER_COPY.search(t) and len(t) <= 16:
         return "certificate_delivery"
     if HOLIDAY.search(t) and DUE_WORDS.search(t):
@@ -364,6 +387,8 @@ def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
 def _follow_up(t: str, facts: TurnFacts, state: ConversationState, intent: Optional[str]) -> Optional[str]:
     topic = state.topic
     short = len(t) <= 16
+    if topic == "fraud" and POLICE.search(t):
+        return "police"  # "我还没转钱 要不要报警": what to do, paid or not
     if topic == "progress" and IMPATIENCE.search(t) and not facts.amount:
         return "impatience"
     if topic == "progress" and NEXT_STEP.search(t) and not facts.amount:

@@ -51,7 +51,7 @@ def overdue_days_answer(cat: Catalogue, days: int, repaid: bool) -> Reply:
                 + ("您已经还上了，这期就按正常还款处理，不用担心。" if repaid
                    else f"请在还款日后{o.grace_days}天内把这期还清，就不受影响。"))
     elif days <= o.credit_report_after_days:
-        head = (f"{days}天已经超过{o.grace_days}天宽限期：超出的天数会按合同年化利率的"
+        head = (f"{days}天已经超过了宽限期（{o.grace_days}天）：超出的天数会按合同年化利率的"
                 f"{o.penalty_multiplier.normalize():f}倍对逾期本金计收罚息（不超过年化{format_percent(o.penalty_apr_max)}）；"
                 f"逾期不超过{o.credit_report_after_days}天的，不会报送征信。"
                 + ("已经还上了就好，罚息按实际逾期天数计算，可在APP「我的借款」里看到明细。" if repaid
@@ -62,7 +62,7 @@ def overdue_days_answer(cat: Catalogue, days: int, repaid: bool) -> Reply:
                 + ("" if repaid else "越早还清，影响越小。"))
     lines = [head]
     if not repaid and days > o.grace_days:
-        lines.append(o.advice)
+        lines.append(o.advice + "需要的话，我现在就帮您登记协商还款，由专员联系您商量方案。")
         return Reply("\n".join(lines), (button("申请协商还款", "affirm"), button("转人工客服", "request_human")))
     return Reply("\n".join(lines))  # repaid, or within the grace period: nothing to negotiate
 
@@ -251,7 +251,7 @@ def longest_term_answer(cat: Catalogue, product_code: Optional[str], amount: Opt
 
 
 def affordability_answer(cat: Catalogue, income: int, amount: int, product_code: Optional[str],
-                         term: Optional[int]) -> Reply:
+                         term: Optional[int], monthly_debt: Optional[int] = None) -> Reply:
     """Monthly payment against income, as advice: whether it is approved is for the review to decide."""
     product = _product(cat, product_code)
     if not product.amount_in_range(amount):
@@ -260,11 +260,13 @@ def affordability_answer(cat: Catalogue, income: int, amount: int, product_code:
     lines = [f"按您月收入{income:,}元、想借{wan(amount)}帮您估一下"
              f"（{product.name}，按最低{format_apr(product.apr_min)}）："]
     items, shares = [], []
+    debt = Decimal(monthly_debt or 0)
     for t in terms[:3]:
         s = build_schedule(amount, product.apr_min, t, product.example_method)
-        share = s.first_payment / Decimal(income) * 100
+        share = (s.first_payment + debt) / Decimal(income) * 100
         shares.append(share)
-        items.append(f"分{t}期：每月约{format_yuan(s.first_payment)}，约占收入的{share:.0f}%")
+        with_debt = f"，加上现有每月{int(debt):,}元还款" if debt else ""
+        items.append(f"分{t}期：每月约{format_yuan(s.first_payment)}{with_debt}，约占收入的{share:.0f}%")
     lines.append(numbered(items))
     lines.append(_burden(min(shares), term is not None))
     lines.append(f"一般建议每月所有还款加起来不超过收入的{AFFORDABLE_SHARE * 100:.0f}%。"
@@ -324,7 +326,7 @@ def max_amount_answer(cat: Catalogue, product_code: Optional[str]) -> Reply:
     products = [product] if product else list(cat.products)
     ranges = numbered([f"{p.name}：可借{p.format_amount_range()}，最长{p.term_max}期" for p in products])
     lines = ["可借金额按产品：" if len(products) > 1 else f"{products[0].name}可借{products[0].format_amount_range()}，"
-             f"最长{products[0].term_max}期。"]
+             f"最长{products[0].term_max}期，{format_apr_range(products[0])}。"]
     if len(products) > 1:
         lines.append(ranges)
     lines.append(cat.limits.assessed_by)
@@ -353,7 +355,10 @@ def product_topic_answer(cat: Catalogue, product_code: str, topic: Optional[str]
     if topic == "prepayment":
         return product_prepayment_answer(cat, product.code)
     if topic == "eligibility":
-        needs = list(product.eligibility) + ([f"需要准备：{'、'.join(product.materials)}"] if product.materials else [])
+        # the product's own conditions with what every applicant brings (ID card, own debit card) and its own papers
+        materials = [*cat.eligibility.materials, *product.materials]
+        general = [c for c in cat.eligibility.conditions if "年龄" not in c]  # the product states its own ages
+        needs = [*product.eligibility, *general, f"需要准备：{'、'.join(materials)}"]
         body = numbered(needs or list(cat.eligibility.conditions))
         return Reply(f"{product.name}（{product.category}）的申请要求：\n{body}\n"
                      "是否能通过、额度多少，以系统审批结果为准。")

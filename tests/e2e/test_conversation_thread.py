@@ -225,3 +225,27 @@ def test_a_failed_debit_with_a_card_number_warns_and_answers(stack, sender):
 def test_a_bare_four_digit_code_after_the_number_is_checked_as_the_ids_last_four(stack, sender):
     _, wrong = talk(stack, sender, "查下我的借款", "SQ202610300006 3578")
     assert "信息核对未通过" in wrong and "还可尝试" in wrong  # checked at once, not asked for again first
+
+
+# ------------------------------------------------- round four (issue 21)
+
+def test_a_number_sent_with_the_wish_to_withdraw_it_starts_the_cancellation(stack, sender):
+    _, checked = talk(stack, sender, "申请不要了 帮我撤掉 SQ202611210004", "8765")
+    assert "验证码" in checked and "已为您查到申请" not in checked  # the strong check, not a progress answer
+
+
+def test_giving_up_a_cancellation_keeps_the_application(stack, sender):
+    *_, stopped = talk(stack, sender, "我要取消申请", "SQ202611210004", "算了 先不取消了 我再想想要不要签")
+    assert "先不取消" in stopped and "保留" in stopped and "随时回来" in stopped
+
+
+def test_the_penalty_cap_and_collateral_are_answered_from_the_catalogue(stack, sender):
+    _, cap = talk(stack, sender, "逾期了怎么算罚息", "最多能罚到多少")
+    assert "24%" in cap and "额度" not in cap
+    collateral = stack.texts(sender + "-b", "小微周转贷要不要抵押房子 找不找担保人")
+    assert "不需要抵押" in collateral and "担保人" in collateral
+
+
+def test_what_to_do_when_nothing_was_paid_after_a_fraud_warning(stack, sender):
+    _, police = talk(stack, sender, "有人冒充你们客服让我先交保证金", "我还没转钱 要不要报警")
+    assert "96110" in police and "没转钱" in police

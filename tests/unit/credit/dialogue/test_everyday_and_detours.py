@@ -162,3 +162,71 @@ def test_the_monthly_payment_asked_loosely_after_an_example_recomputes_it():
 def test_a_question_about_which_number_is_answered_inside_the_form():
     assert resolve("编号是SQ开头那个吗", None, EMPTY, "progress_form", "application_id").kind == "id_format"
     assert "SQ开头" in everyday.id_format_answer().text
+
+
+# ----------------------------------------------------------------- round four (the fourth frozen set's kinds)
+
+@pytest.mark.parametrize("text, unit", [
+    ("借三万 随心借 12期 年化按10%算 每月还多少钱", "annual"),  # the word before the figure wins over 每月 after
+    ("我那笔年化18% 每个月还多少", "annual"), ("人家是6% 年化", "annual"), ("月息1.5%", "monthly"),
+])
+def test_a_rate_takes_the_unit_named_nearest_before_it(text, unit):
+    assert read_facts(text).other_rate.unit == unit
+
+
+@pytest.mark.parametrize("text, prepay, repaid, month", [
+    ("周转贷借了4个月 现在想把20万全还了 要交多少手续费", 200000, 4, None),
+    ("随心借才还了两期 想先提前还8000本金 手续费多少", 8000, 2, None),
+    ("那我还满6期之后想一把还清 大概得还多少", None, 6, 7),  # paid through 6, the payoff at month 7
+    ("借了3万 还了4期 提前还清要手续费吗", None, 4, None),
+])
+def test_the_principal_to_prepay_and_the_payoff_after_the_periods_repaid(text, prepay, repaid, month):
+    facts = read_facts(text)
+    assert (facts.prepay_amount, facts.periods_repaid, facts.payoff_month) == (prepay, repaid, month)
+
+
+def test_the_business_loans_fee_on_the_whole_principal():
+    text = rules.periods_fee_answer(CAT, 4, "zhouzhuan", None, 200000).text
+    assert "4,000" in text and not check_text(text)
+
+
+@pytest.mark.parametrize("text, topic, kind", [
+    ("最高能罚到多少", "overdue", "penalty_cap"),
+    ("随心借要抵押吗 要不要找担保人 我没房子", None, "collateral"),
+    ("投诉了多久能给我处理结果", None, "complaint_time"),
+    ("还清以后结清证明啥时候能申请", None, "certificate_delivery"),
+    ("晓得了 莫得事了 就这样嘛", None, "closing"),
+    ("还是等发了工资再看吧", None, "closing"),
+    ("我传的身份证照片和银行卡信息 你们会不会拿去卖", None, "data_safety"),
+    ("小微周转贷的先息后本是咋还的", None, "method_question"),
+    ("我还没转钱 这种要不要报警", "fraud", "police"),
+])
+def test_round_four_readings(text, topic, kind):
+    assert resolve(text, None, ConversationState(topic=topic)).kind == kind
+
+
+def test_the_digits_unavailable_inside_a_form_end_it_quietly_with_the_way_back():
+    assert resolve("身份证没带在身上 后四位记不清了", None, EMPTY, "progress_form", "id_last4").kind == "id_unavailable"
+    assert "方便的时候" in everyday.id_unavailable_answer().text
+
+
+def test_round_four_answers_state_the_catalogues_facts():
+    cap = everyday.penalty_cap_answer(CAT).text
+    assert "24%" in cap and "1.5倍" in cap
+    assert "不用找担保人" in everyday.collateral_answer(CAT, "suixinjie").text
+    assert "96110" in everyday.police_answer(CAT, paid=False).text
+    assert "110" in everyday.police_answer(CAT, paid=True).text
+    assert "结清次日即可申请" in everyday.certificate_delivery_answer(CAT, paper=False).text
+    assert "6:00" in everyday.debit_failed_answer(CAT).text
+    assert "最后一期" in asked_method("interest_only")
+    eligibility = rules.product_topic_answer(CAT, "suixinjie", "eligibility").text
+    assert "身份证" in eligibility and "借记卡" in eligibility
+    burden = rules.affordability_answer(CAT, 8000, 50000, "suixinjie", 36, monthly_debt=3500).text
+    assert "加上现有每月3,500元还款" in burden and "偏大" in burden
+    for text in (cap, everyday.collateral_answer(CAT, None).text, everyday.police_answer(CAT, False).text, burden):
+        assert not check_text(text)
+
+
+def asked_method(code: str) -> str:
+    from credit.dialogue import asked
+    return asked.method_answer(CAT, code, "zhouzhuan").text
