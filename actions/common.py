@@ -218,9 +218,18 @@ def reading_of(tracker: Tracker) -> Reading:
     """The resolver's reading of the latest message against the state before it."""
     message = tracker.latest_message or {}
     form = (tracker.active_loop or {}).get("name")
-    # a clarification button ("/ask_overdue") is read as the question it clarified
-    return resolve(question_text(tracker), (message.get("intent") or {}).get("name"), state_of(tracker),
-                   form=form, requested_slot=tracker.get_slot("requested_slot") if form else None)
+    # a clarification button ("/ask_overdue") is read as the question it clarified, for its facts; an everyday
+    # question of its own in that text is not the topic the customer just chose
+    reading = resolve(question_text(tracker), (message.get("intent") or {}).get("name"), state_of(tracker),
+                      form=form, requested_slot=tracker.get_slot("requested_slot") if form else None)
+    if str(message.get("text") or "").startswith("/") and reading.kind in EVERYDAY_KINDS:
+        return replace(reading, kind="none")
+    return reading
+
+
+#: the resolver's everyday questions (credit/dialogue/everyday.py), set aside after a clarification button
+EVERYDAY_KINDS = ("due_day", "holiday_due", "service_hours", "debit_failed", "certificate_delivery", "penalty_cap",
+                  "complaint_time", "collateral")
 
 
 def remember(state: ConversationState, topic: Optional[str], offer: Optional[str] = None,

@@ -72,7 +72,7 @@ class ActionComplaintStart(Action):
                 tracker)
             return remember(reading.state, "rates") + [SlotSet("next_step", "none")]
         if tracker.get_slot("offer") == "progress_check" and tracker.get_slot("complaint_detail") \
-                and not tracker.active_loop.get("name"):
+                and category == "slow" and not tracker.active_loop.get("name"):
             # "就是审批的事啊，都一个礼拜了" right after the slow-complaint reply: the same complaint insisted on,
             # registered with what was added (not a second complaint, no hand-off)
             return register_offered_complaint(dispatcher, tracker, text)

@@ -38,6 +38,9 @@ from credit.compliance import PRIVACY_NOTICE, asks_for_privacy_notice
 from credit.dialogue.trust import closing_answer
 
 NEXT_NONE = SlotSet("next_step", "none")
+#: readings that depend on the thread, answered even when the model found two topics close
+THREAD_KINDS = ("accept_offer", "closing", "calc", "wait", "figures", "term_switch", "method_switch",
+                "product_switch", "stray_code", "impatience", "progress_next", "reapply", "police")
 # a number sent with the wish to withdraw it ("申请撤了吧 编号SQ…" "SQ… 这个帮我取消")
 CANCEL_WORDS = re.compile(r"取消|撤(?:了|销|回|掉|下)|不要了|不借了|不办了|不想要了")
 
@@ -65,7 +68,11 @@ class ActionFallback(Action):
         followup = reply_to_followup(dispatcher, tracker)  # "五星" answering a closed ticket's follow-up
         if followup is not None:
             return followup
-        answered = answer_reading(dispatcher, tracker)  # "行，帮我算算" "我再想想" read against the thread
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        # two close topics ("每个月几号扣款，还有晚几天还会怎么样"): both offered, not one of them answered; a turn
+        # read against the thread ("行，帮我算算" "我再想想") is answered as before
+        two_topics = clarify.ambiguous_pair(ranking, INTENT_LABELS) is not None
+        answered = answer_reading(dispatcher, tracker, only=THREAD_KINDS if two_topics else ())
         if answered is not None:
             return answered
         if latest_entity(tracker, "application_id") and not tracker.active_loop.get("name"):
@@ -75,7 +82,7 @@ class ActionFallback(Action):
         if _previous_user_intent(tracker) == "nlu_fallback":
             return hand_off(dispatcher, tracker, "连续两次未能理解客户问题")
         # two close intents: "您是想问 A 还是 B？"; nothing confident: the likeliest topics (credit/answers/clarify.py)
-        say(dispatcher, clarify.fallback_reply(tracker.latest_message.get("intent_ranking") or [], INTENT_LABELS))
+        say(dispatcher, clarify.fallback_reply(ranking, INTENT_LABELS))
         return []
 
 
@@ -139,22 +146,6 @@ def accept_offer(dispatcher: CollectingDispatcher, tracker: Tracker, offer: str 
 
 
 OFFER_ACCEPTORS.append(accept_offer)  # "行，帮我算算" read as acceptance wherever the turn lands (actions/thread.py)
-
-
-class ActionGreet(Action):
-    """A greeting; one that carries a question ("过年放假也有人吗" read as greet) gets the question's answer."""
-
-    def name(self) -> Text:
-        return "action_greet"
-
-    @polite_on_failure
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
-        answered = answer_reading(dispatcher, tracker)
-        if answered is not None:
-            return answered
-        dispatcher.utter_message(response="utter_greet")
-        return []
 
 
 class ActionDeclineOffer(Action):

@@ -57,7 +57,7 @@ def _heading_of(lines: list[str], point: str) -> Optional[str]:
     return None
 
 
-RECAP_POINTS = 4
+RECAP_POINTS = 3
 
 
 def _bigrams(text: str) -> set[str]:
@@ -72,7 +72,9 @@ def _key_points(points: list[str], asked: str) -> list[int]:
     grams = [_bigrams(p) for p in points]
     common = set.intersection(*grams) if grams else set()
     wanted = _bigrams(asked) - common
-    chosen = [i for i, g in enumerate(grams) if g & wanted][:RECAP_POINTS]
+    # the points sharing most of the question's words first ("额度冻结了" picks the 冻结 point before the 额度 ones)
+    matched = sorted((i for i, g in enumerate(grams) if g & wanted), key=lambda i: -len(grams[i] & wanted))
+    chosen = matched[:RECAP_POINTS]
     chosen += [i for i in range(len(points)) if i not in chosen][:RECAP_POINTS - len(chosen)]
     return sorted(chosen)
 

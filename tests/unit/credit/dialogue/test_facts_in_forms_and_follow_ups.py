@@ -122,7 +122,7 @@ def test_a_recap_keeps_the_point_the_question_names():
              "5. 出现逾期时额度可能被冻结，可在额度详情查看原因")
     again = recap(block, "额度冻结了怎么办")
     assert again is not None and again.splitlines()[0] == RECAP_LEAD and any("冻结" in ln for ln in again.splitlines())
-    assert len(again.splitlines()) == 6 and again.splitlines()[1] == "额度说明："  # 4 points under their heading
+    assert len(again.splitlines()) == 5 and again.splitlines()[1] == "额度说明："  # 3 points under their heading
 
 
 def test_the_lowest_amount_comes_first_for_the_fitting_product():
