@@ -22,7 +22,7 @@ def grace_answer(cat: Catalogue) -> Reply:
     return Reply("\n".join([
         f"有{o.grace_days}天宽限期：",
         numbered([f"还款日后{o.grace_days}天内还清，不收罚息，也不会作为逾期报送征信；",
-                  f"超过{o.grace_days}天，超出的天数按合同年化利率的{o.penalty_multiplier.normalize():f}倍对逾期本金计收罚息"
+                  f"超过{o.grace_days}天仍未还清，从还款日次日起按合同年化利率的{o.penalty_multiplier.normalize():f}倍对逾期本金计收罚息"
                   f"（不超过年化{format_percent(o.penalty_apr_max)}）；",
                   f"逾期超过{o.credit_report_after_days}天，会如实报送人行征信。"]),
         "如果预计会晚还，建议提前联系我们申请协商还款。"]),
@@ -155,6 +155,9 @@ def service_fee_answer(cat: Catalogue, operation: Optional[str]) -> Reply:
     if operation == "settlement":
         c = cat.settlement_certificate
         return Reply(f"开结清证明是{c.fee}的，{c.delivery}")
+    if operation == "prepay_calc":  # prepaying costs what each product's rule says: never "free" here
+        return Reply("查询和试算不收费；提前还款手续费按产品规则：\n"
+                     + numbered([f"{p.name}：{p.prepayment.description}" for p in cat.products]))
     if operation == "cancel":
         return Reply(cat.sla("cancellation").note.rstrip("。") + "，我们也不会收取任何手续费；"
                      + cat.stage("cancelled").next_step)

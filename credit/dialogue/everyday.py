@@ -28,7 +28,7 @@ def holiday_due_answer(cat: Catalogue) -> Reply:
     return Reply("\n".join([
         f"{r.holiday_rule.rstrip('。')}，自动扣款照常进行，建议节前把钱存进绑定的银行卡。",
         numbered([f"万一晚了：还款日后{o.grace_days}天宽限期内还清，不收罚息，也不会作为逾期报送征信；",
-                  f"超过{o.grace_days}天才会计收罚息，逾期超过{o.credit_report_after_days}天会报送征信；",
+                  f"超过{o.grace_days}天仍未还清，从还款日次日起计收罚息；逾期超过{o.credit_report_after_days}天会报送征信；",
                   f"想长期换一天还款：{r.change_due_day}"]),
         o.advice]), (button("申请协商还款", "affirm"), button("转人工客服", "request_human")))
 

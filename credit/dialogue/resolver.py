@@ -182,6 +182,9 @@ COLLATERAL = re.compile(r"抵押|担保|押房|押车|押证")
 ID_UNAVAILABLE = re.compile(r"(?:身份证|证件|后四位|后4位)[^。？?]{0,8}"
                             r"(?:没带|不在身边|不在身上|记不清|忘了|不记得|找不到|想不起)")
 POLICE = re.compile(r"报警|报案|110|96110|找警察")
+# closings only when said (nearly) alone
+WEAK_CLOSING = re.compile(r"知道了|晓得了|用不上了|暂时用不上|用不着了|不需要了|莫得事了?|没得事了?")
+_FILLER = re.compile(r"谢谢|多谢|好的|好|啊|了|嘛|哈|哦|嗯|呀|吧|那|[，,。！!\s]")
 FORM_SLOTS_WITH_IDS = ("application_id",)
 RULES_TOPICS = ("prepayment", "rates", "eligibility", "limit", "repayment", "methods", "prepay_example", "terms")
 
@@ -286,6 +289,8 @@ def _form_detour(t: str, form: Optional[str], requested_slot: Optional[str]) -> 
 def _closing(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
     if not CLOSING.search(t) or len(t) > 20:
         return None
+    if WEAK_CLOSING.search(t) and len(_FILLER.sub("", CLOSING.sub("", t))) > 2:
+        return None  # "知道了你们乱扣费" "用不上了，帮我取消": the rest is what they want
     if QUESTION.search(re.sub(r"再说吧|看看|想想", "", t)) or facts.amount or facts.product:
         return None
     return "closing"

@@ -51,7 +51,7 @@ def overdue_days_answer(cat: Catalogue, days: int, repaid: bool) -> Reply:
                 + ("您已经还上了，这期就按正常还款处理，不用担心。" if repaid
                    else f"请在还款日后{o.grace_days}天内把这期还清，就不受影响。"))
     elif days <= o.credit_report_after_days:
-        head = (f"{days}天已经超过了宽限期（{o.grace_days}天）：超出的天数会按合同年化利率的"
+        head = (f"{days}天已经超过了宽限期（{o.grace_days}天）：从还款日次日起会按合同年化利率的"
                 f"{o.penalty_multiplier.normalize():f}倍对逾期本金计收罚息（不超过年化{format_percent(o.penalty_apr_max)}）；"
                 f"逾期不超过{o.credit_report_after_days}天的，不会报送征信。"
                 + ("已经还上了就好，罚息按实际逾期天数计算，可在APP「我的借款」里看到明细。" if repaid

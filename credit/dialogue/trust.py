@@ -141,7 +141,8 @@ def progress_next_answer(stage_label: str, next_step: str, expected: str) -> Rep
 
 def impatience_answer(stage_name: str, expected: str, reviewing: bool) -> Reply:
     """A progress answer already given, and the customer is impatient: acknowledge, the honest timing, what helps."""
-    when = expected if expected.startswith("预计") else f"预计{expected}"
+    # "一般 1 个工作日内出结果（预计…前）" already says when; a bare time gets its "预计"
+    when = expected if expected.startswith(("预计", "一般")) else f"预计{expected}"
     lines = [f"理解您着急。您的申请目前还在「{stage_name}」，{when}。",
              "审批没有加急通道，我这边没法替您催快；保持手机畅通、按短信提示及时补充资料，是最快的办法。"
              if reviewing else "这一步按流程进行，结果出来后会第一时间短信通知您。",

@@ -230,3 +230,23 @@ def test_round_four_answers_state_the_catalogues_facts():
 def asked_method(code: str) -> str:
     from credit.dialogue import asked
     return asked.method_answer(CAT, code, "zhouzhuan").text
+
+
+@pytest.mark.parametrize("text", ["知道了你们乱扣费", "用不上了，帮我取消", "知道了，我下个月还不上"])
+def test_an_acknowledgement_with_a_request_after_it_is_no_closing(text):
+    assert resolve(text, None, EMPTY).kind != "closing"
+
+
+def test_a_prepayment_cost_question_inside_the_loan_form_is_never_told_free():
+    text = asked_service_fee("prepay_calc")
+    assert "1%" in text and "2%" in text and "不收取任何费用" not in text and not check_text(text)
+
+
+def test_penalty_interest_runs_from_the_day_after_the_due_day_once_past_the_grace_period():
+    assert "从还款日次日起" in rules.overdue_days_answer(CAT, 12, repaid=False).text
+    assert "从还款日次日起" in everyday.holiday_due_answer(CAT).text
+
+
+def asked_service_fee(operation: str) -> str:
+    from credit.dialogue import asked
+    return asked.service_fee_answer(CAT, operation).text
