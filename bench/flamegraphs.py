@@ -135,15 +135,18 @@ def spy(pid: int, fmt: str, out: Path, seconds: int, rate: int, log: Path) -> Pr
     return start(f"py-spy-{pid}-{fmt}", cmd, {}, log)
 
 
-def profile(args: argparse.Namespace, out: Path, env: Dict[str, str]) -> Dict[str, Any]:
-    """One profiled run of the mix at ``args.concurrency``: flame graphs into ``out``, the breakdown returned."""
+def profile(args: argparse.Namespace, out: Path, env: Dict[str, str], flows: Optional[Dict[str, Any]] = None,
+            root: Path = ROOT) -> Dict[str, Any]:
+    """One profiled run of ``flows`` (the mix) at ``args.concurrency`` on the code in ``root``: flame graphs
+    into ``out``, the breakdown returned."""
     from ops.model_cache import dev_model
 
+    flows = flows or MIXED
     out.mkdir(parents=True, exist_ok=True)
     RAW.mkdir(parents=True, exist_ok=True)
-    stack = AssistantStack(dev_model(), env=env).start()
+    stack = AssistantStack(dev_model(), env=env, root=root).start()
     try:
-        asyncio.run(run_load(stack.url, 3, 1, flows=MIXED, prefix="warm"))
+        asyncio.run(run_load(stack.url, 3, 1, flows=flows, prefix="warm"))
         assert stack.rasa is not None and stack.actions is not None
         work = stack.workdir
         spies = []
@@ -152,7 +155,7 @@ def profile(args: argparse.Namespace, out: Path, env: Dict[str, str]) -> Dict[st
             spies.append(spy(pid, "raw", RAW / f"{name}.txt", args.seconds, args.rate, work / "spy.log"))
         time.sleep(1.5)  # py-spy attaches
         load_at_start = [round(x, 2) for x in os.getloadavg()]
-        load = asyncio.run(run_load(stack.url, 40 * args.seconds, args.concurrency, flows=MIXED, prefix="prof",
+        load = asyncio.run(run_load(stack.url, 40 * args.seconds, args.concurrency, flows=flows, prefix="prof",
                                     max_seconds=args.seconds - 3))
         answered = [t for t in load.turns if t.status]  # the rest were never sent (time limit)
         for proc in spies:

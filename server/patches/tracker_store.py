@@ -10,6 +10,10 @@
 * ``SQLTrackerStore.save`` is a copy of Rasa 3.6.21's that masks personal data in every
   event before it is written (:func:`server.at_rest.mask_event_dict`).
 * A SQLite tracker store runs in WAL mode with ``synchronous=FULL`` (still durable).
+* ``SQLTrackerStore._retrieve`` is a copy of Rasa 3.6.21's that selects only the ``data`` column of
+  Rasa's own query: Rasa builds an ORM object for every event row of the session and then reads
+  only that column; at the end of a 20-message session the row objects were the largest cost that
+  grows with the session (issue 25, docs/benchmarks.md "Where a turn's CPU goes within a session").
 """
 from __future__ import annotations
 
@@ -50,14 +54,16 @@ ENGINE_KWARGS = Member(_MODULE, "create_engine_kwargs", How.WRAPPED,
                        "34bf4e91c8a93995563a5f3b3caf5ba12303c21f8df04e46c9ae7e6989caf1af")
 SQL_INIT = Member(_MODULE, "SQLTrackerStore.__init__", How.WRAPPED,
                   "a26a40f2ce02fdd1e9322d004e44fa8a561323e2ad9e85d8df84385287468a01")
-SQL_RETRIEVE = Member(_MODULE, "SQLTrackerStore._retrieve", How.WRAPPED,
+SQL_RETRIEVE = Member(_MODULE, "SQLTrackerStore._retrieve", How.COPIED,
                       "00141b92c88bad7f858f2b3cce7d5b6891d9b5a77c5da040cebac04fcedbd89d")
 SQL_SAVE = Member(_MODULE, "SQLTrackerStore.save", How.COPIED,
                   "87f6e9466fb423f3235028c5f20cd76ac6fdecfe33fd704550f90f972f3867e0")
 SQL_ADDITIONAL_EVENTS = Member(_MODULE, "SQLTrackerStore._additional_events", How.USED,
                                "44f3b6053fd1ea655198c37b4f60711e4a711a5898df144c0d63d67f8d744bd3")
+SQL_EVENT_QUERY = Member(_MODULE, "SQLTrackerStore._event_query", How.USED,
+                         "7cc9e9f43e2d0c5d3bd57b07283d8161bd8851429feb1bc3659f12844c04609a")
 MEMBERS = (FAIL_SAFE_INIT, RETRIEVE, RETRIEVE_FULL, SAVE, KEYS, ON_ERROR, ON_RETRIEVE_ERROR,
-           ENGINE_KWARGS, SQL_INIT, SQL_RETRIEVE, SQL_SAVE, SQL_ADDITIONAL_EVENTS)
+           ENGINE_KWARGS, SQL_INIT, SQL_RETRIEVE, SQL_SAVE, SQL_ADDITIONAL_EVENTS, SQL_EVENT_QUERY)
 
 
 # ------------------------------------------------------------------- explicit failures
@@ -152,14 +158,20 @@ def _ensure_tables(store: Any) -> None:
         store._credit_tables_ready = True
 
 
-def _sql_retrieve_with_tables() -> Any:
-    original_retrieve = original(SQL_RETRIEVE)
+async def sql_retrieve(self: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
+    # Rasa 3.6.21 SQLTrackerStore._retrieve: the same query (same filter, same order), the data column only.
+    from rasa.shared.core.trackers import DialogueStateTracker
 
-    async def sql_retrieve(self: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
-        _ensure_tables(self)
-        return await original_retrieve(self, sender_id, fetch_events_from_all_sessions)
+    _ensure_tables(self)
+    with self.session_scope() as session:
+        query = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+        events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data).all()]
+    if self.domain and events:
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+    return None
 
-    return sql_retrieve
+
+sql_retrieve._credit_hardened = True  # type: ignore[attr-defined]
 
 
 async def sql_save(self: Any, tracker: Any) -> None:
@@ -189,5 +201,5 @@ def apply(settings: Settings) -> None:
         replace(member, new)
     replace(ENGINE_KWARGS, _pre_pinged_engine_kwargs())
     replace(SQL_INIT, _sql_init_with_sqlite_pragmas())
-    replace(SQL_RETRIEVE, _sql_retrieve_with_tables())
+    replace(SQL_RETRIEVE, sql_retrieve)
     replace(SQL_SAVE, sql_save)

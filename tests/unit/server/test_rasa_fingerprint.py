@@ -29,7 +29,7 @@ ALL_MEMBERS: List[Member] = [member for patch in REGISTRY.values() for member in
 
 def test_every_hardening_concern_is_registered_with_its_members() -> None:
     assert set(REGISTRY) == {"actions", "app", "connections", "lock_store", "logging", "output_guard", "processor",
-                             "sessions", "tracker_store"}
+                             "replay", "sessions", "tracker_store"}
     for patch in REGISTRY.values():
         assert patch.members and patch.purpose, patch.name
         assert any(member.assigned for member in patch.members), patch.name
