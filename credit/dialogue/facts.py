@@ -27,6 +27,8 @@ _OVERDUE = re.compile(rf"(?:逾期了?|预期了?|晚了?|迟了?|超了|超过�
 _DUE_THEN_PAID = re.compile(r"(?:还款日|到期日|应还日)?[^，。？?0-9]{0,3}?([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*号"
                             r"[^0-9一二三四五六七八九十]{0,8}?([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*号"
                             r"[^，。？?]{0,3}?(?:才还|还上|还的|还了|还清|补上)")
+# paying late said in words: a day paid "before" the due day is then the next month's
+_LATE_WORDS = re.compile(r"才还|才补|拖到|拖了|晚了|下个月|次月")
 _OVERDUE_AFTER = re.compile(rf"({_NUM})\s*(天|日|周|星期|个多?月)\s*(?:了)?\s*(?:都|还|也)?\s*"
                             r"(?:没还|没有还|未还|才还|逾期|还不上|没还上|还没还)")
 # the month of a payoff: "第8个月提前还清" "第8期结清"
@@ -120,8 +122,14 @@ def disbursed_day(text: str) -> Optional[int]:
     return n if n is not None and 1 <= n <= 31 else None
 
 
+# "逾期已经20了" "拖了都15了": a count of days late said without its unit, no age
+_LATE_BEFORE = re.compile(r"(?:逾期|晚还|拖|超期|欠|延期|宽限)[^，。？?]{0,4}$")
+
+
 def age_of(text: str) -> Optional[int]:
     m = _AGE.search(text)
+    if m and m.group(1) and _LATE_BEFORE.search(text[max(0, m.start() - 8):m.start() + 2]):
+        m = None
     n = _number(m.group(1) or m.group(2) or m.group(3)) if m else None
     return n if n is not None and 16 <= n <= 90 else None
 
@@ -136,7 +144,9 @@ def days_overdue(text: str) -> Optional[int]:
     if two:  # "还款日是15号 我18号还上的": three days late
         due, paid = _number(two.group(1)), _number(two.group(2))
         if due and paid and 1 <= due <= 31 and 1 <= paid <= 31:
-            return (paid - due) % 31 if paid != due else 0
+            if paid < due and not _LATE_WORDS.search(text):  # "还款日15号 我13号还上的": paid before the due day
+                return 0
+            return (paid - due) % 31 if paid != due else 0  # "28号该还 拖到3号才还": into the next month
     m = _OVERDUE.search(text)
     if m:
         n = _number(m.group(1))

@@ -158,6 +158,7 @@ DUE_DAY = re.compile(r"哪天还|哪一天还|几号还|几号扣|哪天扣|还�
                      r"每个月几号|什么时候还款|每月哪天|每个月哪天|还款日期")
 HOLIDAY = re.compile(r"放假|节假日|假期|过年|春节|国庆|五一|十一|中秋|元旦|周末|休息日")
 DUE_WORDS = re.compile(r"还款日|还款|还钱|扣款|扣钱|到期")
+PREPAY_WORDS = re.compile(r"提前还|提前结清|一次性还清|提前还清")
 # "过年放假也有人吗" "晚上几点还有人工": when a person answers
 HOURS = re.compile(r"(?:放假|节假日|假期|过年|春节|国庆|五一|周末|晚上|半夜|夜里|几点|上班|下班)[^，。？?]{0,8}"
                    r"(?:有人|人工|客服|上班|服务|在吗|在不在|营业|值班|能打|能找|能联系)|"
@@ -352,9 +353,9 @@ def _asked(t: str, facts: TurnFacts, intent: Optional[str]) -> Optional[str]:
         return "complaint_time"  # "投诉了多久能给我处理结果": the promised times, before any ticket
     if COLLATERAL.search(t):
         return "collateral"  # "要抵押吗 要不要担保人": what each product needs (none needs collateral)
-    if CERTIFICATE.search(t) and CERTIFICATE_ASK.search(t) or PAPER_COPY.search(t) and len(t) <= 16:
-        return "certificate_delivery"
-    if HOLIDAY.search(t) and DUE_WORDS.search(t):
+    if CERTIFICATE.search(t) and CERTIFICATE_ASK.search(t) or PAPER_COPY.search(t) and len(t) <= 16 and "合同" not in t:
+        return "certificate_delivery"  # "纸质合同在哪" asks for the contract, not the payoff certificate
+    if HOLIDAY.search(t) and DUE_WORDS.search(t) and not PREPAY_WORDS.search(t):  # "过年能提前还款吗": prepayment
         return "holiday_due"  # "还款日赶上国庆 能晚几天吗": not postponed, and what the grace period means
     if DUE_DAY.search(t) or disbursed_day(t) and re.search(r"哪天|几号|什么时候", t):
         return "due_day"

@@ -250,3 +250,18 @@ def test_penalty_interest_runs_from_the_day_after_the_due_day_once_past_the_grac
 def asked_service_fee(operation: str) -> str:
     from credit.dialogue import asked
     return asked.service_fee_answer(CAT, operation).text
+
+
+@pytest.mark.parametrize("text, days", [("还款日15号 我13号还上的 算逾期吗", 0), ("28号该还 拖到3号才还", 6)])
+def test_a_day_paid_before_the_due_day_is_no_lateness_unless_it_was_the_next_month(text, days):
+    assert read_facts(text).days_overdue == days
+
+
+def test_days_late_said_without_their_unit_are_no_age():
+    assert read_facts("逾期已经20了 会怎么样").age is None
+    assert read_facts("我今年58了 还能借吗").age == 58
+
+
+@pytest.mark.parametrize("text, kind", [("过年能提前还款吗", "holiday_due"), ("纸质合同在哪", "certificate_delivery")])
+def test_a_question_that_only_shares_a_word_with_an_everyday_answer_does_not_get_it(text, kind):
+    assert resolve(text, None, EMPTY).kind != kind
