@@ -98,6 +98,8 @@ _CURRENCY_AFTER_RE = re.compile(r"\s*(块钱|元钱|元|块|圆|rmb|RMB|人民�
 _CURRENCY_BEFORE_RE = re.compile(r"(?:¥|人民币|RMB|rmb|CNY)\s*$")
 _MONEY_CONTEXT_RE = re.compile(r"借|贷|额度|金额|本金|提现|取现|放款|到账|还款|还了|欠|打款|转账|周转|缺|要|"
                                r"转了|付了|交了|汇了|转过去|提前还|先还|想还|要还|还剩|剩下|剩余|想把|把")
+# after "把 <number>": the number was sent or typed in ("把3578发过去了" "把1234填上"), not paid
+_SENT_AFTER_RE = re.compile(r"\s*(?:发|给你|给您|告诉|填|输|报|打上|写上|念)")
 _NOT_AMOUNT_AFTER_RE = re.compile(
     r"\s*(?:期|个月|個月|月|年(?!化|利率|息)|天|日|号|%|岁|次|秒|点|笔|张|位|人|倍|小时|周|星期|通|条|家|个"
     r"|分(?!\s*(?:[0-9]{1,3}|[零〇一二两三四五六七八九十]{1,4}|半)\s*(?:期|个月|个?年)))"
@@ -277,6 +279,8 @@ def _amount_candidates(t: str, mode: NumberMode) -> list[Candidate]:
             out.append((Priority.AMOUNT_WITH_UNIT, Span("amount", str(amount), start, end, raw)))
             continue
         ctx = _MONEY_CONTEXT_RE.search(t[max(0, start - 6) : start])
+        if ctx and ctx.group(0) == "把" and _SENT_AFTER_RE.match(t, end):
+            ctx = None  # "我把3578发过去了": a code or number sent, not a sum of money
         if amount >= 100 and (ctx or mode.loose_amount):
             out.append((Priority.AMOUNT_IN_CONTEXT, Span("amount", str(amount), start, end, raw)))
     return out

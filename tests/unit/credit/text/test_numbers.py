@@ -90,3 +90,10 @@ def test_parse_amount(text, expected):
 )
 def test_parse_term(text, expected):
     assert parse_term(text) == expected
+
+
+@pytest.mark.parametrize("text, amount", [("我把3578发过去了", None), ("我把1234填上了", None),
+                                          ("把5000还了", "5000"), ("想把20000全还了", "20000")])
+def test_a_number_sent_after_ba_is_no_sum_of_money(text, amount):
+    found = [e.value for e in extract_all(text) if e.entity == "amount"]
+    assert found == ([amount] if amount else [])
