@@ -46,7 +46,9 @@ def example_for(cat: Catalogue, state: ConversationState, method: Optional[str] 
 def overdue_days_answer(cat: Catalogue, days: int, repaid: bool) -> Reply:
     """Days overdue against the grace period and the reporting threshold (catalogue ``overdue``)."""
     o = cat.overdue
-    if days <= o.grace_days:
+    if days <= 0 and repaid:  # paid on or before the due day
+        head = "您是在还款日当天或之前还上的，属于按时还款，不算逾期，也不影响征信，这期按正常还款处理。"
+    elif days <= o.grace_days:
         head = (f"{days}天在{o.grace_days}天宽限期内：不收罚息，也不会作为逾期报送征信。"
                 + ("您已经还上了，这期就按正常还款处理，不用担心。" if repaid
                    else f"请在还款日后{o.grace_days}天内把这期还清，就不受影响。"))

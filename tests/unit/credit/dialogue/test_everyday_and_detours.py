@@ -265,3 +265,8 @@ def test_days_late_said_without_their_unit_are_no_age():
 @pytest.mark.parametrize("text, kind", [("过年能提前还款吗", "holiday_due"), ("纸质合同在哪", "certificate_delivery")])
 def test_a_question_that_only_shares_a_word_with_an_everyday_answer_does_not_get_it(text, kind):
     assert resolve(text, None, EMPTY).kind != kind
+
+
+def test_a_payment_before_the_due_day_is_told_it_was_on_time():
+    text = rules.overdue_days_answer(CAT, 0, repaid=True).text
+    assert "不算逾期" in text and "0天" not in text and check_text(text) == []
