@@ -128,7 +128,7 @@ _LATE_BEFORE = re.compile(r"(?:逾期|晚还|拖|超期|欠|延期|宽限)[^，�
 
 def age_of(text: str) -> Optional[int]:
     m = _AGE.search(text)
-    if m and m.group(1) and _LATE_BEFORE.search(text[max(0, m.start() - 8):m.start() + 2]):
+    if m and m.group(1) and _LATE_BEFORE.search(text[max(0, m.start(1) - 10):m.start(1)]):
         m = None
     n = _number(m.group(1) or m.group(2) or m.group(3)) if m else None
     return n if n is not None and 16 <= n <= 90 else None

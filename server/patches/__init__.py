@@ -12,7 +12,7 @@ Rasa members it touches (see :mod:`server.patches.registry`):
 | ``logging`` | :mod:`server.patches.logs` | personal data masked in logs (:mod:`server.log_masking`) |
 | ``output_guard`` | :mod:`server.patches.output` | every bot message checked before a channel gets it |
 | ``processor`` | :mod:`server.patches.processor` | no silent turn; failed turns answered |
-| ``replay`` | :mod:`server.patches.replay` | event classes found once; past states built once per tracker state |
+| ``replay`` | :mod:`server.patches.replay` | event classes found once; past states resumed as a session grows |
 | ``sessions`` | :mod:`server.patches.sessions` | sessions bounded in length, carried over; reason given |
 | ``tracker_store`` | :mod:`server.patches.tracker_store` | explicit store failures, masking at rest, SQLite WAL |
 

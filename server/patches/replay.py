@@ -222,8 +222,9 @@ _REPLAYS: "OrderedDict[Tuple[Any, ...], _Replay]" = OrderedDict()
 STATS = {"same": 0, "resumed": 0, "replayed": 0, "rebuilt": 0}
 
 
-def _init_copy_key(self: Any) -> Tuple[Any, ...]:
-    return (self.sender_id, self._max_event_history, self.is_rule_tracker)
+def _init_copy_key(tracker: Any) -> Tuple[Any, ...]:
+    """What ``init_copy`` takes from a tracker (the slots come from the domain, the same for every tracker)."""
+    return (tracker.sender_id, tracker._max_event_history, tracker.is_rule_tracker)
 
 
 def _remembering() -> Any:
@@ -255,6 +256,6 @@ def _remembering() -> Any:
 
 @register("replay", MEMBERS)
 def apply(settings: Settings) -> None:
-    """Event classes found once by type name; a tracker's past states built once per tracker state."""
+    """Event classes found once by type name; a conversation's past states resumed where they stopped, not rebuilt."""
     replace(RESOLVE, staticmethod(_resolving()))
     replace(STATES, _remembering())
